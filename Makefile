@@ -1,0 +1,45 @@
+# affiliate_sim build / run / test entry points.
+# Everything runs inside .venv, created with a Python >= 3.12 found by
+# scripts/find_python.sh (set PYTHON=/path/to/python3.12 to choose one).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+VENV := .venv
+VPY  := $(VENV)/bin/python
+
+.PHONY: venv demo test test-fast bench clean
+
+venv: $(VENV)/.installed
+
+# Re-installs whenever pyproject.toml changes. A .venv whose interpreter is
+# missing or older than 3.12 is thrown away and made anew.
+$(VENV)/.installed: pyproject.toml scripts/find_python.sh
+	@if ! $(VPY) -c 'import sys; raise SystemExit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		py=$$(bash scripts/find_python.sh) || exit 1; \
+		echo "creating $(VENV) with $$py ($$("$$py" -V 2>&1))"; \
+		rm -rf $(VENV); \
+		"$$py" -m venv $(VENV); \
+	fi
+	$(VPY) -m pip install --upgrade pip
+	$(VPY) -m pip install -e '.[dev]'
+	@touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/affiliate-sim scenario=derna_illustrative seed=0 hydra.run.dir=outputs/demo
+	$(VPY) -m affiliate_sim.summary outputs/demo/summary.json
+
+test: $(VENV)/.installed
+	$(VPY) -m pytest
+
+test-fast: $(VENV)/.installed
+	$(VPY) -m pytest -m "not slow"
+
+bench: $(VENV)/.installed
+	$(VPY) benchmarks/kernel.py
+
+clean:
+	rm -rf $(VENV) outputs multirun .pytest_cache .hypothesis build dist
+	find . -path ./.git -prune -o -name '*.egg-info' -prune -exec rm -rf {} + \
+		-o -name __pycache__ -prune -exec rm -rf {} + \
+		-o -name .ipynb_checkpoints -prune -exec rm -rf {} +
