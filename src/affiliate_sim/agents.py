@@ -91,9 +91,9 @@ class Organization(CellAgent):
         t = self.offensive_target
         if t >= 0:
             self.offensive_days += 1
-            ratio = offensive.force_ratio(i, t, m.allied, m.near, m.power)
+            prop = offensive.propensity(i, t, m.allied, m.near, m.power, m.grudge_ext)
             gone = m.totals[t] < m.p["collapse_threshold"] or m.near[t, i] <= 0
-            if (gone or ratio < 1.0 or self.offensive_days > m.p["offensive_max_days"]
+            if (gone or prop < 1.0 or self.offensive_days > m.p["offensive_max_days"]
                     or not m.hostile[i, t]):
                 self.log("offensive_ended", t, self.offensive_days,
                          "target gone" if gone else "stood down")

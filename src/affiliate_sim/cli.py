@@ -11,7 +11,9 @@ command with one line naming the key and the problem, exit status 2, no tracebac
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sys
 
 import hydra
@@ -27,22 +29,39 @@ EXIT_BAD_INPUT = 2
 def _hydra_overrides(args: list[str]) -> tuple[list[str], bool]:
     """The config overrides among the command-line arguments, and whether it is a multirun."""
     multirun = any(a in ("-m", "--multirun") for a in args)
-    overrides = [a for a in args if not a.startswith("-") and "=" in a
-                 and not a.lstrip("+~").startswith("hydra.")
-                 and not a.lstrip("+~").startswith("hydra/")]
+    overrides = [a for a in args if not a.startswith("-")
+                 and not a.lstrip("+~").startswith(("hydra.", "hydra/"))]
     return overrides, multirun
 
 
-def _one_line(err: BaseException) -> str:
-    """Hydra's and OmegaConf's multi-line errors as one line naming the key."""
-    text = " ".join(str(err).split())
-    key = getattr(err, "full_key", None)
-    if key:
-        first = str(err).strip().splitlines()[0]
-        return f"override: {key}: {' '.join(first.split())}"
-    text = text.replace("Set the environment variable HYDRA_FULL_ERROR=1 for a complete "
-                        "stack trace.", "").strip()
-    return f"override: {text}"
+def describe(err: BaseException, overrides: list[str]) -> tuple[str, str]:
+    """Turn a Hydra / OmegaConf composition error into (key, one-line problem)."""
+    from hydra.errors import MissingConfigException, OverrideParseException
+
+    text = str(err)
+    if isinstance(err, OverrideParseException) or "Error parsing override" in text:
+        bad = re.search(r"Error parsing override '([^']*)'", text)
+        item = bad.group(1) if bad else "?"
+        return item.split("=", 1)[0] or item, "cannot parse the override (expected KEY=VALUE)"
+    if isinstance(err, MissingConfigException) or "Could not find" in text:
+        m = re.search(r"Could not find '([^'/]+)/([^']+)'", text)
+        if m:
+            group, option = m.groups()
+            opts = re.findall(r"^\s*(\S+)\s*$", text.split("Available options", 1)[-1], re.M)
+            known = ", ".join(o for o in opts if not o.endswith(":")) or "none"
+            return group, f"no {group} named {option!r} (available: {known})"
+    m = re.search(r"Could not override '([^']+)'", text)
+    if m:
+        return m.group(1), "unknown key (not in the config; see affiliate-sim --cfg job)"
+    m = re.search(r"Error merging override (\S+?)=(.*)$", text.splitlines()[0])
+    if m:
+        cause = err.__cause__ or err.__context__
+        problem = str(cause).strip().splitlines()[0] if cause else "invalid value"
+        return m.group(1), " ".join(problem.split())
+    key = getattr(err, "full_key", None) or "config"
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()
+             and not ln.startswith("Set the environment variable")]
+    return key, " ".join(lines[:2]) if lines else type(err).__name__
 
 
 def check_overrides(overrides: list[str]) -> appconfig.RunSpec:
@@ -53,36 +72,18 @@ def check_overrides(overrides: list[str]) -> appconfig.RunSpec:
     """
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
-    from omegaconf.errors import OmegaConfBaseException
 
     appconfig.register()
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(appconfig.CONF_DIR), version_base="1.3"):
             cfg = compose(config_name=appconfig.PRIMARY, overrides=overrides)
-    except OmegaConfBaseException as err:
-        raise InputError("override", getattr(err, "full_key", "") or "config",
-                         str(err).strip().splitlines()[0]) from None
-    except Exception as err:  # hydra's MissingConfigException, OverrideParseException, ...
-        raise InputError("override", _override_key(err, overrides), _first_lines(err)) from None
+    except Exception as err:  # noqa: BLE001  (every composition error becomes one line)
+        key, problem = describe(err, overrides)
+        raise InputError("override", key, problem) from None
     finally:
         GlobalHydra.instance().clear()
     return appconfig.validate(cfg)
-
-
-def _override_key(err: BaseException, overrides: list[str]) -> str:
-    text = str(err)
-    for o in overrides:
-        key = o.split("=", 1)[0].lstrip("+~")
-        if f"'{key}" in text or f"'{o}'" in text or f"{key}/" in text:
-            return key
-    return "config"
-
-
-def _first_lines(err: BaseException) -> str:
-    lines = [ln.strip() for ln in str(err).strip().splitlines() if ln.strip()]
-    lines = [ln for ln in lines if not ln.startswith("Set the environment variable")]
-    return " ".join(lines[:2]) if lines else type(err).__name__
 
 
 def run_job(cfg: DictConfig) -> dict:
@@ -90,6 +91,7 @@ def run_job(cfg: DictConfig) -> dict:
     from affiliate_sim.model import AffiliateModel
     from affiliate_sim.output import write_run
 
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     spec = appconfig.validate(cfg)
     out_dir = HydraConfig.get().runtime.output_dir
     model = AffiliateModel(spec.scenario, spec.params, rng=spec.seed, days=spec.days)

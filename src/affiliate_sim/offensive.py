@@ -8,7 +8,8 @@ group's side's by ``offensive_threshold`` (the article: rivals with "a strong gr
 ... an advantage"; the Taliban's "24 hours"), at a random time whose hazard grows with the
 excess. An offensive commits the attacker's whole effort against the target and those who
 shelter it, and draws its fighters towards them; it ends when the target is gone from
-reach, the odds turn, or after ``offensive_max_days``.
+reach, the grudge-weighted odds turn against the attacker (propensity below 1), or after
+``offensive_max_days``.
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ class Params:
         "modelling convention",
         "Presence at which an organization reaches half its recruiting potential in a cell.")
     desertion_rate: float = _p(
-        0.004, 0.0, 1.0, "1/day", "population",
+        0.0015, 0.0, 1.0, "1/day", "population",
         "modelling convention",
         "Desertion hazard of a fully incohesive organization (scaled by 1 - cohesion).")
     conversion_rate: float = _p(
@@ -349,6 +349,11 @@ class Params:
         0.3, 0.0, 1.0, "share/day", "retreat",
         A + ": 'left to regroup in the city's southern suburbs'",
         "Share of a cell's fighters who may move to a neighbouring cell in a day.")
+    stay_bias: float = _p(
+        3.0, 0.0, 100.0, "log-weight", "retreat",
+        "modelling convention (fighters hold their ground unless a move is clearly better)",
+        "Score a neighbouring cell must gain over the current one to draw as many movers "
+        "as staying does.")
     danger_aversion: float = _p(
         30.0, 0.0, 1e4, "1/(hazard)", "retreat",
         "modelling convention",

@@ -19,6 +19,9 @@ import numpy as np
 
 from affiliate_sim.mechanisms import terrain
 
+#: Leaders' exposure to battle relative to their fighters' (they lead from behind).
+LEADER_COMBAT_EXPOSURE = 0.5
+
 
 def raid_detection(visibility: np.ndarray, layers, p) -> np.ndarray:
     """``(R, O, H, W)`` raid hazard per unit raid intensity on each group in each cell.
@@ -35,14 +38,14 @@ def leader_hazard(raid_h, combat_h, fighters, p) -> np.ndarray:
     """``(R, O)`` hazard on a group's leaders: the fighter-weighted hazard around them.
 
     Raids hunt leaders (``leader_hit_rate`` times the raid hazard); in battle leaders face
-    the same hazard as their men.
+    ``LEADER_COMBAT_EXPOSURE`` times the hazard of their men.
     """
     total = fighters.sum(axis=(2, 3))
     w = np.divide(fighters, total[:, :, None, None], out=np.zeros_like(fighters),
                   where=total[:, :, None, None] > 0)
     mean_raid = (w * raid_h).sum(axis=(2, 3))
     mean_combat = (w * combat_h).sum(axis=(2, 3))
-    return p["leader_hit_rate"][:, None] * mean_raid + mean_combat
+    return p["leader_hit_rate"][:, None] * mean_raid + LEADER_COMBAT_EXPOSURE * mean_combat
 
 
 def intel_step(intel, vigilance, visibility, is_state, armed, hostile, p) -> np.ndarray:

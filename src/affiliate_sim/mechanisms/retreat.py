@@ -41,12 +41,14 @@ def move(fighters, sympathizers, score, p):
     """Move a share of each cell's fighters to the best-scoring of the cell and neighbours.
 
     Destination weights are a softmax over the cell itself and its (up to) four
-    neighbours; sympathizers move with their comrades. Totals are conserved.
+    neighbours, each neighbour's score lowered by ``stay_bias`` (moving has a cost);
+    sympathizers move with their comrades. Totals are conserved.
 
     Returns:
         fighters, sympathizers after movement (new arrays).
     """
-    options = [score] + [neighbour_view(score, d, -np.inf) for d in DIRECTIONS]
+    bias = p["stay_bias"][:, None, None, None]
+    options = [score] + [neighbour_view(score, d, -np.inf) - bias for d in DIRECTIONS]
     top = np.maximum.reduce(options)
     weights = [np.exp(o - top) for o in options]
     norm = np.add.reduce(weights)

@@ -1,0 +1,136 @@
+"""Scenario files: the shipped ones load; each kind of mistake gives one clear line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from affiliate_sim.errors import InputError
+from affiliate_sim.scenario import SCENARIO_DIR, available, load_scenario
+
+CONF_SCENARIOS = Path(__file__).resolve().parents[1] / "conf" / "scenario"
+
+
+@pytest.mark.parametrize("name", available())
+def test_shipped_scenarios_load(name):
+    sc = load_scenario(name)
+    assert sc.name == name
+    assert sc.organizations and sc.regions
+
+
+def test_config_group_matches_scenario_files():
+    """Every scenario file has its entry in the `scenario` config group and vice versa."""
+    files = {p.stem for p in SCENARIO_DIR.glob("*.yaml")}
+    group = {p.stem for p in CONF_SCENARIOS.glob("*.yaml")}
+    assert files == group
+    for p in CONF_SCENARIOS.glob("*.yaml"):
+        assert yaml.safe_load(p.read_text()) == {"name": p.stem}
+
+
+def base():
+    return yaml.safe_load((SCENARIO_DIR / "derna_illustrative.yaml").read_text())
+
+
+def broken(mutate):
+    data = base()
+    mutate(data)
+    return data
+
+
+def _set(path, value):
+    def f(d):
+        *head, last = path
+        for k in head:
+            d = d[k]
+        d[last] = value
+    return f
+
+
+def _del(path):
+    def f(d):
+        *head, last = path
+        for k in head:
+            d = d[k]
+        del d[last]
+    return f
+
+
+CATALOGUE = [
+    ("unknown top key", _set(["colour"], "red"), "colour", "unknown key"),
+    ("missing days", _del(["days"]), "days", "required key is missing"),
+    ("days not int", _set(["days"], "long"), "days", "must be a whole number"),
+    ("negative fighters", _set(["organizations", 1, "fighters"], -5),
+     "organizations[1].fighters", "below the minimum"),
+    ("fighters string", _set(["organizations", 1, "fighters"], "many"),
+     "organizations[1].fighters", "must be a number"),
+    ("unknown org key", _set(["organizations", 2, "strength"], 3),
+     "organizations[2].strength", "unknown key"),
+    ("bad camp", _set(["organizations", 1, "camp"], "ISIS"),
+     "organizations[1].camp", "is not one of"),
+    ("bad kind", _set(["organizations", 1, "kind"], "gang"),
+     "organizations[1].kind", "is not one of"),
+    ("unknown region", _set(["organizations", 1, "region"], "atlantis"),
+     "organizations[1].region", "no region named 'atlantis'"),
+    ("duplicate org", lambda d: d["organizations"].append(dict(d["organizations"][1])),
+     "organizations[5].name", "duplicate organization name"),
+    ("duplicate region", lambda d: d["regions"].append(dict(d["regions"][1])),
+     "regions[5].name", "duplicate region name"),
+    ("region out of grid", _set(["regions", 1, "rows"], [0, 11]),
+     "regions[1].rows[1]", "above the maximum"),
+    ("region empty span", _set(["regions", 1, "cols"], [5, 5]),
+     "regions[1].cols", "must be greater than start"),
+    ("share above one", _set(["organizations", 1, "cohesion"], 1.4),
+     "organizations[1].cohesion", "above the maximum"),
+    ("relation to nobody", lambda d: d["relations"].append(
+        {"a": "IYSC", "b": "Ghosts", "kind": "hostile"}), "relations[3].b",
+     "no organization named 'Ghosts'"),
+    ("bad relation kind", _set(["relations", 0, "kind"], "friendly"),
+     "relations[0].kind", "is not one of"),
+    ("input day outside run", _set(["inputs", 1, "day"], 999),
+     "inputs[1].day", "outside the run"),
+    ("input unknown actor", _set(["inputs", 0, "actor"], "Nobody"),
+     "inputs[0].actor", "no organization named"),
+    ("assassination without target", _del(["inputs", 1, "target"]),
+     "inputs[1].target", "needs a target"),
+    ("bad input kind", _set(["inputs", 0, "kind"], "miracle"),
+     "inputs[0].kind", "is not one of"),
+    ("layer out of range", _set(["regions", 0, "terrain"], 3),
+     "regions[0].terrain", "above the maximum"),
+    ("grid not mapping", _set(["grid"], [10, 10]), "grid", "must be a mapping"),
+    ("self relation", lambda d: d["relations"].append(
+        {"a": "IYSC", "b": "IYSC", "kind": "allied"}), "relations[3]", "itself"),
+    ("bool as number", _set(["organizations", 1, "fighters"], True),
+     "organizations[1].fighters", "must be a number"),
+]
+
+
+@pytest.mark.parametrize("label,mutate,key,problem", CATALOGUE, ids=[c[0] for c in CATALOGUE])
+def test_broken_scenarios(tmp_path, label, mutate, key, problem):
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(broken(mutate)))
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: {key}: "), msg
+    assert problem in msg
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("name: x\ndays: [1, 2\n", "malformed YAML at line"),
+    ("", "the file is empty"),
+    ("- just\n- a list\n", "must be a mapping"),
+    ("name: !!python/object/apply:os.system ['echo hacked']\n", "malformed YAML"),
+])
+def test_malformed_files(tmp_path, text, problem):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=problem):
+        load_scenario(path)
+
+
+def test_missing_file_names_the_shipped_ones(tmp_path):
+    with pytest.raises(InputError, match="no such scenario file.*derna_illustrative"):
+        load_scenario(tmp_path / "nope.yaml")
