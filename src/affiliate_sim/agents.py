@@ -28,6 +28,8 @@ WALI_REVIEW_DAYS = 30
 SAFE_PASSAGE_DAYS = 10
 #: Days before a refused group asks for safe passage again.
 SAFE_PASSAGE_RETRY = 60
+#: Fighters below which an organization no longer decides anything.
+MIN_ACTING = 1.0
 
 
 class Organization(CellAgent):
@@ -57,7 +59,8 @@ class Organization(CellAgent):
 
     @property
     def active(self) -> bool:
-        return bool(self.model.active[self.index]) and self.fighters > 0
+        """Whether it still acts: not dormant, and at least one fighter left."""
+        return bool(self.model.active[self.index]) and self.fighters >= MIN_ACTING
 
     def log(self, kind: str, target: int = -1, magnitude: float = 0.0, note: str = ""):
         self.model.log(kind, self.index, target, magnitude, note)

@@ -227,11 +227,11 @@ class Params:
         "Daily growth of a state's intelligence on a group, per unit visibility and "
         "vigilance.")
     intel_decay: float = _p(
-        0.01, 0.0, 1.0, "1/day", "counterterrorism",
+        0.005, 0.0, 1.0, "1/day", "counterterrorism",
         "modelling convention",
         "Daily decay of intelligence.")
     raid_operation_rate: float = _p(
-        0.05, 0.0, 10.0, "1/day", "counterterrorism",
+        0.1, 0.0, 10.0, "1/day", "counterterrorism",
         A + ": 'two days of raids in the mountains of northeastern Algeria'",
         "Hazard of launching a major raid operation per unit intelligence above the trigger.")
     raid_trigger: float = _p(
@@ -288,7 +288,7 @@ class Params:
         A + ": 'Tensions ... exploded into public in December 2015'",
         "Grievance above which public defection statements can occur.")
     schism_statement_rate: float = _p(
-        0.05, 0.0, 10.0, "1/day", "schism",
+        0.1, 0.0, 10.0, "1/day", "schism",
         A + ": 'This statement opened the floodgates'",
         "Hazard of a public defection statement at full grievance.")
     schism_wave_share: float = _p(
