@@ -240,7 +240,8 @@ class ISCore(Organization):
         if not m.params.on("investment"):
             m.investment_share[:] = 0.0
             return
-        is_aff = (m.camp == IS) & m.active & (m.totals > 0) & (m.kind != 0)
+        is_aff = (m.camp == IS) & m.active & (m.totals > 0) & (m.kind != 0) & (
+            (m.patron == self.index) | (m.patron < 0))
         prospect = np.where(is_aff, investment.prospects(m.momentum, m.dominance,
                                                          m.foreign_access, m.totals), 0.0)
         share = investment.allocate(prospect, m.p)

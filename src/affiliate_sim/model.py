@@ -277,7 +277,7 @@ class AffiliateModel(mesa.Model):
                                            self.hostile, self.grudge, self.p):
                 self.log("pledge_rejected", o, i, self.grudge[o, i],
                          "former parent or ally turns hostile")
-        self.parent_of[i] = int(core[0]) if len(core) else -1
+        self.patron[i] = int(core[0]) if len(core) else -1  # parent_of keeps its origin
         self.sympathizers[0, i] = 0.0  # the sympathizers now lead; dissent starts afresh
         self.courted[i] = 0.0
 

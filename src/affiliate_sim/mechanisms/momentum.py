@@ -18,6 +18,9 @@ import numpy as np
 
 #: Days over which IS defeats are remembered by the audience.
 DEFEAT_MEMORY = 90.0
+#: Monthly loss rate (share of the IS force) at which visible defeats erode the whole
+#: broadcast appeal.
+DEFEAT_SATURATION = 0.2
 
 
 def update(momentum, start, end, p) -> np.ndarray:
@@ -35,12 +38,17 @@ def defeat_record(record, is_losses, is_fighters) -> float:
 
 def is_appeal(is_momentum: float, defeats: float, p) -> float:
     """Appeal of the IS brand in the region (>= 0)."""
-    broadcast = p["is_broadcast"] * (1.0 - p["counter_messaging"] * min(defeats * 5.0, 1.0))
+    seen = min(defeats / DEFEAT_SATURATION, 1.0)
+    broadcast = p["is_broadcast"] * (1.0 - p["counter_messaging"] * seen)
     return max(broadcast + p["momentum_gain"] * is_momentum, 0.0)
 
 
 def recruit_appeal(roots, momentum, resources, camp_appeal, p) -> np.ndarray:
-    """``(O,)`` local recruiting appeal: roots, momentum, means, and the brand."""
+    """``(O,)`` local recruiting appeal: roots, momentum, means, and the brand.
+
+    ``((0.25 + roots) * (0.5 + 0.5 * resources) + brand) * (1 + momentum_gain * momentum)``:
+    a group without roots still recruits a little; one without means, half as well.
+    """
     base = (0.25 + roots) * (0.5 + 0.5 * resources) + camp_appeal
     return np.clip(base * (1.0 + p["momentum_gain"] * momentum), 0.0, None)
 
