@@ -30,6 +30,8 @@ SAFE_PASSAGE_DAYS = 10
 SAFE_PASSAGE_RETRY = 60
 #: Fighters below which an organization no longer decides anything.
 MIN_ACTING = 1.0
+#: Share of the core's means above which it sends senior cadres (logged as an event).
+CADRE_SHARE = 0.25
 
 
 class Organization(CellAgent):
@@ -245,6 +247,8 @@ class ISCore(Organization):
         prospect = np.where(is_aff, investment.prospects(m.momentum, m.dominance,
                                                          m.foreign_access, m.totals), 0.0)
         share = investment.allocate(prospect, m.p)
+        for v in np.nonzero((share >= CADRE_SHARE) & (m.investment_share < CADRE_SHARE))[0]:
+            self.log("cadres_sent", int(v), share[v], "senior cadres and money")
         m.investment_share[:] = share
         m.plan.foreign_inflow[0] = investment.inflow(share, m.is_appeal, m.p)
 

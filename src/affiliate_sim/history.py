@@ -29,7 +29,8 @@ class History:
         self.stocks = {k: np.zeros((days + 1, O)) for k in STOCKS}
         self.flows = {k: np.zeros((days, O)) for k in FLOWS}
         self.pairs = {k: np.zeros((days, O, O)) for k in PAIR_FLOWS}
-        self.region_cells: np.ndarray | None = None
+        self.region_cells: np.ndarray | None = None  # (days + 1, O, regions) cells held
+        self.region_fighters: np.ndarray | None = None  # (days + 1, O, regions) fighters
         self.region_names: list[str] = []
         self.snapshots: dict[int, np.ndarray] = {}
 
@@ -41,13 +42,16 @@ class History:
         self.stocks["grievance"][row] = model.grievance
         self.stocks["momentum"][row] = model.momentum
         self.region_cells[row] = model.region_holdings()
+        self.region_fighters[row] = model.region_fighters()
         if row % SNAPSHOT_EVERY == 0 or row == self.days:
             self.snapshots[row] = model.fighters[0].astype(np.float32)
 
     def record_start(self, model) -> None:
         """Record the state before the first day."""
         self.region_names = list(model.case.regions)
-        self.region_cells = np.zeros((self.days + 1, len(self.names), len(self.region_names)))
+        shape = (self.days + 1, len(self.names), len(self.region_names))
+        self.region_cells = np.zeros(shape)
+        self.region_fighters = np.zeros(shape)
         self._record_stocks(model, 0)
 
     def record_day(self, model, flows) -> None:

@@ -253,7 +253,8 @@ class AffiliateModel(mesa.Model):
         if self.params.on("coalition"):
             members, targets = coalition.form(self.near, self.local_roots, self.camp,
                                               self.active & (self.totals > 0), self.allied,
-                                              self.hostile, IS, STATE, self.p)
+                                              self.hostile, IS, STATE,
+                                              self.rng.random(len(self.names)), self.p)
             for t in targets:
                 self.log("coalition_formed", members[0] if members else -1, t,
                          len(members), "locals: " + ", ".join(self.names[m] for m in members))
@@ -415,6 +416,11 @@ class AffiliateModel(mesa.Model):
         if not hasattr(self, "_region_masks"):
             self._region_masks = np.stack(list(self.case.regions.values())).astype(float)
         return np.einsum("ohw,nhw->on", self.held.astype(float), self._region_masks)
+
+    def region_fighters(self) -> np.ndarray:
+        """``(O, regions)`` fighters each organization has in each named region."""
+        self.region_holdings()  # builds the masks
+        return np.einsum("ohw,nhw->on", self.fighters[0], self._region_masks)
 
     def enemy_strength_near(self, i: int) -> float:
         foes = self.hostile[i].copy()

@@ -268,6 +268,10 @@ class Params:
         0.4, 0.0, 1.0, "share", "coalition",
         A + ": al-Battar 'redeployed from Syria'",
         "Local roots below which an organization counts as an outsider.")
+    coalition_rate: float = _p(
+        0.03, 0.0, 10.0, "1/day", "coalition",
+        A + ": pledge in October 2014, the Council 'in December 2014'",
+        "Hazard that locals facing an outsider form their coalition, per day.")
     provocation_grudge: float = _p(
         6.0, 0.0, 100.0, "propensity", "coalition",
         A + ": after IYSC killed Salim Derbi 'the Council launch[ed] a full-scale offensive'",

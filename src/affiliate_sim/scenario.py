@@ -19,7 +19,10 @@ import numpy as np
 import yaml
 
 from affiliate_sim.errors import InputError
+from affiliate_sim.events import EVENT_KINDS
 from affiliate_sim.kernel.arrays import CAMPS, KINDS, STYLES
+from affiliate_sim.observations import Observation
+from affiliate_sim.observations import parse as parse_observations
 
 #: Where the shipped scenarios live (``<repo>/scenarios``).
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -88,7 +91,7 @@ class Scenario:
     organizations: list[OrgSpec]
     relations: list[tuple[str, str, str]]
     inputs: list[InputSpec]
-    observations: list[dict[str, Any]] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     description: str = ""
     start_date: str = ""
@@ -364,7 +367,8 @@ def parse_scenario(data: Any, path: Path) -> Scenario:
                                 magnitude=mag, note=str(inp.get("note", "")),
                                 source=str(inp.get("source", ""))))
 
-    observations = c.seq(data.get("observations", []) or [], "observations")
+    observations = parse_observations(data.get("observations"), str(path), names,
+                                      set(regions), days, tuple(EVENT_KINDS))
     sources = [c.string(s, f"sources[{i}]") for i, s in
                enumerate(c.seq(data.get("sources", []) or [], "sources"))]
     return Scenario(

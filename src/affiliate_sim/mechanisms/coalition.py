@@ -28,11 +28,15 @@ def outsiders(roots, camp, is_camp, active, p) -> np.ndarray:
 
 
 def form(near: np.ndarray, roots, camp, active, allied, hostile, is_camp, state_camp,
-         p) -> tuple[list[int], list[int]]:
+         chance: np.ndarray, p) -> tuple[list[int], list[int]]:
     """Form a coalition of locals against outsiders sharing their ground.
+
+    Locals facing an outsider come together at a random time: on a given day with
+    probability ``1 - exp(-coalition_rate)``.
 
     Args:
         near: ``(O, O)`` ``[a, b]`` presence of b where a's fighters are (fighters).
+        chance: ``(O,)`` uniforms in [0, 1), one per possible outsider.
 
     Returns:
         (members, outsiders) newly joined; relations are modified in place.
@@ -42,7 +46,9 @@ def form(near: np.ndarray, roots, camp, active, allied, hostile, is_camp, state_
     members, targets = [], []
     for o in outs:
         facing = [a for a in loc if near[a, o] > 0.5 or near[o, a] > 0.5]
-        if len(facing) < 2:
+        if len(facing) < 2 or all(hostile[a, o] for a in facing):
+            continue
+        if chance[o] >= -np.expm1(-p["coalition_rate"]):
             continue
         new = False
         for a in facing:

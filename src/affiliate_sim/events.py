@@ -1,0 +1,27 @@
+"""The kinds of event the model logs (``model.events``), with what each means.
+
+Each event is ``{"day", "kind", "actor", "target", "magnitude", "note"}``.
+"""
+
+EVENT_KINDS: dict[str, str] = {
+    "pledge": "actor pledges to the IS camp (target: the IS core); magnitude: its fighters",
+    "pledge_rejected": "actor, former parent or ally of target, turns hostile to it",
+    "coalition_formed": "local groups ally against an outsider (target); magnitude: members",
+    "offensive_started": "actor opens a full offensive on target; magnitude: propensity",
+    "offensive_ended": "actor's offensive on target ends; magnitude: its length in days",
+    "retreat": "actor, outmatched near its fighters, retreats towards cover and allies",
+    "safe_passage": "actor, besieged, asks target for safe passage (note: granted/requested)",
+    "purge": "actor's intelligence wing starts a purge; magnitude: suspected sympathizers",
+    "raid_operation": "state actor launches a major raid operation on target",
+    "emir_killed": "target's emir is killed (actor: the main killer of the day, if any)",
+    "commanders_killed": "target loses commanders (magnitude: how many)",
+    "leader_killed": "scripted assassination of target's leader by actor",
+    "spectacular_attack": "scripted visibility shock of actor (e.g. a hostage beheading)",
+    "courting": "scripted: actor (the IS core) courts target's fighters",
+    "split": "the first public break of actor's disaffected towards target (dissidents)",
+    "defection_statement": "a later public statement of actor's disaffected towards target",
+    "wali_backed": "the IS core keeps target's contested wali",
+    "wali_replaced": "the IS core replaces target's contested wali",
+    "cadres_sent": "the IS core's investment in actor passes CADRE_SHARE: senior cadres sent",
+    "collapse": "actor falls below the collapse threshold of fighters",
+}
