@@ -52,7 +52,7 @@ def describe(err: BaseException, overrides: list[str]) -> tuple[str, str]:
             return group, f"no {group} named {option!r} (available: {known})"
     m = re.search(r"Could not override '([^']+)'", text)
     if m:
-        return m.group(1), "unknown key (not in the config; see affiliate-sim --cfg job)"
+        return m.group(1), "unknown key (not in the config; --cfg job lists every key)"
     m = re.search(r"Error merging override (\S+?)=(.*)$", text.splitlines()[0])
     if m:
         cause = err.__cause__ or err.__context__
@@ -64,8 +64,9 @@ def describe(err: BaseException, overrides: list[str]) -> tuple[str, str]:
     return key, " ".join(lines[:2]) if lines else type(err).__name__
 
 
-def check_overrides(overrides: list[str]) -> appconfig.RunSpec:
-    """Compose the config with ``overrides`` and validate it.
+def check_overrides(overrides: list[str], config_name: str = appconfig.PRIMARY,
+                    validate=appconfig.validate):
+    """Compose the config ``config_name`` with ``overrides`` and validate it.
 
     Raises:
         InputError: with one line naming the key and the problem.
@@ -77,13 +78,13 @@ def check_overrides(overrides: list[str]) -> appconfig.RunSpec:
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(appconfig.CONF_DIR), version_base="1.3"):
-            cfg = compose(config_name=appconfig.PRIMARY, overrides=overrides)
+            cfg = compose(config_name=config_name, overrides=overrides)
     except Exception as err:  # noqa: BLE001  (every composition error becomes one line)
         key, problem = describe(err, overrides)
         raise InputError("override", key, problem) from None
     finally:
         GlobalHydra.instance().clear()
-    return appconfig.validate(cfg)
+    return validate(cfg)
 
 
 def run_job(cfg: DictConfig) -> dict:
@@ -111,21 +112,74 @@ def _hydra_main(cfg: DictConfig) -> None:
     run_job(cfg)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``affiliate-sim``."""
+INFO_FLAGS = ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c",
+              "--shell-completion", "-sc")
+
+
+def _guarded(prog: str, config_name: str, validate, hydra_main, argv) -> None:
+    """Validate the overrides (one line on error, exit 2), then hand over to Hydra."""
     args = list(sys.argv[1:] if argv is None else argv)
     overrides, multirun = _hydra_overrides(args)
-    if not multirun and not any(a in ("--help", "-h", "--hydra-help", "--info", "-i",
-                                      "--cfg", "-c", "--shell-completion", "-sc")
-                                for a in args):
+    if not multirun and not any(a in INFO_FLAGS for a in args):
         try:
-            check_overrides(overrides)
+            check_overrides(overrides, config_name, validate)
         except InputError as err:
-            print(f"affiliate-sim: error: {err}", file=sys.stderr)
+            print(f"{prog}: error: {err}", file=sys.stderr)
             sys.exit(EXIT_BAD_INPUT)
     sys.argv = [sys.argv[0], *args]
-    _hydra_main()
+    hydra_main()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``affiliate-sim``."""
+    _guarded("affiliate-sim", appconfig.PRIMARY, appconfig.validate, _hydra_main, argv)
+
+
+@hydra.main(config_path=str(appconfig.CONF_DIR), config_name="replay", version_base="1.3")
+def _replay_main(cfg: DictConfig) -> None:
+    from affiliate_sim.replay import replay
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    spec = appconfig.validate_replay(cfg)
+    out = spec.out if os.path.isabs(spec.out) else os.path.join(
+        HydraConfig.get().runtime.cwd, spec.out)
+    table = replay(spec.params, out, seeds=spec.seeds, knockout_seeds=spec.knockout_seeds,
+                   workers=spec.workers, cases=spec.cases, days=spec.days)
+    shares = [v["share_met"] for c in table.values() for v in c.values()]
+    good = sum(1 for s in shares if s >= 0.8)
+    print(f"affiliate-replay: {good} of {len(shares)} observations met in >= 80% of "
+          f"{spec.seeds} seeds; report: {os.path.join(out, 'report.md')}")
+
+
+def replay_main(argv: list[str] | None = None) -> None:
+    """Entry point of ``affiliate-replay``: the nine cases against the article."""
+    _guarded("affiliate-replay", "replay", appconfig.validate_replay, _replay_main, argv)
 
 
 if __name__ == "__main__":
     main()
+
+
+@hydra.main(config_path=str(appconfig.CONF_DIR), config_name="calibrate", version_base="1.3")
+def _calibrate_main(cfg: DictConfig) -> None:
+    from affiliate_sim.calibrate import calibrate, write_params
+    from affiliate_sim.runs import default_workers
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    spec = appconfig.validate_calibrate(cfg)
+    cal = calibrate(spec["params"], spec["free"], spec["cases"], seeds=spec["seeds"],
+                    max_evaluations=spec["max_evaluations"],
+                    workers=spec["workers"] or default_workers(),
+                    log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    out = spec["out"] if os.path.isabs(spec["out"]) else os.path.join(
+        HydraConfig.get().runtime.cwd, spec["out"])
+    command = "affiliate-calibrate " + " ".join(HydraConfig.get().overrides.task)
+    write_params(out, cal, spec["free"], spec["cases"], spec["seeds"], command)
+    print(f"affiliate-calibrate: loss {cal.loss_start:.4f} -> {cal.loss_best:.4f} in "
+          f"{cal.evaluations} evaluations; wrote {out}")
+
+
+def calibrate_main(argv: list[str] | None = None) -> None:
+    """Entry point of ``affiliate-calibrate``: one parameter set for all nine cases."""
+    _guarded("affiliate-calibrate", "calibrate", appconfig.validate_calibrate,
+             _calibrate_main, argv)

@@ -49,12 +49,49 @@ class AppSchema:
     days: int | None = None
 
 
+@dataclass
+class ReplaySchema:
+    """Schema of the primary config of ``affiliate-replay``."""
+
+    params: Any = field(default_factory=ParamsSchema)
+    mechanisms: Mechanisms = field(default_factory=Mechanisms)
+    seeds: int = 20
+    knockout_seeds: int = 5
+    workers: int | None = None
+    days: int | None = None
+    cases: list[str] = field(default_factory=list)
+    out: str = "replay"
+
+
+@dataclass
+class CalibrateSchema:
+    """Schema of the primary config of ``affiliate-calibrate``."""
+
+    params: Any = field(default_factory=ParamsSchema)
+    mechanisms: Mechanisms = field(default_factory=Mechanisms)
+    free: dict[str, list[float]] = field(default_factory=dict)
+    seeds: int = 4
+    max_evaluations: int = 60
+    workers: int | None = None
+    cases: list[str] = field(default_factory=list)
+    out: str = "conf/params/calibrated.yaml"
+
+
 def register() -> None:
     """Store the schemas in Hydra's ConfigStore (idempotent)."""
     from hydra.core.config_store import ConfigStore
 
     cs = ConfigStore.instance()
     cs.store(name="affiliate_sim_schema", node=AppSchema)
+    cs.store(name="replay_schema", node=ReplaySchema)
+    cs.store(name="calibrate_schema", node=CalibrateSchema)
+
+
+def params_of(data: dict, where: str = "override") -> Params:
+    """The validated :class:`Params` of a composed config (``params`` and ``mechanisms``)."""
+    pdata = dict(data.get("params") or {})
+    pdata["mechanisms"] = dict(data.get("mechanisms") or {})
+    return Params.from_dict(pdata, where=where)
 
 
 @dataclass
@@ -74,9 +111,7 @@ def validate(cfg: DictConfig | dict, where: str = "override") -> RunSpec:
         InputError: naming the key and the problem.
     """
     data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
-    pdata = dict(data.get("params") or {})
-    pdata["mechanisms"] = dict(data.get("mechanisms") or {})
-    params = Params.from_dict(pdata, where=where)
+    params = params_of(data, where)
     name = (data.get("scenario") or {}).get("name")
     if not isinstance(name, str) or not name:
         raise InputError(where, "scenario", "no scenario given (scenario=NAME)")
@@ -90,3 +125,76 @@ def validate(cfg: DictConfig | dict, where: str = "override") -> RunSpec:
     elif isinstance(days, bool) or not isinstance(days, int) or days < 1:
         raise InputError(where, "days", f"must be a whole number >= 1, got {days!r}")
     return RunSpec(scenario=scenario, params=params, seed=seed, days=days)
+
+
+@dataclass
+class ReplaySpec:
+    """A validated replay request."""
+
+    params: Params
+    seeds: int
+    knockout_seeds: int
+    workers: int | None
+    days: int | None
+    cases: tuple[str, ...]
+    out: str
+
+
+def validate_replay(cfg: DictConfig | dict, where: str = "override") -> ReplaySpec:
+    """Check a composed replay config.
+
+    Raises:
+        InputError: naming the key and the problem.
+    """
+    from affiliate_sim.replay import CASES
+
+    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    params = params_of(data, where)
+    for key, lo in (("seeds", 1), ("knockout_seeds", 0)):
+        if data[key] < lo:
+            raise InputError(where, key, f"must be >= {lo}, got {data[key]}")
+    if data.get("workers") is not None and data["workers"] < 1:
+        raise InputError(where, "workers", f"must be >= 1, got {data['workers']}")
+    if data.get("days") is not None and data["days"] < 1:
+        raise InputError(where, "days", f"must be >= 1, got {data['days']}")
+    cases = tuple(data.get("cases") or CASES)
+    for c in cases:
+        load_scenario(c)
+    return ReplaySpec(params=params, seeds=data["seeds"], knockout_seeds=data["knockout_seeds"],
+                      workers=data.get("workers"), days=data.get("days"), cases=cases,
+                      out=data["out"])
+
+
+def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[str, Any]:
+    """Check a composed calibration config; returns its plain, checked values.
+
+    Raises:
+        InputError: naming the key and the problem.
+    """
+    from affiliate_sim.params import parameter_table
+    from affiliate_sim.replay import CASES
+
+    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    params = params_of(data, where)
+    ranges = {r["name"]: (r["lo"], r["hi"]) for r in parameter_table()}
+    free = {}
+    for name, bounds in (data.get("free") or {}).items():
+        if name not in ranges:
+            raise InputError(where, f"free.{name}", "unknown parameter")
+        if len(bounds) != 2 or not bounds[0] < bounds[1]:
+            raise InputError(where, f"free.{name}", f"must be [low, high] with low < high, "
+                             f"got {bounds}")
+        lo, hi = ranges[name]
+        if bounds[0] < lo or bounds[1] > hi:
+            raise InputError(where, f"free.{name}", f"bounds {bounds} leave the parameter's "
+                             f"range [{lo}, {hi}]")
+        free[name] = (float(bounds[0]), float(bounds[1]))
+    for key in ("seeds", "max_evaluations"):
+        if data[key] < 1:
+            raise InputError(where, key, f"must be >= 1, got {data[key]}")
+    cases = tuple(data.get("cases") or CASES)
+    for c in cases:
+        load_scenario(c)
+    return {"params": params, "free": free, "seeds": data["seeds"],
+            "max_evaluations": data["max_evaluations"], "workers": data.get("workers"),
+            "cases": cases, "out": data["out"]}
