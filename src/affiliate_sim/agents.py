@@ -30,6 +30,8 @@ SAFE_PASSAGE_DAYS = 10
 SAFE_PASSAGE_RETRY = 60
 #: Fighters below which an organization no longer decides anything.
 MIN_ACTING = 1.0
+#: Days an attacker regroups after an offensive before it can open another.
+REGROUP_DAYS = 14
 #: Share of the core's means above which it sends senior cadres (logged as an event).
 CADRE_SHARE = 0.25
 
@@ -53,6 +55,7 @@ class Organization(CellAgent):
         self.purging = False
         self.safe_passage_days = 0
         self.last_safe_passage_request = -math.inf
+        self.regroup_until = 0
 
     # ------------------------------------------------------------ helpers
     @property
@@ -98,12 +101,13 @@ class Organization(CellAgent):
             self.offensive_days += 1
             prop = offensive.propensity(i, t, m.allied, m.near, m.power, m.grudge_ext)
             gone = m.totals[t] < m.p["collapse_threshold"] or m.near[t, i] <= 0
-            if (gone or prop < 1.0 or self.offensive_days > m.p["offensive_max_days"]
+            if (gone or prop < 1.0 or self.offensive_days >= m.p["offensive_max_days"]
                     or not m.hostile[i, t]):
                 self.log("offensive_ended", t, self.offensive_days,
                          "target gone" if gone else "stood down")
                 self.offensive_target, self.offensive_days, t = -1, 0, -1
-        if t < 0:
+                self.regroup_until = m.day + REGROUP_DAYS
+        if t < 0 and m.day >= self.regroup_until:
             t = self.consider_offensive()
         m.plan.engage[0, i] = offensive.engagement_row(i, t, m.hostile, m.allied, m.near,
                                                        m.grudge_ext, m.p)
@@ -169,7 +173,7 @@ class Organization(CellAgent):
               and m.day - self.last_safe_passage_request >= SAFE_PASSAGE_RETRY):
             self.last_safe_passage_request = m.day
             besieger = m.main_enemy(i)
-            granted = m.rng.random() < 0.5
+            granted = besieger >= 0 and not m.on_offensive_against(besieger, i)
             self.log("safe_passage", besieger, self.fighters,
                      "granted" if granted else "requested")
             if granted:
@@ -188,6 +192,7 @@ class Organization(CellAgent):
             m.plan.split[0, i, d] = schism.wave_hazard(m.p)
             first = not m.active[d]
             m.active[d] = True
+            m.emir_alive[d] = True  # the dissidents' leader speaks for them
             m.recent_statements[i] += 1.0
             expected = m.sympathizer_totals[i] * m.p["schism_wave_share"]
             self.log("split" if first else "defection_statement", d, expected,

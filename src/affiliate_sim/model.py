@@ -131,6 +131,7 @@ class AffiliateModel(mesa.Model):
         self.conceal = np.where(self.style == 0, self.p["conceal_guerrilla"],
                                 self.p["conceal_conventional"])
         self.emir_alive = np.array([o.fighters > 0 or o.kind == "is_core" for o in specs])
+        self.emir_name = [o.emir for o in specs]
         self.commanders = np.array([o.commanders for o in specs], dtype=np.int64)
         self.active = np.array([not o.dormant for o in specs])
         self.dissident_of = np.full(O, -1)
@@ -326,15 +327,14 @@ class AffiliateModel(mesa.Model):
         self.fighters = flows.fighters
         self.sympathizers = flows.sympathizers
         p = self.p
-        for v in np.nonzero(flows.emir_killed[0])[0]:
-            killer = int(np.argmax(flows.killed[0, v])) if flows.killed[0, v].sum() > 0 else -1
-            self.log("emir_killed", killer, int(v), 1.0, self.case.organizations[v].emir)
-            self._succession(int(v), killer)
         for v in np.nonzero(flows.commanders_killed[0])[0]:
             n = int(flows.commanders_killed[0, v])
-            killer = int(np.argmax(flows.killed[0, v])) if flows.killed[0, v].sum() > 0 else -1
             self.commanders[v] = max(self.commanders[v] - n, 0)
-            self.log("commanders_killed", killer, int(v), n, "")
+            self.log("commanders_killed", self._main_killer(flows, v), int(v), n, "")
+        for v in np.nonzero(flows.emir_killed[0])[0]:  # after the day's commander losses
+            killer = self._main_killer(flows, v)
+            self.log("emir_killed", killer, int(v), 1.0, self.emir_name[v])
+            self._succession(int(v), killer)
         self._refresh()
         end = self.totals
         # cohesion: recovers towards a target set by grievance and leadership, plus cadres
@@ -363,7 +363,8 @@ class AffiliateModel(mesa.Model):
                                                  is_state, armed & (self.totals > 0),
                                                  self.hostile, p)
         for v in np.nonzero(~self.active & (end > 0))[0]:
-            self.active[v] = True
+            self.active[v] = True  # a dormant faction filled by a split: its leader emerges
+            self.emir_alive[v] = True
         newly = (~self.collapsed) & (self.peak >= p["collapse_threshold"]) & (
             end < p["collapse_threshold"]) & armed
         for v in np.nonzero(newly)[0]:
@@ -372,6 +373,16 @@ class AffiliateModel(mesa.Model):
         np.maximum(self.peak, end, out=self.peak)
         self._place_headquarters()
 
+    def _main_killer(self, flows, v: int) -> int:
+        """Who killed most of ``v``'s fighters today (not ``v`` itself), or -1."""
+        row = flows.killed[0, v].copy()
+        row[v] = 0.0
+        return int(np.argmax(row)) if row.sum() > 0 else -1
+
+    def on_offensive_against(self, attacker: int, target: int) -> bool:
+        """Whether ``attacker`` is on an offensive against ``target``."""
+        return self.organizations[attacker].offensive_target == target
+
     def _succession(self, v: int, killer: int = -1) -> None:
         """The emir of ``v`` is dead: a commander succeeds him, at a cost in cohesion."""
         if v < 0:
@@ -379,8 +390,10 @@ class AffiliateModel(mesa.Model):
         if self.commanders[v] > 0:
             self.commanders[v] -= 1
             self.emir_alive[v] = True
+            self.emir_name[v] = f"successor of {self.emir_name[v] or 'the emir'}"
         else:
             self.emir_alive[v] = False
+            self.emir_name[v] = ""
         self.cohesion[v] = max(0.0, self.cohesion[v] - self.p["succession_shock"]
                                * (1.0 - self.established[v]))
 

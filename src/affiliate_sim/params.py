@@ -113,7 +113,8 @@ class Params:
     offensive_rate: float = _p(
         0.3, 0.0, 10.0, "1/day", "combat",
         "modelling convention",
-        "Hazard of opening an offensive per unit of propensity above the threshold.")
+        "Hazard of opening an offensive per unit of relative excess propensity "
+        "(propensity / threshold - 1, capped at 50).")
     offensive_max_days: float = _p(
         21.0, 1.0, 365.0, "days", "combat",
         A + ": Derna 'within two weeks'",
@@ -136,12 +137,14 @@ class Params:
     desertion_rate: float = _p(
         0.0015, 0.0, 1.0, "1/day", "population",
         "modelling convention",
-        "Desertion hazard of a fully incohesive organization (scaled by 1 - cohesion).")
+        "Desertion hazard, scaled by (1 - cohesion) * (1.5 - resources): a group without "
+        "cohesion or means loses 1.5 times this rate.")
     conversion_rate: float = _p(
         0.01, 0.0, 1.0, "1/day", "population",
         A + ": IS 'appealing to al-Shabaab's foot soldiers and mid-level commanders'",
-        "Rate at which loyal fighters turn latent sympathizers of the rival camp per unit "
-        "of rival appeal (or of grievance against the wali).")
+        "Rate at which loyal fighters of a group the IS core courts (a scripted input) turn "
+        "latent IS sympathizers, per unit of IS appeal; for an affiliate with a dissident "
+        "faction, per unit of grievance against the wali.")
     reversion_rate: float = _p(
         0.01, 0.0, 1.0, "1/day", "population",
         "modelling convention",
@@ -249,9 +252,10 @@ class Params:
     leader_hit_rate: float = _p(
         1.5, 0.0, 100.0, "multiplier", "counterterrorism",
         A + ": 'Algerian security forces killed the group's emir'",
-        "Hazard of a leader being killed per unit of the fighter hazard around him.")
+        "Hazard of a leader being killed per unit of the raid hazard around him (in battle "
+        "leaders face LEADER_COMBAT_EXPOSURE times their fighters' hazard).")
     state_reinforcement: float = _p(
-        0.02, 0.0, 1.0, "1/day", "counterterrorism",
+        0.02, 0.0, 1.0, "1/day", "population",
         "modelling convention (a state draws on a national hinterland)",
         "Rate at which a state force is reinforced back towards its initial strength.")
     visibility_decay: float = _p(
@@ -275,7 +279,8 @@ class Params:
     provocation_grudge: float = _p(
         6.0, 0.0, 100.0, "propensity", "coalition",
         A + ": after IYSC killed Salim Derbi 'the Council launch[ed] a full-scale offensive'",
-        "Grudge a coalition holds against an outsider that kills one of its leaders.")
+        "Grudge every member of a coalition holds against an outsider that assassinates "
+        "one of its leaders (a scripted input).")
 
     # --- 6 internal schism ---
     grievance_gain: float = _p(
@@ -392,7 +397,8 @@ class Params:
     population_conceal: float = _p(
         0.02, 0.0, 10.0, "1/thousand inhabitants", "terrain",
         "cases.md: Sinai 'embedded in terrain and population'",
-        "Increase of a guerrilla's concealment per thousand inhabitants.")
+        "Increase of concealment per thousand inhabitants of a cell (for every style; a "
+        "conventional force's small base concealment gains little).")
     terrain_protection: float = _p(
         1.0, 0.0, 100.0, "multiplier", "terrain",
         "modelling convention",

@@ -168,7 +168,7 @@ SWITCHED_RATES: dict[str, tuple[str, ...]] = {
     "counterterrorism": ("raid_rate", "intel_gain", "leader_hit_rate"),
     "coalition": ("provocation_grudge",),
     "schism": ("grievance_gain", "schism_statement_rate"),
-    "momentum": ("momentum_gain", "is_broadcast"),
+    "momentum": ("momentum_gain", "counter_messaging"),
     "investment": ("foreign_fighter_rate", "cadre_cohesion_gain"),
     "retreat": ("danger_aversion", "cover_weight", "safe_passage_rate"),
     "terrain": ("terrain_conceal", "population_conceal", "terrain_protection",

@@ -8,8 +8,9 @@ killed two leading members of the Council, including its leader, Salim Derbi ...
 Council [launched] a full-scale offensive" (Gartenstein-Ross and Barr 2016).
 
 Local groups (deep roots) that share ground with an outsider pledged to a foreign power
-(the IS camp, shallow roots) ally with each other and turn hostile to it. Killing a
-coalition leader provokes a grudge in every member.
+(the IS camp, shallow roots) ally with each other and turn hostile to it, at a random time
+(``coalition_rate``). The assassination of a leader (a scripted input) provokes a grudge in
+the victim and every ally of it against the killer.
 """
 
 from __future__ import annotations

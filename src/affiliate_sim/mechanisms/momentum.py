@@ -9,7 +9,9 @@ strategies" (Gartenstein-Ross and Barr 2016).
 Each organization's momentum is an exponential memory of its growth. The appeal of the IS
 brand in a region is the core's broadcast, eroded by IS defeats in the proportion that
 counter-messaging makes them visible, plus the local IS momentum. Appeal drives recruiting
-and turns fighters of rival groups into latent IS sympathizers.
+and foreign arrivals, and turns fighters of the rival groups the core courts (a scripted
+input) into latent IS sympathizers. Switched off, appeal no longer responds to wins and
+losses (no momentum term, no counter-messaging); the broadcast remains.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Kernel side: each day a share of every cell's fighters moves to the best of the 
 four neighbours, scoring each by the danger it holds for them, the presence of what they
 seek (an offensive's target, a protector) and, when retreating, cover. Movement conserves
 fighters exactly. Decide side: when to retreat, and when a besieged group asks for safe
-passage and its besieger grants it.
+passage, and whether its besieger grants it.
 """
 
 from __future__ import annotations
@@ -72,6 +72,14 @@ def should_retreat(ratio: float, offensive: bool, retreating: bool, p) -> bool:
     return ratio < limit
 
 
-def besieged(fighters: float, peak: float, ratio_against: float, p) -> bool:
-    """A group reduced below a share of its peak and heavily outnumbered is besieged."""
-    return peak > 0 and fighters < p["safe_passage_share"] * peak and ratio_against < 0.5
+#: Own-to-enemy strength ratio below which a reduced group counts as besieged.
+BESIEGED_RATIO = 0.5
+
+
+def besieged(fighters: float, peak: float, own_ratio: float, p) -> bool:
+    """A group reduced below a share of its peak and heavily outnumbered is besieged.
+
+    A besieged group asks its main enemy for safe passage; the besieger grants it unless it
+    is on an offensive against the group (then the group fights on and asks again later).
+    """
+    return peak > 0 and fighters < p["safe_passage_share"] * peak and own_ratio < BESIEGED_RATIO
