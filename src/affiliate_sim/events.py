@@ -22,6 +22,6 @@ EVENT_KINDS: dict[str, str] = {
     "defection_statement": "a later public statement of actor's disaffected towards target",
     "wali_backed": "the IS core keeps target's contested wali",
     "wali_replaced": "the IS core replaces target's contested wali",
-    "cadres_sent": "the IS core's investment in actor passes CADRE_SHARE: senior cadres sent",
+    "cadres_sent": "the IS core (actor) sends senior cadres and money to target (its share passes CADRE_SHARE)",
     "collapse": "actor falls below the collapse threshold of fighters",
 }
