@@ -112,8 +112,22 @@ class Organization(CellAgent):
         m.plan.engage[0, i] = offensive.engagement_row(i, t, m.hostile, m.allied, m.near,
                                                        m.grudge_ext, m.p)
         if t >= 0:
+            self.strike_shelterers(t)
             m.plan.offensive[0, i] = 1.0
             m.plan.attract[0, i, t] = 1.0
+
+    def strike_shelterers(self, t: int) -> None:
+        """Allies sheltering the target where it is become enemies too (retaliation)."""
+        m = self.model
+        i = self.index
+        if not m.params.on("retaliation"):
+            return
+        for a in np.nonzero(m.allied[t])[0]:
+            if a in (i, t) or m.hostile[i, a] or m.allied[i, a] or m.near[t, a] <= 0:
+                continue
+            m.hostile[i, a] = m.hostile[a, i] = True
+            self.log("shelter_targeted", int(a), m.near[t, a],
+                     f"shelters {m.names[t]}")
 
     def consider_offensive(self) -> int:
         """Maybe open an offensive; returns the target or -1."""
@@ -124,6 +138,8 @@ class Organization(CellAgent):
             if j == i or m.totals[j] < m.p["collapse_threshold"] or m.near[j, i] <= 0:
                 continue
             prop = offensive.propensity(i, j, m.allied, m.near, m.power, m.grudge_ext)
+            if m.camp[i] == STATE:  # a state must find a group before it can attack it
+                prop *= m.intel[i, j]
             if prop > best_prop:
                 best, best_prop = int(j), prop
         thr = m.p["offensive_threshold"]

@@ -8,6 +8,7 @@ EVENT_KINDS: dict[str, str] = {
     "pledge_rejected": "actor, former parent or ally of target, turns hostile to it",
     "coalition_formed": "local groups ally against an outsider (target); magnitude: members",
     "offensive_started": "actor opens a full offensive on target; magnitude: propensity",
+    "shelter_targeted": "actor, on an offensive, turns on target for sheltering its target",
     "offensive_ended": "actor's offensive on target ends; magnitude: its length in days",
     "retreat": "actor, outmatched near its fighters, retreats towards cover and allies",
     "safe_passage": "actor, besieged, asks target for safe passage (note: granted/requested)",

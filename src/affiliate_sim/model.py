@@ -160,7 +160,7 @@ class AffiliateModel(mesa.Model):
         self.grudge = np.zeros((O, O))
         self.intel = np.zeros((O, O))
         self.raid_operation_days = np.zeros((O, O))
-        self.grievance = np.zeros(O)
+        self.grievance = arr("grievance")
         self.momentum = np.zeros(O)
         self.recent_statements = np.zeros(O)
         self.courted = np.zeros(O)

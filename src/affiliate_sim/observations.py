@@ -28,7 +28,9 @@ Quantities (each reads the model's history, never its inputs):
 * ``main_killer_share``: share of ``org``'s killed within the window killed by ``partner``.
 * ``region_share``: share of ``region``'s cells held by ``org`` at the end of the window.
 * ``max_drop``: the largest fall of ``org``'s fighters within any ``span`` days of the
-  window, as a share of its fighters at the start of that span.
+  window, as a share of its fighters at the start of that span; spans that start with
+  fewer than ``min_fighters`` (default 5) are ignored, so a remnant's last losses do not
+  count as "most of the group".
 * ``region_presence``: share of ``org``'s fighters inside ``region`` at the window's end.
 
 A window may be anchored on an event: with ``anchor: KIND`` (and optionally
@@ -56,7 +58,8 @@ STATS = ("end", "min", "max")
 KEYS = {"id": True, "quantity": True, "window": True, "source": True, "org": False,
         "partner": False, "flow": False, "event": False, "actor": False, "target_org": False,
         "region": False, "stat": False, "span": False, "at_least": False, "at_most": False,
-        "tolerance": False, "note": False, "anchor": False, "anchor_actor": False}
+        "tolerance": False, "note": False, "anchor": False, "anchor_actor": False,
+        "min_fighters": False}
 NEEDS = {"fighters": ("org",), "flow": ("org", "flow"), "flow_share": ("org", "flow"),
          "event_count": ("event",), "first_event_day": ("event",),
          "main_killer_share": ("org", "partner"), "region_share": ("org", "region"),
@@ -86,6 +89,7 @@ class Observation:
     note: str = ""
     anchor: str = ""
     anchor_actor: str = ""
+    min_fighters: float = 5.0
 
     def target_text(self) -> str:
         """The target as a short human-readable string."""
@@ -169,7 +173,7 @@ def parse(items: Any, where: str, orgs: set[str], regions: set[str], days: int,
         if "span" in o and (isinstance(o["span"], bool) or not isinstance(o["span"], int)
                             or o["span"] < 1):
             fail("span", "must be a whole number of days >= 1")
-        for k in ("at_least", "at_most", "tolerance"):
+        for k in ("at_least", "at_most", "tolerance", "min_fighters"):
             if k in o and (isinstance(o[k], bool) or not isinstance(o[k], (int, float))):
                 fail(k, f"must be a number, got {o[k]!r}")
         if "at_least" not in o and "at_most" not in o:
@@ -189,7 +193,8 @@ def parse(items: Any, where: str, orgs: set[str], regions: set[str], days: int,
             at_least=None if "at_least" not in o else float(o["at_least"]),
             at_most=None if "at_most" not in o else float(o["at_most"]),
             tolerance=float(o.get("tolerance", 0.0)), note=str(o.get("note", "")),
-            anchor=o.get("anchor", ""), anchor_actor=o.get("anchor_actor", "")))
+            anchor=o.get("anchor", ""), anchor_actor=o.get("anchor_actor", ""),
+            min_fighters=float(o.get("min_fighters", 5.0))))
     return out
 
 
@@ -239,7 +244,8 @@ def measure(model, obs: Observation) -> float:
         if s < 1:
             return 0.0
         start = f[:-s]
-        drop = np.where(start > 0, (start - f[s:]) / np.maximum(start, 1e-12), 0.0)
+        drop = np.where(start >= max(obs.min_fighters, 1e-9),
+                        (start - f[s:]) / np.maximum(start, 1e-12), 0.0)
         return float(drop.max())
     if q == "region_presence":
         j = h.region_names.index(obs.region)

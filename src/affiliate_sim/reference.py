@@ -42,6 +42,7 @@ import numpy as np
 
 from affiliate_sim.kernel.arrays import DayPlan, Flows, KernelParams, KernelState, Noise
 from affiliate_sim.mechanisms.counterterrorism import LEADER_COMBAT_EXPOSURE
+from affiliate_sim.mechanisms.retreat import SENSE_PASSES, SENSE_SHARE
 
 #: Neighbour offsets (row, column) in the order up, down, left, right.
 _NEIGHBOURS: tuple[tuple[int, int], ...] = ((-1, 0), (1, 0), (0, -1), (0, 1))
@@ -275,6 +276,14 @@ def interact_reference(state: KernelState, plan: DayPlan, p: KernelParams,
 
         # ---- 7. movement by softmax over the cell and its neighbours
         cover = {c: terr[c] + remote[c] for c in cells}
+        # presence sensed from afar: SENSE_PASSES passes of x + SENSE_SHARE * neighbours
+        far = []
+        for j in range(O):
+            x = dict(F[j])
+            for _ in range(SENSE_PASSES):
+                x = {c: x[c] + SENSE_SHARE * sum(x[n] for n in _neighbours(c[0], c[1], H, W))
+                     for c in cells}
+            far.append(x)
         for v in range(O):
             aversion = q["danger_aversion"] * (1.0 - float(plan.offensive[r, v]))
             cover_w = q["cover_weight"] * float(plan.cover[r, v])
@@ -282,7 +291,7 @@ def interact_reference(state: KernelState, plan: DayPlan, p: KernelParams,
             for c in cells:
                 d = h_combat[v][c] + h_raid[v][c]
                 danger[r, v][c] = d
-                sought = sum(attract[v][j] * reach[j][c] for j in range(O))
+                sought = sum(attract[v][j] * far[j][c] for j in range(O))
                 score[c] = (-aversion * d + q["attraction_weight"] * math.log1p(sought)
                             + cover_w * cover[c])
             for c in cells:

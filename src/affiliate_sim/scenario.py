@@ -52,6 +52,7 @@ class OrgSpec:
     quality: float = 1.0
     vigilance: float = 1.0
     injustice: float = 0.0
+    grievance: float = 0.0
     strategic_disagreement: float = 0.0
     established: float = 0.5
     resources: float = 0.5
@@ -180,12 +181,14 @@ ORG_KEYS = {
     "name": True, "camp": True, "kind": True, "fighters": True, "region": False,
     "regions": False, "style": False, "sympathizer_share": False, "cohesion": False,
     "brutality": False, "visibility": False, "purge_capacity": False, "local_roots": False,
-    "quality": False, "vigilance": False, "injustice": False, "strategic_disagreement": False,
+    "quality": False, "vigilance": False, "injustice": False, "grievance": False,
+    "strategic_disagreement": False,
     "established": False, "resources": False, "foreign_access": False, "commanders": False,
     "emir": False, "dormant": False, "dissident_of": False, "description": False,
 }
 UNIT_ORG_FIELDS = ("sympathizer_share", "cohesion", "brutality", "visibility",
-                   "purge_capacity", "local_roots", "injustice", "strategic_disagreement",
+                   "purge_capacity", "local_roots", "injustice", "grievance",
+                   "strategic_disagreement",
                    "established", "resources", "foreign_access")
 
 

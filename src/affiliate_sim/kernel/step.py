@@ -152,7 +152,7 @@ def interact(state: KernelState, plan: DayPlan, p: KernelParams, noise: Noise) -
     S_new = S_new + conv - rev
 
     # 7. movement
-    score = retreat.movement_score(h_combat + h_raid, plan.offensive, plan.attract, reach,
+    score = retreat.movement_score(h_combat + h_raid, plan.offensive, plan.attract, F,
                                    plan.cover, L, p)
     F_new, S_new = retreat.move(F_new, S_new, score, p)
     np.maximum(F_new, 0.0, out=F_new)

@@ -46,7 +46,8 @@ def form(near: np.ndarray, roots, camp, active, allied, hostile, is_camp, state_
     outs = np.nonzero(outsiders(roots, camp, is_camp, active, p))[0]
     members, targets = [], []
     for o in outs:
-        facing = [a for a in loc if near[a, o] > 0.5 or near[o, a] > 0.5]
+        facing = [a for a in loc if (near[a, o] > 0.5 or near[o, a] > 0.5)
+                  and not allied[a, o]]  # a stated alliance holds
         if len(facing) < 2 or all(hostile[a, o] for a in facing):
             continue
         if chance[o] >= -np.expm1(-p["coalition_rate"]):

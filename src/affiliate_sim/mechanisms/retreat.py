@@ -17,18 +17,39 @@ from __future__ import annotations
 
 import numpy as np
 
-from affiliate_sim.kernel.grid import DIRECTIONS, neighbour_view, send
+from affiliate_sim.kernel.grid import DIRECTIONS, neighbour_view, send, spread
 from affiliate_sim.mechanisms import terrain
 
 
-def movement_score(danger, offensive, attract, reach, cover_w, layers, p) -> np.ndarray:
+#: Passes of the stencil by which movers sense what they seek: a force is felt, with
+#: weight halving at each step, up to this many cells away.
+SENSE_PASSES = 4
+#: Share of a cell's sensed presence passed to each neighbour at each pass.
+SENSE_SHARE = 0.5
+
+
+def sensed(fighters: np.ndarray) -> np.ndarray:
+    """``(R, O, H, W)`` presence of each organization as sensed from afar.
+
+    ``SENSE_PASSES`` applications of ``x + SENSE_SHARE * (sum of the four neighbours)``:
+    a force is felt up to ``SENSE_PASSES`` cells away, more faintly with distance, so a
+    group can head for a protector or a target it cannot yet reach.
+    """
+    x = fighters
+    for _ in range(SENSE_PASSES):
+        x = spread(x, SENSE_SHARE)
+    return x
+
+
+def movement_score(danger, offensive, attract, fighters, cover_w, layers, p) -> np.ndarray:
     """``(R, O, H, W)`` how much each organization's movers like each cell.
 
     ``-danger_aversion * (1 - offensive) * danger + attraction_weight * log1p(sought
-    presence) + cover_weight * cover * retreat``.
+    presence, sensed from afar) + cover_weight * cover * retreat``.
     """
-    R, O, H, W = reach.shape
-    sought = np.matmul(attract, reach.reshape(R, O, H * W)).reshape(R, O, H, W)
+    R, O, H, W = fighters.shape
+    far = sensed(fighters)
+    sought = np.matmul(attract, far.reshape(R, O, H * W)).reshape(R, O, H, W)
     aversion = p["danger_aversion"][:, None] * (1.0 - offensive)
     score = -aversion[:, :, None, None] * danger
     score += p["attraction_weight"][:, None, None, None] * np.log1p(sought)
