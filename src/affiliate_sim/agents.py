@@ -32,6 +32,8 @@ SAFE_PASSAGE_RETRY = 60
 MIN_ACTING = 1.0
 #: Days an attacker regroups after an offensive before it can open another.
 REGROUP_DAYS = 14
+#: Share of its grudge an attacker keeps when one of its offensives ends.
+GRUDGE_DISCHARGE = 0.5
 #: Share of the core's means above which it sends senior cadres (logged as an event).
 CADRE_SHARE = 0.25
 
@@ -105,6 +107,7 @@ class Organization(CellAgent):
                     or not m.hostile[i, t]):
                 self.log("offensive_ended", t, self.offensive_days,
                          "target gone" if gone else "stood down")
+                m.grudge[i, t] *= GRUDGE_DISCHARGE  # revenge taken, in part
                 self.offensive_target, self.offensive_days, t = -1, 0, -1
                 self.regroup_until = m.day + REGROUP_DAYS
         if t < 0 and m.day >= self.regroup_until:
@@ -138,8 +141,8 @@ class Organization(CellAgent):
             if j == i or m.totals[j] < m.p["collapse_threshold"] or m.near[j, i] <= 0:
                 continue
             prop = offensive.propensity(i, j, m.allied, m.near, m.power, m.grudge_ext)
-            if m.camp[i] == STATE:  # a state must find a group before it can attack it
-                prop *= m.intel[i, j]
+            if m.camp[i] == STATE and m.intel[i, j] < m.p["raid_trigger"]:
+                continue  # a state must find a group before it can attack it
             if prop > best_prop:
                 best, best_prop = int(j), prop
         thr = m.p["offensive_threshold"]
@@ -189,7 +192,8 @@ class Organization(CellAgent):
               and m.day - self.last_safe_passage_request >= SAFE_PASSAGE_RETRY):
             self.last_safe_passage_request = m.day
             besieger = m.main_enemy(i)
-            granted = besieger >= 0 and not m.on_offensive_against(besieger, i)
+            granted = (besieger >= 0 and m.camp[besieger] != STATE  # states take surrenders
+                       and not m.on_offensive_against(besieger, i))
             self.log("safe_passage", besieger, self.fighters,
                      "granted" if granted else "requested")
             if granted:
@@ -231,13 +235,15 @@ class StateForce(Organization):
         if not m.params.on("counterterrorism"):
             return
         ops = m.raid_operation_days[i] > 0
-        start = (~ops) & (m.rng.random(len(m.totals))
-                          < -np.expm1(-counterterrorism.operation_hazard(m.intel[i], m.p)))
+        ready = m.day >= m.next_operation[i]
+        start = (~ops) & ready & (m.rng.random(len(m.totals))
+                                  < -np.expm1(-counterterrorism.operation_hazard(m.intel[i],
+                                                                                 m.p)))
         start &= m.totals > 0
         for j in np.nonzero(start)[0]:
             m.raid_operation_days[i, j] = m.p["raid_operation_days"]
+            m.next_operation[i, j] = m.day + counterterrorism.OPERATION_REFRACTORY
             self.log("raid_operation", int(j), m.intel[i, j], "intelligence-led raids")
-            m.intel[i, j] *= 0.5
         on = m.raid_operation_days[i] > 0
         row = counterterrorism.raid_intensity(m.vigilance[i:i + 1], m.intel[i:i + 1],
                                               on[None], m.p)[0]

@@ -160,6 +160,7 @@ class AffiliateModel(mesa.Model):
         self.grudge = np.zeros((O, O))
         self.intel = np.zeros((O, O))
         self.raid_operation_days = np.zeros((O, O))
+        self.next_operation = np.zeros((O, O))  # [state, target] first day of the next one
         self.grievance = arr("grievance")
         self.momentum = np.zeros(O)
         self.recent_statements = np.zeros(O)

@@ -143,8 +143,7 @@ class Params:
         0.01, 0.0, 1.0, "1/day", "population",
         A + ": IS 'appealing to al-Shabaab's foot soldiers and mid-level commanders'",
         "Rate at which loyal fighters of a group the IS core courts (a scripted input) turn "
-        "latent IS sympathizers, per unit of IS appeal; for an affiliate with a dissident "
-        "faction, per unit of grievance against the wali.")
+        "latent IS sympathizers, per unit of IS appeal and courting intensity.")
     reversion_rate: float = _p(
         0.01, 0.0, 1.0, "1/day", "population",
         "modelling convention",
@@ -292,6 +291,11 @@ class Params:
         0.005, 0.0, 1.0, "1/day", "schism",
         "modelling convention",
         "Daily decay of grievance.")
+    disaffection_rate: float = _p(
+        0.01, 0.0, 1.0, "1/day", "schism",
+        A + ": 'This wave of defections and publicly aired grievances'",
+        "Rate at which loyal fighters of an affiliate with a dissident faction become "
+        "disaffected with the wali, per unit of grievance.")
     schism_threshold: float = _p(
         0.5, 0.0, 1.0, "grievance", "schism",
         A + ": 'Tensions ... exploded into public in December 2015'",

@@ -250,7 +250,8 @@ def interact_reference(state: KernelState, plan: DayPlan, p: KernelParams,
         local = [dict.fromkeys(cells, 0.0) for _ in range(O)]
         foreign = [dict.fromkeys(cells, 0.0) for _ in range(O)]
         for c in cells:
-            here = sum(F[v][c] for v in range(O))
+            # competition only among recruiting groups (appeal > 0), not with states
+            here = sum(F[v][c] for v in range(O) if float(plan.recruit_appeal[r, v]) > 0)
             for v in range(O):
                 local[v][c] = (q["local_recruit_rate"] * float(plan.recruit_appeal[r, v])
                                * pop[c] * F[v][c] / (here + q["recruit_scale"]))

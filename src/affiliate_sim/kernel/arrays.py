@@ -167,7 +167,7 @@ SWITCHED_RATES: dict[str, tuple[str, ...]] = {
     "purge": ("purge_rate", "flee_rate", "surrender_rate"),
     "counterterrorism": ("raid_rate", "intel_gain", "leader_hit_rate"),
     "coalition": ("provocation_grudge",),
-    "schism": ("grievance_gain", "schism_statement_rate"),
+    "schism": ("grievance_gain", "schism_statement_rate", "disaffection_rate"),
     "momentum": ("momentum_gain", "counter_messaging"),
     "investment": ("foreign_fighter_rate", "cadre_cohesion_gain"),
     "retreat": ("danger_aversion", "cover_weight", "safe_passage_rate"),

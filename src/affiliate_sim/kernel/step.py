@@ -129,7 +129,9 @@ def interact(state: KernelState, plan: DayPlan, p: KernelParams, noise: Noise) -
     commanders_killed = cmd_hit.sum(axis=2)
 
     # 5. recruitment
-    total_here = F.sum(axis=1, keepdims=True)
+    # groups compete for recruits with the other recruiting groups (not with states)
+    recruiting = (plan.recruit_appeal > 0).astype(float)
+    total_here = (F * r4(recruiting)).sum(axis=1, keepdims=True)
     share = F / (total_here + p["recruit_scale"][:, None, None, None])
     local = (p["local_recruit_rate"][:, None, None, None] * r4(plan.recruit_appeal)
              * L.population[:, None] * share)

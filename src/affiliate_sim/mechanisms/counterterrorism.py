@@ -21,6 +21,9 @@ from affiliate_sim.mechanisms import terrain
 
 #: Leaders' exposure to battle relative to their fighters' (they lead from behind).
 LEADER_COMBAT_EXPOSURE = 0.5
+#: Days after a major raid operation starts before the same state can launch another on
+#: the same group (the operation's aftermath: exploitation, new intelligence to gather).
+OPERATION_REFRACTORY = 60
 
 
 def raid_detection(visibility: np.ndarray, layers, p) -> np.ndarray:

@@ -16,19 +16,30 @@ import numpy as np
 
 
 def prospects(momentum, dominance, access, fighters) -> np.ndarray:
-    """``(O,)`` how promising each affiliate looks to the core (>= 0)."""
+    """``(O,)`` how promising each affiliate looks to the core (>= 0).
+
+    ``sqrt(fighters) * (1 + momentum) * dominance**2 * access``: the core favours ground an
+    affiliate holds unopposed ("a contested space with no dominant rival", squared so that
+    sharing ground with rivals weighs heavily), where foreign fighters can come.
+    """
     size = np.sqrt(np.maximum(fighters, 0.0))
-    return size * np.clip(1.0 + momentum, 0.0, None) * dominance * access
+    return size * np.clip(1.0 + momentum, 0.0, None) * dominance ** 2 * access
+
+
+#: Exponent of the core's selectivity: it concentrates on its best prospects.
+SELECTIVITY = 2.0
 
 
 def allocate(prospect: np.ndarray, p) -> np.ndarray:
     """``(O,)`` share of the core's means each affiliate receives.
 
-    The core weighs each affiliate against its other uses (other wilayats, the heartland):
-    ``share = prospect / (sum of prospects here + investment_competition)``.
+    The core weighs each affiliate against its other uses (other wilayats, the heartland),
+    concentrating on its best prospects: ``share = prospect**k / (sum of prospects**k here
+    + investment_competition**k)`` with ``k = SELECTIVITY``.
     """
-    total = prospect.sum() + p["investment_competition"]
-    return prospect / total if total > 0 else np.zeros_like(prospect)
+    k = SELECTIVITY
+    total = (prospect ** k).sum() + p["investment_competition"] ** k
+    return prospect ** k / total if total > 0 else np.zeros_like(prospect)
 
 
 def reinforcement(initial, current, p) -> np.ndarray:

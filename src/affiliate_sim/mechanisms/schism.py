@@ -36,7 +36,7 @@ def grievance_step(grievance, injustice, brutality, disagreement, p) -> np.ndarr
 
 def conversion(grievance, p) -> np.ndarray:
     """``(O,)`` 1/day: loyal fighters turning disaffected with the wali."""
-    return p["conversion_rate"] * grievance
+    return p["disaffection_rate"] * grievance
 
 
 def statement_hazard(grievance, recent, p) -> np.ndarray:
