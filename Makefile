@@ -26,8 +26,8 @@ $(VENV)/.installed: pyproject.toml scripts/find_python.sh
 	@touch $@
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/affiliate-sim scenario=derna_illustrative seed=0 hydra.run.dir=outputs/demo
-	$(VPY) -m affiliate_sim.summary outputs/demo/summary.json
+	$(VENV)/bin/affiliate-replay out=replay
+	@echo "report: replay/report.md (figures and replay.json beside it)"
 
 test: $(VENV)/.installed
 	$(VPY) -m pytest

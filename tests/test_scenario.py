@@ -29,6 +29,10 @@ def test_config_group_matches_scenario_files():
         assert yaml.safe_load(p.read_text()) == {"name": p.stem}
 
 
+OBS = {"id": "small_at_end", "quantity": "fighters", "org": "IYSC", "window": [0, 450],
+       "at_most": 100, "source": "IS militants ... requested safe passage out of the area"}
+
+
 def base():
     return yaml.safe_load((SCENARIO_DIR / "derna_illustrative.yaml").read_text())
 
@@ -103,6 +107,26 @@ CATALOGUE = [
         {"a": "IYSC", "b": "IYSC", "kind": "allied"}), "relations[3]", "itself"),
     ("bool as number", _set(["organizations", 1, "fighters"], True),
      "organizations[1].fighters", "must be a number"),
+    ("observation unknown quantity", lambda d: d.update(observations=[dict(
+        OBS, quantity="vibes")]), "observations[0].quantity", "is not one of"),
+    ("observation without target", lambda d: d.update(observations=[{
+        k: v for k, v in OBS.items() if k != "at_most"}]), "observations[0]",
+     "needs a target"),
+    ("observation window outside run", lambda d: d.update(observations=[dict(
+        OBS, window=[0, 999])]), "observations[0].window", "outside the run"),
+    ("observation unknown organization", lambda d: d.update(observations=[dict(
+        OBS, org="Nobody")]), "observations[0].org", "no organization named"),
+    ("observation duplicate id", lambda d: d.update(observations=[OBS, OBS]),
+     "observations[1].id", "duplicate observation id"),
+    ("observation without source", lambda d: d.update(observations=[{
+        k: v for k, v in OBS.items() if k != "source"}]), "observations[0].source",
+     "required key is missing"),
+    ("observation unknown event", lambda d: d.update(observations=[dict(
+        OBS, quantity="event_count", event="miracle")]), "observations[0].event",
+     "is not an event kind"),
+    ("observation missing needed key", lambda d: d.update(observations=[{
+        k: v for k, v in OBS.items() if k != "org"}]), "observations[0].org",
+     "needs org"),
 ]
 
 

@@ -94,6 +94,21 @@ def params_of(data: dict, where: str = "override") -> Params:
     return Params.from_dict(pdata, where=where)
 
 
+def _plain(cfg: DictConfig | dict) -> dict:
+    """A composed config as plain Python data."""
+    return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+
+
+def _check_min(data: dict, where: str, minima: dict[str, int]) -> None:
+    """Each key of ``minima`` (when not None) must be a whole number >= its minimum."""
+    for key, lo in minima.items():
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+            raise InputError(where, key, f"must be a whole number >= {lo}, got {value!r}")
+
+
 @dataclass
 class RunSpec:
     """A validated run: what :func:`affiliate_sim.model.AffiliateModel` needs."""
@@ -110,21 +125,17 @@ def validate(cfg: DictConfig | dict, where: str = "override") -> RunSpec:
     Raises:
         InputError: naming the key and the problem.
     """
-    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    data = _plain(cfg)
     params = params_of(data, where)
     name = (data.get("scenario") or {}).get("name")
     if not isinstance(name, str) or not name:
         raise InputError(where, "scenario", "no scenario given (scenario=NAME)")
     scenario = load_scenario(name)
-    seed = data.get("seed")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InputError(where, "seed", f"must be a whole number >= 0, got {seed!r}")
-    days = data.get("days")
-    if days is None:
-        days = scenario.days
-    elif isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise InputError(where, "days", f"must be a whole number >= 1, got {days!r}")
-    return RunSpec(scenario=scenario, params=params, seed=seed, days=days)
+    if data.get("seed") is None:
+        raise InputError(where, "seed", "must be a whole number >= 0, got None")
+    _check_min(data, where, {"seed": 0, "days": 1})
+    days = scenario.days if data.get("days") is None else data["days"]
+    return RunSpec(scenario=scenario, params=params, seed=data["seed"], days=days)
 
 
 @dataclass
@@ -148,15 +159,9 @@ def validate_replay(cfg: DictConfig | dict, where: str = "override") -> ReplaySp
     """
     from affiliate_sim.replay import CASES
 
-    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    data = _plain(cfg)
     params = params_of(data, where)
-    for key, lo in (("seeds", 1), ("knockout_seeds", 0)):
-        if data[key] < lo:
-            raise InputError(where, key, f"must be >= {lo}, got {data[key]}")
-    if data.get("workers") is not None and data["workers"] < 1:
-        raise InputError(where, "workers", f"must be >= 1, got {data['workers']}")
-    if data.get("days") is not None and data["days"] < 1:
-        raise InputError(where, "days", f"must be >= 1, got {data['days']}")
+    _check_min(data, where, {"seeds": 1, "knockout_seeds": 0, "workers": 1, "days": 1})
     cases = tuple(data.get("cases") or CASES)
     for c in cases:
         load_scenario(c)
@@ -174,7 +179,7 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
     from affiliate_sim.params import parameter_table
     from affiliate_sim.replay import CASES
 
-    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    data = _plain(cfg)
     params = params_of(data, where)
     ranges = {r["name"]: (r["lo"], r["hi"]) for r in parameter_table()}
     free = {}
@@ -189,9 +194,7 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
             raise InputError(where, f"free.{name}", f"bounds {bounds} leave the parameter's "
                              f"range [{lo}, {hi}]")
         free[name] = (float(bounds[0]), float(bounds[1]))
-    for key in ("seeds", "max_evaluations"):
-        if data[key] < 1:
-            raise InputError(where, key, f"must be >= 1, got {data[key]}")
+    _check_min(data, where, {"seeds": 1, "max_evaluations": 1, "workers": 1})
     cases = tuple(data.get("cases") or CASES)
     for c in cases:
         load_scenario(c)
