@@ -79,6 +79,7 @@ def random_params(rng: np.random.Generator) -> Params:
         cover_weight=u(0.0, 3.0),
         terrain_conceal=u(0.0, 5.0),
         population_conceal=u(0.0, 0.05),
+        conventional_search=u(0.1, 1.0),
         terrain_protection=u(0.0, 2.0),
         remoteness_shield=u(0.0, 1.0),
         mechanisms=Mechanisms(**off),
@@ -147,6 +148,8 @@ def random_state(rng: np.random.Generator, R: int, O: int, H: int, W: int,
         purge_capacity=np.where(rng.random((R, O)) < 0.5, u(0.0, 1.0, (R, O)), 0.0),
         quality=u(0.5, 2.0, (R, O)),
         conceal=conceal,
+        conventional=is_state.copy() if is_state.shape == (R, O) else np.broadcast_to(
+            is_state, (R, O)).copy(),
         emir_alive=rng.random((R, O)) < 0.8,
         commanders=rng.integers(0, max_commanders + 1, (R, O)),
     )

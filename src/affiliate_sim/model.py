@@ -228,7 +228,8 @@ class AffiliateModel(mesa.Model):
             layers=self.layers, fighters=self.fighters, sympathizers=self.sympathizers,
             cohesion=e(self.cohesion), visibility=e(self.visibility),
             purge_capacity=e(self.purge_capacity), quality=e(self.quality),
-            conceal=e(self.conceal), emir_alive=e(self.emir_alive),
+            conceal=e(self.conceal), conventional=e(self.style == 1),
+            emir_alive=e(self.emir_alive),
             commanders=e(self.commanders),
         )
 

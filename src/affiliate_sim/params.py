@@ -96,6 +96,13 @@ class Params:
         4.0, 0.0, 1e4, "fighters", "combat",
         "modelling convention (Lanchester aimed fire)",
         "Concealment of a conventional (state) force.")
+    conventional_search: float = _p(
+        0.3, 0.0, 1.0, "share", "combat",
+        A + ": 'What America and its agents could not do in 14 years, the Taliban did in 24 "
+        "hours.'",
+        "Effectiveness of a conventional force hunting guerrillas, relative to a guerrilla "
+        "force that knows the ground (the attacker's side of the guerrilla-versus-"
+        "conventional asymmetry).")
     offensive_power: float = _p(
         3.0, 1.0, 20.0, "multiplier", "combat",
         A + ": 'the Taliban did in 24 hours'; 'full-scale offensive' (Derna)",

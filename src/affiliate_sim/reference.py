@@ -120,7 +120,12 @@ def interact_reference(state: KernelState, plan: DayPlan, p: KernelParams,
              for v in range(O)]
         Lo = [{c: F[v][c] - S[v][c] for c in cells} for v in range(O)]
 
-        engage = [[float(plan.engage[r, a, b]) for b in range(O)] for a in range(O)]
+        # effective engagement: a conventional attacker hunting a guerrilla finds it
+        # conventional_search times as well
+        conv = [bool(state.conventional[r, a]) for a in range(O)]
+        engage = [[float(plan.engage[r, a, b])
+                   * (float(p["conventional_search"][r]) if conv[a] and not conv[b] else 1.0)
+                   for b in range(O)] for a in range(O)]
         raid = [[float(plan.raid[r, a, b]) for b in range(O)] for a in range(O)]
         pull_s = [[float(plan.pull_sympathizers[r, a, b]) for b in range(O)]
                   for a in range(O)]

@@ -65,6 +65,8 @@ class KernelState:
         purge_capacity: ``(R, O)`` in [0, 1], strength of an intelligence wing.
         quality: ``(R, O)`` combat quality multiplier (training, arms).
         conceal: ``(R, O)`` concealment in fighters (from the style of fighting).
+        conventional: ``(R, O)`` bool, fights conventionally (state forces) rather than as
+            guerrillas.
         emir_alive: ``(R, O)`` bool.
         commanders: ``(R, O)`` int, commanders alive below the emir.
     """
@@ -77,6 +79,7 @@ class KernelState:
     purge_capacity: np.ndarray
     quality: np.ndarray
     conceal: np.ndarray
+    conventional: np.ndarray
     emir_alive: np.ndarray
     commanders: np.ndarray
 
@@ -90,7 +93,9 @@ class DayPlan:
     """What the organizations decided for the day (the decide phase's output).
 
     Attributes:
-        engage: ``(R, O, O)`` ``[r, k, v]`` share of k's combat effort against v.
+        engage: ``(R, O, O)`` ``[r, k, v]`` share of k's combat effort against v (its
+            effect is lowered by ``conventional_search`` when a conventional k hunts a
+            guerrilla v).
         offensive: ``(R, O)`` in [0, 1], intensity of k's offensive today.
         raid: ``(R, O, O)`` ``[r, s, v]`` raid intensity of state s against v.
         purge: ``(R, O)`` in [0, 1], purge effort of v against its own sympathizers.

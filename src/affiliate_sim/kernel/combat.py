@@ -8,7 +8,10 @@ where ``P[k, c]`` is k's effective force reaching ``c`` (its own cell and a shar
 neighbours, times effectiveness), ``t(c)`` the protection of the terrain and ``K[v, c]`` the
 defender's concealment. Losses ``F * h`` then follow the square law (aimed fire, ``~ P``)
 when the defender is large against its concealment, and the linear law (area fire,
-``~ P * F / K``) when it is small and hidden: the guerrilla-versus-conventional asymmetry.
+``~ P * F / K``) when it is small and hidden: the defender's side of the
+guerrilla-versus-conventional asymmetry. On the attacker's side, a conventional force
+hunting guerrillas finds them ``conventional_search`` times as well as a guerrilla force
+would (:func:`search_engagement`).
 """
 
 from __future__ import annotations
@@ -40,6 +43,17 @@ def pressure(fighters: np.ndarray, eff: np.ndarray, p) -> tuple[np.ndarray, np.n
 def exposure_factor(fighters, conceal_cells, protect) -> np.ndarray:
     """``(R, O, H, W)`` ``t(c) / (F + K)``: the defender-side factor of the hazard."""
     return protect[:, None] / (fighters + conceal_cells + 1e-12)
+
+
+def search_engagement(engage, conventional, p) -> np.ndarray:
+    """``(R, O, O)`` engagement ``[k, v]`` times k's skill at finding v.
+
+    A conventional attacker hunting a guerrilla defender is ``conventional_search`` as
+    effective as a guerrilla attacker would be; every other pairing is fully effective.
+    """
+    conv = conventional.astype(float)
+    hunt = conv[:, :, None] * (1.0 - conv[:, None, :])  # conventional k, guerrilla v
+    return engage * (1.0 - (1.0 - p["conventional_search"][:, None, None]) * hunt)
 
 
 def combat_hazard(engage, press, expo, p) -> np.ndarray:

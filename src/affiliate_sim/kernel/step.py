@@ -63,7 +63,8 @@ def interact(state: KernelState, plan: DayPlan, p: KernelParams, noise: Noise) -
     # 2. hazards (per fighter, per day), (R, O, H, W) unless noted
     K = terrain.concealment(state.conceal, L, p)
     expo = combat.exposure_factor(F, K, terrain.protection(L, p))
-    h_combat = combat.combat_hazard(plan.engage, press, expo, p)
+    engage = combat.search_engagement(plan.engage, state.conventional, p)
+    h_combat = combat.combat_hazard(engage, press, expo, p)
     detect = counterterrorism.raid_detection(state.visibility, L, p)
     raid_in = plan.raid.sum(axis=1)  # (R, O): total raid intensity on each group
     h_raid = detect * r4(raid_in)
@@ -95,7 +96,7 @@ def interact(state: KernelState, plan: DayPlan, p: KernelParams, noise: Noise) -
     Z = Zs + Zl
 
     combat_w = p["combat_rate"][:, None, None, None] * expo * Z
-    killed = plan.engage.transpose(0, 2, 1) * _pair_sum(combat_w, press)
+    killed = engage.transpose(0, 2, 1) * _pair_sum(combat_w, press)
     raid_total = (detect * Z).sum(axis=(2, 3))  # (R, O) per unit intensity
     raid_by = plan.raid.transpose(0, 2, 1) * raid_total[:, :, None]  # [v, s]
     ks = p["raid_kill_share"][:, None, None]

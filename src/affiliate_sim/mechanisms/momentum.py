@@ -46,12 +46,14 @@ def is_appeal(is_momentum: float, defeats: float, p) -> float:
 
 
 def recruit_appeal(roots, momentum, resources, camp_appeal, p) -> np.ndarray:
-    """``(O,)`` local recruiting appeal: roots, momentum, means, and the brand.
+    """``(O,)`` local recruiting appeal: roots, means, the brand, momentum.
 
-    ``((0.25 + roots) * (0.5 + 0.5 * resources) + brand) * (1 + momentum_gain * momentum)``:
-    a group without roots still recruits a little; one without means, half as well.
+    ``roots * (0.5 + 0.5 * resources) * (1 + brand) * (1 + momentum_gain * momentum)``:
+    local recruiting runs through local networks (a group "still building its network"
+    recruits little whatever its brand); the brand and momentum amplify them; a group
+    without means recruits half as well.
     """
-    base = (0.25 + roots) * (0.5 + 0.5 * resources) + camp_appeal
+    base = roots * (0.5 + 0.5 * resources) * (1.0 + camp_appeal)
     return np.clip(base * (1.0 + p["momentum_gain"] * momentum), 0.0, None)
 
 
