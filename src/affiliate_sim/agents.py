@@ -5,7 +5,8 @@ headquarters (where most of its fighters are); its fighters are spread over the 
 model's arrays. Each day, in random order (``shuffle_do("decide")``), every organization
 fills its rows of the day's plan: whom it fights and whether it opens an offensive, whether
 it purges, retreats or asks for safe passage, whether it pledges, and (IS core) where it
-invests and whether it keeps a contested wali; state forces gather intelligence and raid.
+invests and whether it keeps a contested wali; state forces raid, using the intelligence
+the apply phase accumulates.
 The rules themselves live in :mod:`affiliate_sim.mechanisms` and
 :mod:`affiliate_sim.offensive`.
 """
@@ -192,7 +193,7 @@ class Organization(CellAgent):
               and m.day - self.last_safe_passage_request >= SAFE_PASSAGE_RETRY):
             self.last_safe_passage_request = m.day
             besieger = m.main_enemy(i)
-            granted = (besieger >= 0 and m.camp[besieger] != STATE  # states take surrenders
+            granted = (besieger >= 0 and m.camp[besieger] != STATE  # states refuse passage
                        and not m.on_offensive_against(besieger, i))
             self.log("safe_passage", besieger, self.fighters,
                      "granted" if granted else "requested")
@@ -229,7 +230,11 @@ class StateForce(Organization):
         self.raid()
 
     def raid(self) -> None:
-        """Accumulate intelligence on hostile groups; raid them; launch raid operations."""
+        """Raid hostile groups; launch raid operations where intelligence allows.
+
+        Intelligence itself accumulates in the apply phase (``model._apply``,
+        :func:`affiliate_sim.mechanisms.counterterrorism.intel_step`).
+        """
         m = self.model
         i = self.index
         if not m.params.on("counterterrorism"):

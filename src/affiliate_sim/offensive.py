@@ -6,8 +6,9 @@ its own (``hostility_engagement``, raised by grudge). It opens a full offensive 
 hostile group when its side's strength near that group, times ``1 + grudge``, exceeds the
 group's side's by ``offensive_threshold`` (the article: rivals with "a strong ground network
 ... an advantage"; the Taliban's "24 hours"), at a random time whose hazard grows with the
-excess. A state must first find a group: it attacks only once its intelligence on the group has
-reached ``raid_trigger`` (see :mod:`affiliate_sim.mechanisms.counterterrorism`). When an offensive ends, the attacker keeps
+excess. A state must first find a group: it opens a full offensive only once its intelligence on
+the group has reached ``raid_trigger`` (skirmishes and an offensive already under way are
+not gated) (see :mod:`affiliate_sim.mechanisms.counterterrorism`). When an offensive ends, the attacker keeps
 ``GRUDGE_DISCHARGE`` of its grudge (revenge taken, in part) and regroups ``REGROUP_DAYS``. An offensive commits the attacker's whole effort against the target and those who
 shelter it, and draws its fighters towards them; it ends when the target is gone from
 reach, the grudge-weighted odds turn against the attacker (propensity below 1), or after

@@ -246,7 +246,8 @@ class Params:
     raid_trigger: float = _p(
         0.5, 0.0, 1.0, "intelligence", "counterterrorism",
         "modelling convention",
-        "Intelligence level above which major raid operations become possible.")
+        "Intelligence level above which a state can launch major raid operations on a group "
+        "and open full offensives against it (it has found the group).")
     raid_operation_days: float = _p(
         2.0, 1.0, 60.0, "days", "counterterrorism",
         A + ": 'two days of raids'",

@@ -65,8 +65,8 @@ class KernelState:
         purge_capacity: ``(R, O)`` in [0, 1], strength of an intelligence wing.
         quality: ``(R, O)`` combat quality multiplier (training, arms).
         conceal: ``(R, O)`` concealment in fighters (from the style of fighting).
-        conventional: ``(R, O)`` bool, fights conventionally (state forces) rather than as
-            guerrillas.
+        conventional: ``(R, O)`` bool, fights conventionally rather than as guerrillas (the
+            scenario's ``style``; state forces by default).
         emir_alive: ``(R, O)`` bool.
         commanders: ``(R, O)`` int, commanders alive below the emir.
     """

@@ -56,7 +56,6 @@ def form(near: np.ndarray, roots, camp, active, allied, hostile, is_camp, state_
         for a in facing:
             if not hostile[a, o]:
                 hostile[a, o] = hostile[o, a] = True
-                allied[a, o] = allied[o, a] = False
                 new = True
             for b in facing:
                 if a != b and not allied[a, b]:

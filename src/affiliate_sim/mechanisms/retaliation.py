@@ -8,9 +8,10 @@ organizations they've splintered from" (Gartenstein-Ross and Barr 2016).
 
 When a group or faction pledges away, its former parent and allies of the old camp turn
 hostile and hold a grudge (a parent more than an ally). The grudge raises the propensity to
-attack (see :mod:`affiliate_sim.offensive`) and extends to allies who shelter the defector:
-half of it through ``shelter``, and an attacker on an offensive turns on the target's allies
-found with it (``Organization.strike_shelterers``).
+attack (see :mod:`affiliate_sim.offensive`) and extends to allies who shelter the defector
+(half of it, through ``shelter``). More generally, with this mechanism on, any attacker on
+an offensive (a former ally, a coalition, a state) turns on the target's allies found with
+it (``Organization.strike_shelterers``).
 """
 
 from __future__ import annotations

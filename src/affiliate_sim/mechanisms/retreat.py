@@ -21,8 +21,9 @@ from affiliate_sim.kernel.grid import DIRECTIONS, neighbour_view, send, spread
 from affiliate_sim.mechanisms import terrain
 
 
-#: Passes of the stencil by which movers sense what they seek: a force is felt, with
-#: weight halving at each step, up to this many cells away.
+#: Passes of the stencil by which movers sense what they seek: a force is felt up to this
+#: many cells away, more faintly with distance (along a line the weights run about 9.3,
+#: 6.5, 2.5, 0.5, 0.06 for 0 to 4 cells; only the log of the sensed presence is used).
 SENSE_PASSES = 4
 #: Share of a cell's sensed presence passed to each neighbour at each pass.
 SENSE_SHARE = 0.5
@@ -101,6 +102,7 @@ def besieged(fighters: float, peak: float, own_ratio: float, p) -> bool:
     """A group reduced below a share of its peak and heavily outnumbered is besieged.
 
     A besieged group asks its main enemy for safe passage; the besieger grants it unless it
-    is on an offensive against the group (then the group fights on and asks again later).
+    is a state force (states do not let armed groups leave) or is on an offensive against
+    the group (then the group fights on and asks again later).
     """
     return peak > 0 and fighters < p["safe_passage_share"] * peak and own_ratio < BESIEGED_RATIO
