@@ -57,7 +57,7 @@ def trajectory_bands(series: np.ndarray, names: Sequence[str], title: str,
             ax.axvspan(a, b, color="crimson", alpha=0.06,
                        label="observation window" if k == 0 else None)
     ax.set_xlabel(f"day (day 0 = {start_date})" if start_date else "day")
-    ax.set_ylabel("fighters")
+    ax.set_ylabel("fighters (log scale)" if log else "fighters")
     if log:
         ax.set_yscale("symlog", linthresh=10)
     ax.set_title(title)

@@ -115,7 +115,8 @@ def replay(params: Params, out_dir: Path, seeds: int = 20, knockout_seeds: int =
                        if abs(off[oid]["share_met"] - ref[oid]["share_met"]) >= KNOCKOUT_CHANGE}
             knock[c][m] = changed
         series = np.stack([r.fighters for r in mine])
-        camps = [o.camp for o in sc.organizations]
+        camps = [o.camp if o.camp == end else f"{o.camp} -> {end}"
+                 for o, end in zip(sc.organizations, mine[0].camps, strict=True)]
         obs_marks = [{"org": o.org, "window": o.window, "label": o.id,
                       **({"at_least": o.at_least} if o.at_least is not None else {}),
                       **({"at_most": o.at_most} if o.at_most is not None else {})}

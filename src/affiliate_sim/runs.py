@@ -7,6 +7,7 @@ so results are identical whatever the number of workers or their order.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from affiliate_sim.kernel.arrays import CAMPS
 from affiliate_sim.params import Params
 
 
@@ -25,6 +27,7 @@ class CaseResult:
     scenario: str
     seed: int
     names: list[str]
+    camps: list[str]  # camp of each organization at the end (after any pledge)
     fighters: np.ndarray  # (days + 1, O) float32
     values: dict[str, float]  # observation id -> measured value
     met: dict[str, bool]
@@ -43,6 +46,7 @@ def run_case(scenario: str, params: Params, seed: int, days: int | None = None) 
         counts[e["kind"]] = counts.get(e["kind"], 0) + 1
     return CaseResult(
         scenario=model.case.name, seed=seed, names=list(model.names),
+        camps=[CAMPS[c] for c in model.camp],
         fighters=model.history.stocks["fighters"].astype(np.float32),
         values={k: v["value"] for k, v in ev.items()},
         met={k: v["met"] for k, v in ev.items()}, event_counts=counts)
@@ -74,7 +78,10 @@ def run_many(jobs: Iterable[tuple[str, Params, int]], workers: int = 1,
             if progress:
                 progress(k + 1, len(jobs), results[k])
         return results  # type: ignore[return-value]
-    with ProcessPoolExecutor(max_workers=workers, initializer=_limit_threads) as pool:
+    # forkserver: never fork a process that may hold threads (pytest, BLAS, Hydra)
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, initializer=_limit_threads,
+                             mp_context=ctx) as pool:
         futures = {pool.submit(_job, args): k for k, args in enumerate(payload)}
         done = 0
         from concurrent.futures import as_completed
