@@ -18,7 +18,7 @@ import sys
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from affiliate_sim import config as appconfig
 from affiliate_sim.errors import InputError
@@ -104,11 +104,27 @@ def run_job(cfg: DictConfig) -> dict:
 
 
 appconfig.register()
+if not OmegaConf.has_resolver("jobdir"):
+    from affiliate_sim.sweep import job_dir
+
+    OmegaConf.register_new_resolver("jobdir", job_dir)
 
 
 @hydra.main(config_path=str(appconfig.CONF_DIR), config_name=appconfig.PRIMARY,
             version_base="1.3")
 def _hydra_main(cfg: DictConfig) -> None:
+    from hydra.types import RunMode
+
+    hc = HydraConfig.get()
+    if hc.mode == RunMode.MULTIRUN:
+        from affiliate_sim.sweep import run_job as run_sweep_job
+
+        logging.getLogger("MESA").setLevel(logging.WARNING)
+        status = run_sweep_job(cfg, hc.runtime.output_dir, list(hc.overrides.task))
+        if status["status"] == "failed":
+            print(f"affiliate-sim: job {hc.job.override_dirname} failed: {status['error']}",
+                  file=sys.stderr)
+        return
     run_job(cfg)
 
 
@@ -116,16 +132,61 @@ INFO_FLAGS = ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c",
               "--shell-completion", "-sc")
 
 
+def sweep_variants(overrides: list[str]) -> list[list[str]]:
+    """Override lists that together try every value of every sweeping key once.
+
+    A sweep is valid when each of its values is: variant k sets every sweeping key to its
+    k-th value (or its last, when it has fewer), and the fixed overrides as given.
+
+    Raises:
+        InputError: if an override cannot be parsed.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import Glob
+
+    from affiliate_sim.scenario import available
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception as err:  # noqa: BLE001
+        key, problem = describe(err, overrides)
+        raise InputError("override", key, problem) from None
+    fixed, sweeps = [], []
+    for o in parsed:
+        if not o.is_sweep_override():
+            fixed.append(o.input_line)
+            continue
+        key = o.get_key_element()
+        value = o.value()
+        values = (value.filter(available()) if isinstance(value, Glob)
+                  else list(o.sweep_string_iterator()))
+        if not values:
+            raise InputError("override", key, "the sweep has no values")
+        sweeps.append([f"{key}={v}" for v in values])
+    if not sweeps:
+        return [fixed]
+    n = max(len(v) for v in sweeps)
+    return [fixed + [vals[min(k, len(vals) - 1)] for vals in sweeps] for k in range(n)]
+
+
 def _guarded(prog: str, config_name: str, validate, hydra_main, argv) -> None:
-    """Validate the overrides (one line on error, exit 2), then hand over to Hydra."""
+    """Validate the overrides (one line on error, exit 2), then hand over to Hydra.
+
+    In a multirun every value of every sweeping key is validated before any job starts.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     overrides, multirun = _hydra_overrides(args)
-    if not multirun and not any(a in INFO_FLAGS for a in args):
+    if not any(a in INFO_FLAGS for a in args):
         try:
-            check_overrides(overrides, config_name, validate)
+            variants = sweep_variants(overrides) if multirun else [overrides]
+            for variant in variants:
+                check_overrides(variant, config_name, validate)
         except InputError as err:
             print(f"{prog}: error: {err}", file=sys.stderr)
             sys.exit(EXIT_BAD_INPUT)
+    if multirun:  # one numpy thread per worker process
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
     sys.argv = [sys.argv[0], *args]
     hydra_main()
 
@@ -183,3 +244,23 @@ def calibrate_main(argv: list[str] | None = None) -> None:
     """Entry point of ``affiliate-calibrate``: one parameter set for all nine cases."""
     _guarded("affiliate-calibrate", "calibrate", appconfig.validate_calibrate,
              _calibrate_main, argv)
+
+
+def aggregate_main(argv: list[str] | None = None) -> int:
+    """``affiliate-aggregate SWEEP_DIR``: (re)build ``sweep.parquet`` and
+    ``timeseries.parquet`` of a sweep folder."""
+    from affiliate_sim.sweep import aggregate
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1 or args[0].startswith("-"):
+        print("usage: affiliate-aggregate SWEEP_DIR", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not os.path.isdir(args[0]):
+        print(f"affiliate-aggregate: error: {args[0]}: no such folder", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    table, long = aggregate(args[0])
+    counts = table["status"].value_counts().to_dict() if len(table) else {}
+    print(f"affiliate-aggregate: {len(table)} jobs ({counts}); wrote "
+          f"{os.path.join(args[0], 'sweep.parquet')} and timeseries.parquet "
+          f"({len(long)} rows)")
+    return 0

@@ -106,11 +106,14 @@ def summary(model, seed: int | None = None) -> dict[str, Any]:
             "defected_to": by("defected", True),
             "killed_of_others": by("killed", False),
         }
+    from affiliate_sim.observations import evaluate
+
     return {
         "scenario": model.case.name,
         "seed": seed,
         "days": int(h.days),
         "organizations": orgs,
+        "observations": evaluate(model, model.case.observations),
         "events": list(model.events),
         "params": model.params.to_dict(),
     }
