@@ -126,3 +126,29 @@ def test_bad_sweep_stops_before_any_job(tmp_path, override, key):
     assert res.stderr.strip().count("\n") == 0
     assert f"override: {key}: " in res.stderr and "Traceback" not in res.stderr
     assert not out.exists()
+
+
+def test_job_count_includes_preset_and_command_line():
+    from omegaconf import OmegaConf
+
+    from affiliate_sim.sweep_callback import count_jobs, sweep_overrides
+
+    cfg = OmegaConf.create({"hydra": {
+        "sweeper": {"params": {"scenario": "algeria_2014,imu_2015", "lever": "glob(*)",
+                               "seed": "range(0,10)"}},
+        "overrides": {"task": ["seed=0", "days=30"]}}})
+    overrides = sweep_overrides(cfg)
+    assert "seed=0" in overrides and "seed=range(0,10)" not in overrides
+    assert count_jobs(overrides) == 2 * 8  # 2 scenarios x 8 levers x 1 seed
+
+
+@pytest.mark.slow
+def test_policy_preset_one_row_per_job(tmp_path):
+    res = subprocess.run([str(BIN / "affiliate-sim"), "-m", "+sweep=policy_levers", "seed=0",
+                          "days=20", "scenario=derna_2014,yemen_2015",
+                          f"hydra.sweep.dir={tmp_path}"], capture_output=True, text=True,
+                         timeout=600)
+    assert res.returncode == 0, res.stderr
+    table = pd.read_parquet(tmp_path / "sweep.parquet")
+    assert len(table) == 2 * 8 and set(table.status) == {"done"}
+    assert set(table.lever) >= {"none", "counter_messaging", "purge_capacity_high"}

@@ -144,8 +144,6 @@ def sweep_variants(overrides: list[str]) -> list[list[str]]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.core.override_parser.types import Glob
 
-    from affiliate_sim.scenario import available
-
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except Exception as err:  # noqa: BLE001
@@ -158,7 +156,7 @@ def sweep_variants(overrides: list[str]) -> list[list[str]]:
             continue
         key = o.get_key_element()
         value = o.value()
-        values = (value.filter(available()) if isinstance(value, Glob)
+        values = (value.filter(appconfig.group_options(key)) if isinstance(value, Glob)
                   else list(o.sweep_string_iterator()))
         if not values:
             raise InputError("override", key, "the sweep has no values")

@@ -31,6 +31,11 @@ ParamsSchema = dataclasses.make_dataclass(
 )
 
 
+def group_options(group: str) -> list[str]:
+    """The options of a config group in ``conf/`` (what ``glob(*)`` over it expands to)."""
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+
+
 @dataclass
 class ScenarioRef:
     """The ``scenario`` group: the name of a file in ``scenarios/``."""

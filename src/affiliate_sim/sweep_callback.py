@@ -27,7 +27,7 @@ def count_jobs(task_overrides: list[str]) -> int:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.core.override_parser.types import Glob
 
-    from affiliate_sim.scenario import available
+    from affiliate_sim.config import group_options
 
     total = 1
     for o in OverridesParser.create().parse_overrides(task_overrides):
@@ -35,10 +35,19 @@ def count_jobs(task_overrides: list[str]) -> int:
             continue
         value = o.value()
         if isinstance(value, Glob):
-            total *= len(value.filter(available()))
+            total *= len(value.filter(group_options(o.get_key_element())))
         else:
             total *= len(list(o.sweep_string_iterator()))
     return total
+
+
+def sweep_overrides(config: DictConfig) -> list[str]:
+    """The sweep's overrides: a preset's ``hydra.sweeper.params``, then the command line's
+    (which win for the same key)."""
+    items = {str(k): f"{k}={v}" for k, v in (config.hydra.sweeper.get("params") or {}).items()}
+    for o in config.hydra.overrides.task:
+        items[o.split("=", 1)[0].lstrip("+~")] = o
+    return list(items.values())
 
 
 def progress_counts(sweep_dir: Path) -> dict[str, int]:
@@ -71,7 +80,7 @@ class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
-            total = count_jobs(list(config.hydra.overrides.task))
+            total = count_jobs(sweep_overrides(config))
         except Exception:  # noqa: BLE001  (progress is best effort)
             total = 0
         before = progress_counts(sweep_dir)["done"] if sweep_dir.exists() else 0
