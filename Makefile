@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml scripts/find_python.sh
 		"$$py" -m venv $(VENV); \
 	fi
 	$(VPY) -m pip install --upgrade pip
-	$(VPY) -m pip install -e '.[dev]'
+	$(VPY) -m pip install -e '.[dev,viz,ray]'
 	@touch $@
 
 demo: $(VENV)/.installed
