@@ -125,6 +125,9 @@ def replay(params: Params, out_dir: Path, seeds: int = 20, knockout_seeds: int =
                                      obs_marks, sc.start_date, camps, log=True)
         plots.save(fig, out_dir / f"{c}.png")
 
+    plots.save(plots.observation_scores(table), out_dir / "observations.png")
+    if mechs and knockout_seeds > 0:
+        plots.save(plots.knockout_matrix(knock), out_dir / "knockouts.png")
     write_json(out_dir / "replay.json", table)
     write_json(out_dir / "knockouts.json", knock)
     report = render(table, knock, scenarios, params, seeds, knockout_seeds)
@@ -151,7 +154,11 @@ def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int) -
     for c, obs in table.items():
         good = sum(1 for v in obs.values() if v["share_met"] >= 0.8)
         lines.append(f"| {c} | {len(obs)} | {good} |")
-    lines.append("")
+    lines += ["", "![share of seeds meeting each observation](observations.png)", ""]
+    if ko_seeds > 0 and any(knock.values()):
+        lines += ["Knock-outs: how many observations of each case change (share of seeds "
+                  f"meeting them moves by {KNOCKOUT_CHANGE} or more) when one mechanism is "
+                  "switched off.", "", "![knock-outs](knockouts.png)", ""]
     for c, obs in table.items():
         sc = scenarios[c]
         lines += [f"## {sc.title}", "", f"`{c}`, day 0 = {sc.start_date}. "

@@ -60,7 +60,7 @@ def _job(args):
 
 def run_many(jobs: Iterable[tuple[str, Params, int]], workers: int = 1,
              progress: Callable[[int, int, CaseResult], Any] | None = None,
-             days: int | None = None) -> list[CaseResult]:
+             days: int | None = None, job: Callable[[tuple], Any] | None = None) -> list:
     """Run jobs, in order of submission in the result, with ``workers`` processes.
 
     Args:
@@ -68,13 +68,16 @@ def run_many(jobs: Iterable[tuple[str, Params, int]], workers: int = 1,
         workers: processes (1: run here, serially).
         progress: called after each finished job with (done, total, result).
         days: override every run's length (for quick runs).
+        job: a module-level function of ``(scenario, params dict, seed, days)`` returning a
+            job's result (default: :func:`run_case`, giving a :class:`CaseResult`).
     """
+    job = job or _job
     jobs = list(jobs)
     payload = [(s, p.to_dict(), seed, days) for s, p, seed in jobs]
     results: list[CaseResult | None] = [None] * len(jobs)
     if workers <= 1:
         for k, args in enumerate(payload):
-            results[k] = _job(args)
+            results[k] = job(args)
             if progress:
                 progress(k + 1, len(jobs), results[k])
         return results  # type: ignore[return-value]
@@ -82,7 +85,7 @@ def run_many(jobs: Iterable[tuple[str, Params, int]], workers: int = 1,
     ctx = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=workers, initializer=_limit_threads,
                              mp_context=ctx) as pool:
-        futures = {pool.submit(_job, args): k for k, args in enumerate(payload)}
+        futures = {pool.submit(job, args): k for k, args in enumerate(payload)}
         done = 0
         from concurrent.futures import as_completed
 

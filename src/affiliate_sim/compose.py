@@ -1,0 +1,115 @@
+"""Configs and runs for notebooks, through Hydra's compose API.
+
+The command line composes ``conf/`` with ``@hydra.main``; notebooks and scripts compose the
+same configs, with the same overrides and the same validation, here::
+
+    from affiliate_sim import compose
+    model = compose.run("scenario=derna_2014", "params=calibrated", "seed=3")
+    table = compose.lever_sweep(["derna_2014", "sinai_2015"], ["none", "state_vigilance_high"],
+                                seeds=range(5))
+
+A bad override raises :class:`~affiliate_sim.errors.InputError` naming the key and the
+problem, as on the command line. :func:`lever_sweep` returns a table with the columns of a
+sweep's ``sweep.parquet`` (see :mod:`affiliate_sim.sweep`), so the same plots and
+:mod:`affiliate_sim.compare` functions read both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from affiliate_sim import config as appconfig
+from affiliate_sim.config import RunSpec
+from affiliate_sim.params import Params
+from affiliate_sim.runs import default_workers, run_many
+
+
+def config(*overrides: str, config_name: str = appconfig.PRIMARY):
+    """The composed config (an OmegaConf ``DictConfig``) of ``affiliate-sim OVERRIDES``."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from affiliate_sim.cli import describe
+    from affiliate_sim.errors import InputError
+
+    appconfig.register()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(appconfig.CONF_DIR), version_base="1.3"):
+            return hydra_compose(config_name=config_name, overrides=list(overrides))
+    except Exception as err:  # noqa: BLE001  (every composition error becomes one line)
+        key, problem = describe(err, list(overrides))
+        raise InputError("override", key, problem) from None
+    finally:
+        GlobalHydra.instance().clear()
+
+
+def spec(*overrides: str) -> RunSpec:
+    """The validated run (scenario, parameters, seed, days) of ``affiliate-sim OVERRIDES``."""
+    return appconfig.validate(config(*overrides))
+
+
+def params(*overrides: str) -> Params:
+    """The validated parameter set (with lever and mechanism switches) of the overrides."""
+    return spec(*overrides).params
+
+
+def run(*overrides: str):
+    """Build and run the model of ``affiliate-sim OVERRIDES``; return the finished model.
+
+    Its ``history`` holds every daily series, flows by partner and weekly grid snapshots;
+    ``events`` the event log; ``case`` the scenario.
+    """
+    from affiliate_sim.model import AffiliateModel
+
+    s = spec(*overrides)
+    return AffiliateModel(s.scenario, s.params, rng=s.seed, days=s.days).run()
+
+
+def _summary_row(args) -> dict[str, Any]:
+    """One job of :func:`lever_sweep` (module level: it runs in worker processes)."""
+    from affiliate_sim.model import AffiliateModel
+    from affiliate_sim.output import summary
+    from affiliate_sim.sweep import summary_columns
+
+    scenario, params_dict, seed, days = args
+    model = AffiliateModel(scenario, Params.from_dict(params_dict), rng=seed, days=days).run()
+    s = summary(model, seed=seed)
+    return {"scenario": s["scenario"], "seed": seed, "status": "done", "error": None,
+            **summary_columns(s)}
+
+
+def lever_sweep(cases: Sequence[str], levers: Sequence[str], seeds: Iterable[int],
+                params: str = "calibrated", overrides: Sequence[str] = (),
+                workers: int | None = None, days: int | None = None) -> pd.DataFrame:
+    """Every case under every lever for every seed, in worker processes: one row per run.
+
+    The configs are composed exactly as ``affiliate-sim scenario=C lever=L params=P seed=S``
+    (the ``policy_levers`` sweep preset), so a row here equals that job's row in
+    ``sweep.parquet``.
+
+    Args:
+        cases: scenario names.
+        levers: options of the ``lever`` config group (``conf/lever/``).
+        seeds: seeds (the same for every case and lever: common random numbers).
+        params: option of the ``params`` group.
+        overrides: further overrides for every run (e.g. ``"mechanisms.purge=false"``).
+        workers: processes (default: one per core).
+        days: shorten every run (for quick looks; observations may then not be measurable).
+    """
+    seeds = list(seeds)
+    grid = [(c, lv) for c in cases for lv in levers]
+    sets = {(c, lv): spec(f"scenario={c}", f"lever={lv}", f"params={params}", *overrides)
+            for c, lv in grid}
+    jobs = [(c, sets[c, lv].params, s) for c, lv in grid for s in seeds]
+    rows = run_many(jobs, workers=workers or default_workers(), days=days, job=_summary_row)
+    labels = [(c, lv) for c, lv in grid for _ in seeds]
+    table = pd.DataFrame(rows)
+    table.insert(1, "lever", [lv for _, lv in labels])
+    table.insert(0, "job", [f"lever={lv},scenario={c},seed={s}"
+                            for (c, lv), s in zip(labels, table["seed"], strict=True)])
+    return table
