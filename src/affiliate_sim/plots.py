@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt  # the backend is the caller's (inline in notebooks, Agg headless)
+import numpy as np
+from matplotlib.figure import Figure
 
 CAMP_COLOURS = {"IS": "#222222", "AQ": "#2a7fbf", "state": "#3c9d4e",
                 "independent": "#d98c1f"}
@@ -222,6 +219,11 @@ def nearest_snapshots(snapshots: Mapping[int, np.ndarray], n: int = 6) -> list[i
         return days
     idx = np.unique(np.round(np.linspace(0, len(days) - 1, n)).astype(int))
     return [days[i] for i in idx]
+
+
+def nearest_snapshot(snapshots: Mapping[int, np.ndarray], day: int) -> int:
+    """The snapshot day closest to ``day`` (snapshots are weekly, plus the last day)."""
+    return min(snapshots, key=lambda d: (abs(d - day), d))
 
 
 def control_strip(snapshots: Mapping[int, np.ndarray], names: Sequence[str],

@@ -82,6 +82,51 @@ def summarize(results: list[CaseResult], observations: list[Observation]) -> dic
     return out
 
 
+def run_cases(params: Params, cases: tuple[str, ...] = CASES, seeds: int = 20,
+              workers: int | None = None, days: int | None = None,
+              progress=None) -> dict[str, list[CaseResult]]:
+    """Run every case for seeds ``0 .. seeds - 1``: ``{case: [result per seed]}``."""
+    jobs = [(c, params, s) for c in cases for s in range(seeds)]
+    results = run_many(jobs, workers=workers or default_workers(), progress=progress,
+                       days=days)
+    return {c: [r for (jc, _, _), r in zip(jobs, results, strict=True) if jc == c]
+            for c in cases}
+
+
+def observation_table(sc, summary: dict[str, Any]):
+    """A case's observations as a table: target, share of seeds meeting it, simulated
+    median, and the article's sentence (``summary`` from :func:`summarize`)."""
+    import pandas as pd
+
+    by_id = {o.id: o for o in sc.observations}
+    return pd.DataFrame([{
+        "observation": oid, "quantity": by_id[oid].quantity, "target": v["target"],
+        "share met": v["share_met"], "simulated median": v["median"],
+        "article": " ".join(by_id[oid].source.split())} for oid, v in summary.items()]
+    ).set_index("observation")
+
+
+def case_figure(sc, results: list[CaseResult], title: str | None = None):
+    """Fighters per organization over a case's seeds (median and 10-90% band), with the
+    article's fighter-count observations marked and camp changes in the legend.
+
+    Args:
+        sc: the case's :class:`~affiliate_sim.scenario.Scenario`.
+        results: the case's runs (one per seed).
+        title: figure title (default: the case title and the number of seeds).
+    """
+    series = np.stack([r.fighters for r in results])
+    camps = [o.camp if o.camp == end else f"{o.camp} -> {end}"
+             for o, end in zip(sc.organizations, results[0].camps, strict=True)]
+    obs_marks = [{"org": o.org, "window": o.window, "label": o.id,
+                  **({"at_least": o.at_least} if o.at_least is not None else {}),
+                  **({"at_most": o.at_most} if o.at_most is not None else {})}
+                 for o in sc.observations if o.quantity == "fighters"]
+    return plots.trajectory_bands(series, results[0].names,
+                                  title or f"{sc.title} ({len(results)} seeds)",
+                                  obs_marks, sc.start_date, camps, log=True)
+
+
 def replay(params: Params, out_dir: Path, seeds: int = 20, knockout_seeds: int = 5,
            workers: int | None = None, cases: tuple[str, ...] = CASES,
            days: int | None = None) -> dict[str, Any]:
@@ -114,15 +159,7 @@ def replay(params: Params, out_dir: Path, seeds: int = 20, knockout_seeds: int =
                        for oid in off
                        if abs(off[oid]["share_met"] - ref[oid]["share_met"]) >= KNOCKOUT_CHANGE}
             knock[c][m] = changed
-        series = np.stack([r.fighters for r in mine])
-        camps = [o.camp if o.camp == end else f"{o.camp} -> {end}"
-                 for o, end in zip(sc.organizations, mine[0].camps, strict=True)]
-        obs_marks = [{"org": o.org, "window": o.window, "label": o.id,
-                      **({"at_least": o.at_least} if o.at_least is not None else {}),
-                      **({"at_most": o.at_most} if o.at_most is not None else {})}
-                     for o in sc.observations if o.quantity == "fighters"]
-        fig = plots.trajectory_bands(series, mine[0].names, f"{sc.title} ({seeds} seeds)",
-                                     obs_marks, sc.start_date, camps, log=True)
+        fig = case_figure(sc, mine)
         plots.save(fig, out_dir / f"{c}.png")
 
     plots.save(plots.observation_scores(table), out_dir / "observations.png")
