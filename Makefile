@@ -8,7 +8,7 @@ SHELL := /bin/bash
 VENV := .venv
 VPY  := $(VENV)/bin/python
 
-.PHONY: venv demo test test-fast bench clean
+.PHONY: venv demo test test-fast bench view strip-notebooks clean
 
 venv: $(VENV)/.installed
 
@@ -23,6 +23,9 @@ $(VENV)/.installed: pyproject.toml scripts/find_python.sh
 	fi
 	$(VPY) -m pip install --upgrade pip
 	$(VPY) -m pip install -e '.[dev,viz,ray]'
+	@# the view's front-end files, from the npm registry (solara's CDN may be unreachable)
+	@if command -v npm >/dev/null; then $(VPY) -m affiliate_sim.app --fetch-assets; \
+	else echo "warning: npm not found: the interactive view needs solara's CDN (apt-get install npm)"; fi
 	@touch $@
 
 demo: $(VENV)/.installed
@@ -34,6 +37,13 @@ test: $(VENV)/.installed
 
 test-fast: $(VENV)/.installed
 	$(VPY) -m pytest -m "not slow"
+
+# the interactive view (SolaraViz): open http://127.0.0.1:8765
+view: $(VENV)/.installed
+	$(VENV)/bin/solara run src/affiliate_sim/app.py --host 127.0.0.1 --port 8765
+
+strip-notebooks: $(VENV)/.installed
+	$(VPY) scripts/strip_notebooks.py
 
 bench: $(VENV)/.installed
 	$(VPY) benchmarks/kernel.py

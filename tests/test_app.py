@@ -1,0 +1,153 @@
+"""The interactive view (affiliate_sim.app), rendered and stepped in-process with solara.
+
+The browser test (a real server and headless Chromium) is tests/test_browser.py.
+"""
+
+from __future__ import annotations
+
+import ipyvuetify as v
+import ipywidgets
+import numpy as np
+import pytest
+from matplotlib.collections import PathCollection
+from matplotlib.image import AxesImage
+
+solara = pytest.importorskip("solara")
+
+from affiliate_sim import app  # noqa: E402
+from affiliate_sim.kernel.arrays import CAMPS  # noqa: E402
+
+
+def render(model):
+    """The page around ``model`` (a reactive), in an AppLayout so the sidebar renders too."""
+    _, rc = solara.render(solara.AppLayout(children=[app.AffiliateView(model)]),
+                          handle_error=False)
+    return rc
+
+
+def day_text(rc, model) -> str:
+    """The day label the page shows (fails unless exactly one matches the model's day)."""
+    return rc.find(v.Html, children=[app.day_label(model.value)]).widget.children[0]
+
+
+def html_containing(rc, text: str) -> str:
+    """The content of the one HTML element of the page that contains ``text``."""
+    found = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
+             if text in (w.unsafe_innerHTML or "")]
+    assert len(found) == 1, f"{len(found)} HTML elements contain {text!r}"
+    return found[0]
+
+
+def test_starts_from_the_calibrated_parameters():
+    model = app.ViewModel()
+    calibrated = app.calibrated_params()
+    assert model.case.name == app.DEFAULT_CASE
+    assert model.params == calibrated
+    assert model.params.state_vigilance != app.Params().state_vigilance  # really calibrated
+    sliders = app.model_params()
+    for name in app.SLIDER_PARAMS:
+        meta = app._meta(name)
+        s = sliders[name]
+        assert (s.min, s.max) == (meta["lo"], meta["hi"])
+        assert s.value == pytest.approx(getattr(calibrated, name), abs=1e-3)
+    assert sliders["case"]["values"] == app.available()
+
+
+def test_page_renders_steps_and_resets_to_another_scenario():
+    model = solara.reactive(app.ViewModel())
+    rc = render(model)
+    # the page: two figures (map, time series), the day label, the event log, the inputs
+    assert len(rc.find(ipywidgets.Image).widgets) == 2
+    assert day_text(rc, model).startswith("Day 0 of 450 (2014-10-05)")
+    labels = [w.label for w in rc.find(v.Slider).widgets]
+    assert set(app.SLIDER_LABELS.values()) <= set(labels)
+    rc.find(v.Select, label="Scenario (applied on Reset)").assert_single()
+
+    step = rc.find(v.Btn, children=["Step"])
+    for k in range(1, 4):
+        step.widget.click()
+        assert model.value.day == k
+        assert day_text(rc, model).startswith(f"Day {k} of 450")
+    assert "day 0: pledge — IYSC" in html_containing(rc, "Event log")  # scripted on day 0
+    table = html_containing(rc, "Parameters of this run")
+    assert "State vigilance" in table and "0.506" in table
+
+    # a new scenario, seed and slider value take effect on Reset
+    first = model.value
+    rc.find(v.Select, label="Scenario (applied on Reset)").widget.v_model = "algeria_2014"
+    rc.find(v.Slider, label="State vigilance").widget.v_model = 0.9
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    assert model.value is not first
+    assert model.value.case.name == "algeria_2014"
+    assert model.value.params.state_vigilance == pytest.approx(0.9)
+    assert "<td style='padding:2px 8px;vertical-align:top'>0.9</td>" in html_containing(
+        rc, "Parameters of this run")
+    assert model.value.day == 0
+    assert day_text(rc, model).startswith("Day 0 of 500 (2014-09-13)")
+    step.widget.click()
+    assert model.value.day == 1
+
+
+def test_map_has_the_control_image_and_one_marker_set_per_camp():
+    model = app.ViewModel()
+    for _ in range(5):
+        model.step()
+    fig = app.map_figure(model)
+    [ax] = fig.axes
+    images = [a for a in ax.get_children() if isinstance(a, AxesImage)]
+    assert len(images) == 1
+    assert images[0].get_array().shape[:2] == (model.case.height, model.case.width)
+    markers = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert [c.get_label() for c in markers] == list(CAMPS)
+    # marker counts: cells where the camp has at least one fighter
+    cf = app.camp_fighters(model)
+    assert [len(c.get_offsets()) for c in markers] == [int((cf[k] >= 1).sum())
+                                                      for k in range(len(CAMPS))]
+    assert "Day 5 of 450" in ax.get_title()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(t.startswith("IS: ") and "fighters" in t for t in legend)
+    assert ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_control_is_the_camp_of_the_holder():
+    model = app.ViewModel()
+    ctrl = app.control(model)
+    held = model.held
+    for r, c in zip(*np.nonzero(held.any(axis=0)), strict=True):
+        assert ctrl[r, c] in model.camp[held[:, r, c]]
+    assert (ctrl[~held.any(axis=0)] == -1).all()
+
+
+def test_series_has_one_line_per_organization_up_to_today():
+    model = app.ViewModel()
+    for _ in range(7):
+        model.step()
+    fig = app.series_figure(model)
+    [ax] = fig.axes
+    shown = app.shown_organizations(model)
+    assert len(ax.lines) == len(shown) == len(model.names) - 1  # all but the IS core
+    assert [ln.get_label().split(" (")[0] for ln in ax.lines] == [model.names[i]
+                                                                  for i in shown]
+    for ln, i in zip(ax.lines, shown, strict=True):
+        assert len(ln.get_xdata()) == 8  # days 0..7
+        assert ln.get_ydata()[-1] == pytest.approx(model.totals[i])
+    assert ax.get_ylabel() == "fighters"
+    assert "2014-10-05" in ax.get_xlabel()
+
+
+def test_stepping_past_the_last_day_does_not_crash():
+    model = app.ViewModel(case="yemen_2015", seed=3)
+    model.run()
+    assert model.day == model.days == 180
+    model.step()  # the Step button is disabled by then; the model still stays put
+    model.step()
+    assert model.day == 180 and not model.running
+    app.map_figure(model)
+    app.series_figure(model)
+
+
+def test_event_lines_read_as_text():
+    e = {"day": 3, "kind": "pledge", "actor": "A", "target": "B", "magnitude": 1.0,
+         "note": "n"}
+    assert app.event_line(e) == "day 3: pledge — A → B: n"
+    assert app.event_line({**e, "target": "", "note": ""}) == "day 3: pledge — A"
