@@ -1,49 +1,148 @@
-"""Sweep throughput, serial vs joblib, measured side by side in one run.
+"""Sweep throughput, serial vs joblib vs Ray, measured side by side in one run.
 
-    .venv/bin/python benchmarks/sweep.py [--jobs N] [--days D]
+    .venv/bin/python benchmarks/sweep.py [--jobs N] [--days D] [--no-ray]
 
 Runs the same multirun of ``affiliate-sim`` (the illustrative scenario, N seeds, D days)
-with the basic (serial) launcher and with the joblib launcher (one worker per core), each
-into a fresh sweep folder, and prints jobs per minute for both and their ratio. Wall-clock
-times include Hydra's start-up and the end-of-sweep aggregation, as a user sees them.
+with the basic (serial) launcher, the joblib launcher (one worker per core) and the Ray
+launcher (``ray_cluster``, on a one-node Ray cluster of one CPU per core started on this
+machine beforehand and stopped afterwards), each into a fresh sweep folder, and prints jobs
+per minute for each and the speed-ups. Wall-clock times include Hydra's start-up and the
+end-of-sweep aggregation, as a user sees them (not the start of the Ray cluster).
+
+It also prints the driver's own work per job, which does not run in parallel whatever the
+launcher: ``affiliate-sim`` composes and validates every job's config before the sweep
+starts, and Hydra composes it twice more (the sweeper's batch check, then the launcher).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-BIN = Path(sys.executable).parent / "affiliate-sim"
+BIN = Path(sys.executable).parent
+#: A cluster on 127.0.0.1 (see tests/test_sweep_ray.py): Ray must not swap the loopback
+#: address for the machine's network address.
+LOCAL_RAY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
 
 
-def run(launcher: str, jobs: int, days: int, folder: Path) -> float:
-    args = [str(BIN), "-m", "scenario=derna_illustrative", f"seed=range(0,{jobs})",
-            f"days={days}", f"hydra/launcher={launcher}", f"hydra.sweep.dir={folder}"]
+def run(launcher: str, jobs: int, days: int, folder: Path, env=None) -> float:
+    args = [str(BIN / "affiliate-sim"), "-m", "scenario=derna_illustrative",
+            f"seed=range(0,{jobs})", f"days={days}", f"hydra/launcher={launcher}",
+            f"hydra.sweep.dir={folder}"]
     start = time.perf_counter()
-    subprocess.run(args, check=True, capture_output=True)
+    subprocess.run(args, check=True, capture_output=True, env={**os.environ, **(env or {})})
     return time.perf_counter() - start
+
+
+def _free_ports(n: int) -> list[int]:
+    with ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(n)]
+        for s in socks:
+            s.bind(("", 0))
+        return [s.getsockname()[1] for s in socks]
+
+
+@contextmanager
+def local_ray_cluster(cpus: int) -> Iterator[str]:
+    """A one-node Ray cluster on 127.0.0.1 for the duration; yields its address."""
+    temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: unix socket paths are short
+    port, client, agent, agent_grpc, metrics = _free_ports(5)
+    address = f"127.0.0.1:{port}"
+    env = {**os.environ, **LOCAL_RAY}
+    proc = subprocess.Popen(
+        [str(BIN / "ray"), "start", "--head", "--block", f"--port={port}",
+         f"--num-cpus={cpus}", "--node-ip-address=127.0.0.1", "--include-dashboard=false",
+         "--disable-usage-stats", f"--temp-dir={temp}", f"--ray-client-server-port={client}",
+         f"--dashboard-agent-listen-port={agent}", f"--dashboard-agent-grpc-port={agent_grpc}",
+         f"--metrics-export-port={metrics}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while subprocess.run([str(BIN / "ray"), "status", "--address", address],
+                             capture_output=True, env=env, timeout=60).returncode:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the local Ray cluster did not start")
+            time.sleep(0.5)
+        yield address
+    finally:
+        proc.terminate()  # `ray start --block` stops its cluster on SIGTERM
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of it
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def driver_times(days: int, n: int = 5) -> tuple[float, float]:
+    """Seconds the driver takes per job, before any job runs: ``affiliate-sim``'s check of
+    the job's config (compose and validate), and one composition by Hydra (done twice)."""
+    from hydra import compose, initialize_config_dir
+
+    from affiliate_sim import config as appconfig
+    from affiliate_sim.cli import check_overrides
+
+    jobs = [["scenario=derna_illustrative", f"seed={seed}", f"days={days}"]
+            for seed in range(n)]
+    check_overrides(jobs[0])  # warm up
+    start = time.perf_counter()
+    for job in jobs:
+        check_overrides(job)
+    check = (time.perf_counter() - start) / n
+    with initialize_config_dir(config_dir=str(appconfig.CONF_DIR), version_base="1.3"):
+        compose(config_name=appconfig.PRIMARY, overrides=jobs[0], return_hydra_config=True)
+        start = time.perf_counter()
+        for job in jobs:
+            compose(config_name=appconfig.PRIMARY, overrides=job, return_hydra_config=True)
+        hydra = (time.perf_counter() - start) / n
+    return check, hydra
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=24)
     ap.add_argument("--days", type=int, default=300)
+    ap.add_argument("--no-ray", action="store_true", help="skip the Ray launcher")
     a = ap.parse_args()
+    cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
         serial = run("basic", a.jobs, a.days, Path(tmp) / "serial")
         parallel = run("parallel", a.jobs, a.days, Path(tmp) / "joblib")
+        ray = None
+        if not a.no_ray:
+            with local_ray_cluster(cores) as address:
+                ray = run("ray_cluster", a.jobs, a.days, Path(tmp) / "ray",
+                          env={**LOCAL_RAY, "RAY_ADDRESS": address})
+    check, hydra = driver_times(a.days)
     print(f"sweep throughput: {a.jobs} jobs of derna_illustrative, {a.days} days each, "
-          f"{os.cpu_count()} cores")
-    print(f"  serial (hydra/launcher=basic):    {serial:7.1f} s  "
+          f"{cores} cores")
+    print(f"  serial (hydra/launcher=basic):       {serial:7.1f} s  "
           f"{a.jobs / serial * 60:7.1f} jobs/min")
-    print(f"  joblib (hydra/launcher=parallel): {parallel:7.1f} s  "
+    print(f"  joblib (hydra/launcher=parallel):    {parallel:7.1f} s  "
           f"{a.jobs / parallel * 60:7.1f} jobs/min")
-    print(f"  speed-up joblib / serial: {serial / parallel:.2f}x")
+    if ray is not None:
+        print(f"  ray    (hydra/launcher=ray_cluster): {ray:7.1f} s  "
+              f"{a.jobs / ray * 60:7.1f} jobs/min  (local {cores}-CPU cluster)")
+    print(f"  speed-up joblib / serial: {serial / parallel:.2f}x"
+          + (f", ray / serial: {serial / ray:.2f}x" if ray is not None else ""))
+    print(f"  driver's own work per job, whatever the launcher: {check + 2 * hydra:.2f} s "
+          f"(check {check:.2f} s + 2 x Hydra's composition {hydra:.2f} s); serial time "
+          f"per job: {serial / a.jobs:.2f} s")
 
 
 if __name__ == "__main__":

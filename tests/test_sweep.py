@@ -40,11 +40,29 @@ def test_job_dir_names():
 
 
 def test_sweep_variants_try_every_value():
-    variants = sweep_variants(["seed=range(0,3)", "params.state_vigilance=0.2,0.8", "days=5"])
+    variants = sweep_variants(["days=range(5,8)", "params.state_vigilance=0.2,0.8", "seed=3"])
     assert len(variants) == 3
-    assert {v for vs in variants for v in vs if v.startswith("seed")} == {
-        "seed=0", "seed=1", "seed=2"}
-    assert all("days=5" in v for v in variants)
+    assert {v for vs in variants for v in vs if v.startswith("days")} == {
+        "days=5", "days=6", "days=7"}
+    assert {v for vs in variants for v in vs if v.startswith("params")} == {
+        "params.state_vigilance=0.2", "params.state_vigilance=0.8"}
+    assert all("seed=3" in v for v in variants)
+
+
+def test_sweep_variants_compose_one_plain_seed_but_every_doubtful_one():
+    variants = sweep_variants(["seed=range(0,100)", "days=5"])
+    assert variants == [["days=5", "seed=0"]]
+    variants = sweep_variants(["seed=1,x,-2,4"])
+    assert sorted(v[0] for v in variants) == ["seed=-2", "seed=1", "seed=x"]
+
+
+@pytest.mark.parametrize("bad", ["seed=0,1,abc", "seed=2,-1"])
+def test_a_bad_seed_in_a_sweep_stops_it(bad, tmp_path):
+    res = subprocess.run([str(BIN / "affiliate-sim"), "-m", bad, "days=2",
+                          f"hydra.sweep.dir={tmp_path / 's'}"], capture_output=True, text=True)
+    assert res.returncode == 2 and "seed" in res.stderr and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "s").exists()
 
 
 @pytest.mark.slow

@@ -132,6 +132,11 @@ INFO_FLAGS = ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c",
               "--shell-completion", "-sc")
 
 
+#: Keys whose every whole-number value >= 0 is valid whatever the rest of the config: a sweep
+#: over them (``seed=range(0,100)``) is checked by composing one value, not each.
+TRIVIAL_KEYS = ("seed",)
+
+
 def sweep_variants(overrides: list[str]) -> list[list[str]]:
     """Override lists that together try every value of every sweeping key once.
 
@@ -160,6 +165,9 @@ def sweep_variants(overrides: list[str]) -> list[list[str]]:
                   else list(o.sweep_string_iterator()))
         if not values:
             raise InputError("override", key, "the sweep has no values")
+        if key in TRIVIAL_KEYS:  # whole numbers >= 0 are valid seeds: compose only one
+            plain = [v for v in values if str(v).isdigit()]
+            values = [v for v in values if not str(v).isdigit()] + plain[:1]
         sweeps.append([f"{key}={v}" for v in values])
     if not sweeps:
         return [fixed]

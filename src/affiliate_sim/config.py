@@ -83,10 +83,13 @@ class CalibrateSchema:
 
 
 def register() -> None:
-    """Store the schemas in Hydra's ConfigStore (idempotent)."""
+    """Store the schemas in Hydra's ConfigStore (once per process; later calls are free)."""
     from hydra.core.config_store import ConfigStore
 
     cs = ConfigStore.instance()
+    if cs.repo.get("affiliate_sim_schema.yaml") is not None and \
+            cs.repo.get("calibrate_schema.yaml") is not None:
+        return
     cs.store(name="affiliate_sim_schema", node=AppSchema)
     cs.store(name="replay_schema", node=ReplaySchema)
     cs.store(name="calibrate_schema", node=CalibrateSchema)

@@ -37,14 +37,22 @@ STATUS = "status.json"
 MAX_DIRNAME = 120
 
 
-def job_dir(override_dirname: str) -> str:
-    """A job's folder name from Hydra's ``override_dirname`` (deterministic, file-safe)."""
+def job_dir(override_dirname: str, sweep_dir: str | None = None,
+            cwd: str | None = None) -> str:
+    """A job's folder name from Hydra's ``override_dirname`` (deterministic, file-safe).
+
+    Given the sweep folder (and the folder it is relative to, the driver's working folder),
+    the job's folder as an absolute path instead: jobs that run in another working folder
+    (on a Ray cluster) then still write into the sweep folder the command was given.
+    """
     name = override_dirname or "defaults"
     safe = re.sub(r"[^A-Za-z0-9._,=+-]", "_", name)
-    if len(safe) <= MAX_DIRNAME and safe not in (".", ".."):
+    if len(safe) > MAX_DIRNAME or safe in (".", ".."):
+        digest = hashlib.sha1(name.encode()).hexdigest()[:12]
+        safe = f"{safe[:MAX_DIRNAME - 13]}-{digest}"
+    if sweep_dir is None:
         return safe
-    digest = hashlib.sha1(name.encode()).hexdigest()[:12]
-    return f"{safe[:MAX_DIRNAME - 13]}-{digest}"
+    return os.path.abspath(os.path.join(cwd or os.getcwd(), str(sweep_dir), safe))
 
 
 def is_finished(out_dir: Path) -> bool:
@@ -90,7 +98,7 @@ def _injected_failure(overrides: list[str]) -> None:
         raise RuntimeError(f"failure injected by {FAIL_ENV} for this job")
 
 
-def _flatten(summary: dict[str, Any]) -> dict[str, Any]:
+def summary_columns(summary: dict[str, Any]) -> dict[str, Any]:
     """Summary metrics as flat columns: per organization and per camp."""
     row: dict[str, Any] = {}
     camps: dict[str, dict[str, float]] = {}
@@ -153,7 +161,7 @@ def aggregate(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             summary = json.loads((job / "summary.json").read_text(encoding="utf-8"))
             row["scenario"] = summary["scenario"]
             row["seed"] = summary["seed"]
-            row.update(_flatten(summary))
+            row.update(summary_columns(summary))
             ts = job / "timeseries.parquet"
             if ts.is_file():
                 df = pd.read_parquet(ts)

@@ -1,0 +1,142 @@
+"""Sweeps on a Ray cluster (``hydra/launcher=ray_cluster``), against a real local cluster.
+
+The test starts a one-node Ray cluster on the loopback interface (``ray start --head
+--block``), runs a sweep on it with ``affiliate-sim`` in a subprocess, and checks that the
+jobs ran in Ray's worker processes, that a failing job is recorded while the others finish,
+and that the results are those of the same sweep run serially.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import ExitStack
+
+import pandas as pd
+import pytest
+from test_sweep import BIN, statuses
+
+from affiliate_sim.sweep import FAIL_ENV, job_dir
+
+SWEEP = ["scenario=derna_illustrative", "seed=range(0,2)", "days=60",
+         "params.state_vigilance=0.2,0.8"]  # 4 jobs
+#: A cluster on 127.0.0.1: without this Ray resolves the loopback address to the machine's
+#: network address, which the cluster does not listen on (and ray.init then waits forever).
+LOCAL_RAY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+
+
+def test_job_dir_absolute_given_the_sweep_folder(tmp_path):
+    name = job_dir("seed=1,days=5")
+    assert job_dir("seed=1,days=5", "multirun/x", "/home/me") == f"/home/me/multirun/x/{name}"
+    assert job_dir("seed=1,days=5", str(tmp_path), "/elsewhere") == str(tmp_path / name)
+    assert job_dir("", "../s", "/a/b") == "/a/s/defaults"
+
+
+def _free_ports(n: int) -> list[int]:
+    with ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(n)]
+        for s in socks:
+            s.bind(("", 0))
+        return [s.getsockname()[1] for s in socks]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop ``ray start --block`` (SIGTERM: it stops its cluster), then anything left of it."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+    try:  # the cluster's processes share the session of `ray start`
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A one-node Ray cluster of 2 CPUs on 127.0.0.1; yields its address."""
+    temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: unix socket paths are short
+    port, client, agent, agent_grpc, metrics, node_mgr, obj_mgr, env_agent = _free_ports(8)
+    address = f"127.0.0.1:{port}"
+    env = {**os.environ, **LOCAL_RAY}
+    log = open(os.path.join(temp, "ray-start.log"), "w")
+    proc = subprocess.Popen(
+        [str(BIN / "ray"), "start", "--head", "--block", f"--port={port}", "--num-cpus=2",
+         "--node-ip-address=127.0.0.1", "--include-dashboard=false",
+         "--disable-usage-stats", f"--temp-dir={temp}",
+         f"--ray-client-server-port={client}", f"--dashboard-agent-listen-port={agent}",
+         f"--dashboard-agent-grpc-port={agent_grpc}", f"--metrics-export-port={metrics}",
+         f"--node-manager-port={node_mgr}", f"--object-manager-port={obj_mgr}",
+         f"--runtime-env-agent-port={env_agent}"],
+        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"ray start exited with {proc.returncode}:\n"
+                                   + open(log.name).read()[-3000:])
+            up = subprocess.run([str(BIN / "ray"), "status", "--address", address],
+                                capture_output=True, env=env, timeout=60)
+            if up.returncode == 0:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Ray cluster did not come up:\n"
+                                   + open(log.name).read()[-3000:])
+            time.sleep(0.5)
+        yield address
+    finally:
+        _stop(proc)
+        log.close()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def run(folder, *extra: str, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "affiliate-sim"), "-m", *SWEEP, *extra,
+                           f"hydra.sweep.dir={folder}"], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **(env or {})})
+
+
+@pytest.mark.slow
+def test_ray_sweep_failure_recorded_and_same_results_as_serial(ray_cluster, tmp_path):
+    ray, ser = tmp_path / "ray", tmp_path / "serial"
+    fail = {FAIL_ENV: "seed=1"}
+    # the driver runs elsewhere than the cluster's workers: a relative sweep folder
+    # (resolved against the driver's working folder) must still receive every job
+    tmp_path.joinpath("cwd").mkdir()
+    proc = subprocess.Popen(
+        [str(BIN / "affiliate-sim"), "-m", *SWEEP, "hydra/launcher=ray_cluster",
+         "hydra.sweep.dir=../ray"], cwd=tmp_path / "cwd", stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **LOCAL_RAY, **fail, "RAY_ADDRESS": ray_cluster})
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert "Ray Launcher is launching 4 jobs" in out + err
+
+    jobs = statuses(ray)
+    assert len(jobs) == 4
+    assert proc.pid not in {s["pid"] for s in jobs}  # jobs ran in Ray's workers
+    table = pd.read_parquet(ray / "sweep.parquet")
+    assert len(table) == 4
+    failed = table[table.status == "failed"]
+    assert len(failed) == 2 and set(failed.seed) == {1}  # carried by the runtime env
+    assert failed.error.str.contains("failure injected").all()
+    assert set(table[table.seed != 1].status) == {"done"}
+
+    # same sweep, serial launcher: the same table, and the same series byte for byte
+    res = run(ser, "hydra/launcher=basic", env=fail)
+    assert res.returncode == 0, res.stderr
+    serial = pd.read_parquet(ser / "sweep.parquet")
+    pd.testing.assert_frame_equal(table.sort_values("job").reset_index(drop=True),
+                                  serial.sort_values("job").reset_index(drop=True))
+    series = sorted(ray.glob("*/timeseries.parquet"))
+    assert len(series) == 2
+    for job in series:
+        assert job.read_bytes() == (ser / job.parent.name / job.name).read_bytes()
