@@ -426,6 +426,11 @@ class AffiliateModel(mesa.Model):
                         / self.totals[is_armed].sum()) if is_armed.any() else 0.0)
         self.is_appeal = momentum.is_appeal(is_mom, self.is_defeats, self.p)
 
+    @property
+    def camp_names(self) -> list[str]:
+        """Each organization's camp now (``IS``, ``AQ``, ``state``, ``independent``)."""
+        return [CAMPS[c] for c in self.camp]
+
     def region_holdings(self) -> np.ndarray:
         """``(O, regions)`` cells each organization holds in each named region."""
         if not hasattr(self, "_region_masks"):
