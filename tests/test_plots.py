@@ -194,3 +194,19 @@ def test_lever_effects_paired_differences(table):
     top = compare.decisive_levers(eff, min_difference=0.2)
     assert set(top["lever"]) == {"up"}
     assert t["observations_met"].dropna().isin([0.0, 1.0]).all()
+
+
+def test_lever_heatmap_robust_scale_and_no_negative_zero():
+    rows = [{"scenario": f"c{k}", "lever": lv, "seed": 0, "status": "done",
+             "v": (100.0 if (k == 0 and lv == "up") else 0.1 * k) if lv != "none" else 0.0}
+            for k in range(6) for lv in ("none", "up", "down")]
+    rows.append({"scenario": "c9", "lever": "none", "seed": 0, "status": "done", "v": 0.001})
+    rows += [{"scenario": "c9", "lever": lv, "seed": 0, "status": "done", "v": 0.0}
+             for lv in ("up", "down")]
+    t = pd.DataFrame(rows)
+    im = plots.lever_heatmap(t, "v", baseline="none").axes[0].get_images()[0]
+    assert im.get_clim()[1] < 100  # the outlier does not set the scale
+    full = plots.lever_heatmap(t, "v", baseline="none", robust=False).axes[0].get_images()[0]
+    assert full.get_clim()[1] == pytest.approx(100.0)
+    texts = [x.get_text() for x in plots.lever_heatmap(t, "v", baseline="none").axes[0].texts]
+    assert "-0.00" not in texts and "100.00" in texts

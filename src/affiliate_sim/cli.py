@@ -175,6 +175,30 @@ def sweep_variants(overrides: list[str]) -> list[list[str]]:
     return [fixed + [vals[min(k, len(vals) - 1)] for vals in sweeps] for k in range(n)]
 
 
+def preset_sweep(overrides: list[str], config_name: str = appconfig.PRIMARY) -> list[str]:
+    """The sweep a preset adds (``hydra.sweeper.params`` of ``+sweep=NAME``), as overrides,
+    leaving out the keys the command line sets itself. Empty when there is no preset or
+    the config does not compose (the check that follows then names the problem)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    if not any(o.lstrip("+~").startswith("sweep=") for o in overrides):
+        return []
+    own = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
+    appconfig.register()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(appconfig.CONF_DIR), version_base="1.3"):
+            cfg = compose(config_name=config_name, overrides=overrides,
+                          return_hydra_config=True)
+        params = OmegaConf.to_container(cfg.hydra.sweeper, resolve=False).get("params") or {}
+    except Exception:  # noqa: BLE001
+        return []
+    finally:
+        GlobalHydra.instance().clear()
+    return [f"{k}={v}" for k, v in params.items() if k not in own]
+
+
 def _guarded(prog: str, config_name: str, validate, hydra_main, argv) -> None:
     """Validate the overrides (one line on error, exit 2), then hand over to Hydra.
 
@@ -184,7 +208,8 @@ def _guarded(prog: str, config_name: str, validate, hydra_main, argv) -> None:
     overrides, multirun = _hydra_overrides(args)
     if not any(a in INFO_FLAGS for a in args):
         try:
-            variants = sweep_variants(overrides) if multirun else [overrides]
+            variants = (sweep_variants(preset_sweep(overrides, config_name) + overrides)
+                        if multirun else [overrides])
             for variant in variants:
                 check_overrides(variant, config_name, validate)
         except InputError as err:

@@ -353,7 +353,7 @@ def flows_stacked(history, org: int | str, bin_days: int = 7, title: str = "",
 # ---------------------------------------------------------------------------- sweeps
 def lever_heatmap(table, value: str, row: str = "scenario", col: str = "lever",
                   baseline: str | None = None, title: str = "", label: str = "",
-                  fmt: str = "{:.2f}") -> Figure:
+                  fmt: str = "{:.2f}", robust: bool = True) -> Figure:
     """A lever against an outcome across cases: one cell per (row, column), mean over seeds.
 
     With ``baseline`` (a value of ``col``, e.g. ``"none"``), cells show the difference from
@@ -367,6 +367,8 @@ def lever_heatmap(table, value: str, row: str = "scenario", col: str = "lever",
         title: figure title.
         label: colour-bar label (the outcome and its unit).
         fmt: number format of the annotations.
+        robust: with a baseline, clip the colour scale at the 95th percentile of the
+            differences (the annotations keep the exact values).
     """
     done = table[table["status"] == "done"] if "status" in table else table
     pivot = done.pivot_table(index=row, columns=col, values=value, aggfunc="mean")
@@ -379,8 +381,15 @@ def lever_heatmap(table, value: str, row: str = "scenario", col: str = "lever",
         pivot = pivot[[c for c in pivot.columns if c != baseline]]
     data = pivot.to_numpy()
     fig, ax = plt.subplots(figsize=(1.1 * data.shape[1] + 3.2, 0.45 * data.shape[0] + 1.8))
+    finite = data[np.isfinite(data)]
+    extend = "neither"
     if baseline is not None:
-        lim = max(float(np.nanmax(np.abs(data))) if data.size else 0.0, 1e-9)
+        lim = float(np.abs(finite).max()) if finite.size else 0.0
+        if robust and finite.size >= 8:  # one huge effect must not wash out the others
+            clip = float(np.percentile(np.abs(finite), 95))
+            if 0 < clip < lim:
+                lim, extend = clip, "both"
+        lim = max(lim, 1e-9)
         im = ax.imshow(data, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
     else:
         im = ax.imshow(data, cmap="viridis", aspect="auto")
@@ -392,11 +401,14 @@ def lever_heatmap(table, value: str, row: str = "scenario", col: str = "lever",
         if np.isfinite(v):
             x = (v - lo) / (hi - lo) if hi > lo else 0.5
             dark = (abs(x - 0.5) > 0.3) if baseline is not None else x < 0.55
-            ax.text(c, r, fmt.format(v), ha="center", va="center", fontsize=7,
+            text = fmt.format(v)
+            if text.startswith("-") and text[1:] == fmt.format(0.0):
+                text = text[1:]  # no "-0.00"
+            ax.text(c, r, text, ha="center", va="center", fontsize=7,
                     color="white" if dark else "black")
     ax.set_xlabel(col)
     ax.set_ylabel(row)
-    cb = fig.colorbar(im, ax=ax)
+    cb = fig.colorbar(im, ax=ax, extend=extend)
     what = label or value
     cb.set_label(f"{what} - {baseline}" if baseline is not None else what, fontsize=8)
     ax.set_title(title or (f"{what}: change from {col}={baseline} (mean over seeds)"
