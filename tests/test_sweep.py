@@ -219,3 +219,27 @@ def test_notebook_lever_sweep_rows_equal_the_command_line_sweep(tmp_path):
     # and the lever made a difference (same seed), so the comparison is not vacuous
     a, b = (nb[(nb.lever == lv) & (nb.seed == 0)][metrics].iloc[0] for lv in levers)
     assert (a.astype(float) != b.astype(float)).any()
+
+
+def test_sweeps_use_the_checked_sweeper_in_batches():
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.plugins import Plugins
+
+    from affiliate_sim import config as appconfig
+
+    appconfig.register()
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(appconfig.CONF_DIR), version_base="1.3"):
+            cfg = compose(config_name=appconfig.PRIMARY, return_hydra_config=True)
+    finally:
+        GlobalHydra.instance().clear()
+    sweeper = cfg.hydra.sweeper
+    assert sweeper._target_ == "hydra_plugins.affiliate_sim_sweeper.CheckedSweeper"
+    assert sweeper.max_batch_size == 48
+    # Hydra can find and build it (plugins must live in the hydra_plugins namespace)
+    from hydra_plugins.affiliate_sim_sweeper import CheckedSweeper
+
+    assert CheckedSweeper in Plugins.instance().discover()
+    assert CheckedSweeper(max_batch_size=2).validate_batch_is_legal([["seed=x"]]) is None
