@@ -22,21 +22,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from affiliate_sim.ray_local import LOCAL_RAY, local_ray_cluster
+
 BIN = Path(sys.executable).parent
-#: A cluster on 127.0.0.1 (see tests/test_sweep_ray.py): Ray must not swap the loopback
-#: address for the machine's network address.
-LOCAL_RAY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
 
 
 def run(launcher: str, jobs: int, days: int, folder: Path, env=None) -> float:
@@ -46,51 +40,6 @@ def run(launcher: str, jobs: int, days: int, folder: Path, env=None) -> float:
     start = time.perf_counter()
     subprocess.run(args, check=True, capture_output=True, env={**os.environ, **(env or {})})
     return time.perf_counter() - start
-
-
-def _free_ports(n: int) -> list[int]:
-    with ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(n)]
-        for s in socks:
-            s.bind(("", 0))
-        return [s.getsockname()[1] for s in socks]
-
-
-@contextmanager
-def local_ray_cluster(cpus: int) -> Iterator[str]:
-    """A one-node Ray cluster on 127.0.0.1 for the duration; yields its address."""
-    temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: unix socket paths are short
-    port, client, agent, agent_grpc, metrics = _free_ports(5)
-    address = f"127.0.0.1:{port}"
-    env = {**os.environ, **LOCAL_RAY}
-    proc = subprocess.Popen(
-        [str(BIN / "ray"), "start", "--head", "--block", f"--port={port}",
-         f"--num-cpus={cpus}", "--node-ip-address=127.0.0.1", "--include-dashboard=false",
-         "--disable-usage-stats", f"--temp-dir={temp}", f"--ray-client-server-port={client}",
-         f"--dashboard-agent-listen-port={agent}", f"--dashboard-agent-grpc-port={agent_grpc}",
-         f"--metrics-export-port={metrics}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-        start_new_session=True)
-    try:
-        deadline = time.monotonic() + 90
-        while subprocess.run([str(BIN / "ray"), "status", "--address", address],
-                             capture_output=True, env=env, timeout=60).returncode:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the local Ray cluster did not start")
-            time.sleep(0.5)
-        yield address
-    finally:
-        proc.terminate()  # `ray start --block` stops its cluster on SIGTERM
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # whatever is left of it
-        except ProcessLookupError:
-            pass
-        proc.wait()
-        shutil.rmtree(temp, ignore_errors=True)
 
 
 def driver_times(days: int, n: int = 5) -> tuple[float, float]:

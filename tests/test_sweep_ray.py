@@ -9,25 +9,17 @@ and that the results are those of the same sweep run serially.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
 import subprocess
-import tempfile
-import time
-from contextlib import ExitStack
 
 import pandas as pd
 import pytest
 from test_sweep import BIN, statuses
 
+from affiliate_sim.ray_local import LOCAL_RAY, local_ray_cluster
 from affiliate_sim.sweep import FAIL_ENV, job_dir
 
 SWEEP = ["scenario=derna_illustrative", "seed=range(0,2)", "days=60",
          "params.state_vigilance=0.2,0.8"]  # 4 jobs
-#: A cluster on 127.0.0.1: without this Ray resolves the loopback address to the machine's
-#: network address, which the cluster does not listen on (and ray.init then waits forever).
-LOCAL_RAY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
 
 
 def test_job_dir_absolute_given_the_sweep_folder(tmp_path):
@@ -37,65 +29,11 @@ def test_job_dir_absolute_given_the_sweep_folder(tmp_path):
     assert job_dir("", "../s", "/a/b") == "/a/s/defaults"
 
 
-def _free_ports(n: int) -> list[int]:
-    with ExitStack() as stack:
-        socks = [stack.enter_context(socket.socket()) for _ in range(n)]
-        for s in socks:
-            s.bind(("", 0))
-        return [s.getsockname()[1] for s in socks]
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop ``ray start --block`` (SIGTERM: it stops its cluster), then anything left of it."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-    try:  # the cluster's processes share the session of `ray start`
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
-
-
 @pytest.fixture(scope="module")
 def ray_cluster():
     """A one-node Ray cluster of 2 CPUs on 127.0.0.1; yields its address."""
-    temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: unix socket paths are short
-    port, client, agent, agent_grpc, metrics, node_mgr, obj_mgr, env_agent = _free_ports(8)
-    address = f"127.0.0.1:{port}"
-    env = {**os.environ, **LOCAL_RAY}
-    log = open(os.path.join(temp, "ray-start.log"), "w")
-    proc = subprocess.Popen(
-        [str(BIN / "ray"), "start", "--head", "--block", f"--port={port}", "--num-cpus=2",
-         "--node-ip-address=127.0.0.1", "--include-dashboard=false",
-         "--disable-usage-stats", f"--temp-dir={temp}",
-         f"--ray-client-server-port={client}", f"--dashboard-agent-listen-port={agent}",
-         f"--dashboard-agent-grpc-port={agent_grpc}", f"--metrics-export-port={metrics}",
-         f"--node-manager-port={node_mgr}", f"--object-manager-port={obj_mgr}",
-         f"--runtime-env-agent-port={env_agent}"],
-        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"ray start exited with {proc.returncode}:\n"
-                                   + open(log.name).read()[-3000:])
-            up = subprocess.run([str(BIN / "ray"), "status", "--address", address],
-                                capture_output=True, env=env, timeout=60)
-            if up.returncode == 0:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("the Ray cluster did not come up:\n"
-                                   + open(log.name).read()[-3000:])
-            time.sleep(0.5)
+    with local_ray_cluster(cpus=2) as address:
         yield address
-    finally:
-        _stop(proc)
-        log.close()
-        shutil.rmtree(temp, ignore_errors=True)
 
 
 def run(folder, *extra: str, env=None) -> subprocess.CompletedProcess:

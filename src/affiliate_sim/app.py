@@ -52,6 +52,7 @@ from affiliate_sim.config import CONF_DIR  # noqa: E402
 from affiliate_sim.kernel.arrays import CAMPS, IS_CORE  # noqa: E402
 from affiliate_sim.model import AffiliateModel  # noqa: E402
 from affiliate_sim.params import Params  # noqa: E402
+from affiliate_sim import plots  # noqa: E402
 from affiliate_sim.plots import CAMP_COLOURS  # noqa: E402
 from affiliate_sim.replay import load_params  # noqa: E402
 from affiliate_sim.scenario import available  # noqa: E402
@@ -177,8 +178,7 @@ def camp_fighters(model: AffiliateModel) -> np.ndarray:
 
 def control(model: AffiliateModel) -> np.ndarray:
     """``(H, W)`` camp code of the organization holding each cell, -1 where none does."""
-    held = model.held
-    owner = np.where(held.any(axis=0), np.argmax(held, axis=0), -1)
+    owner = plots.control(model.fighters[0])
     return np.where(owner >= 0, model.camp[np.maximum(owner, 0)], -1)
 
 

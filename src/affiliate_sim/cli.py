@@ -71,20 +71,9 @@ def check_overrides(overrides: list[str], config_name: str = appconfig.PRIMARY,
     Raises:
         InputError: with one line naming the key and the problem.
     """
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
+    from affiliate_sim import compose
 
-    appconfig.register()
-    GlobalHydra.instance().clear()
-    try:
-        with initialize_config_dir(config_dir=str(appconfig.CONF_DIR), version_base="1.3"):
-            cfg = compose(config_name=config_name, overrides=overrides)
-    except Exception as err:  # noqa: BLE001  (every composition error becomes one line)
-        key, problem = describe(err, overrides)
-        raise InputError("override", key, problem) from None
-    finally:
-        GlobalHydra.instance().clear()
-    return validate(cfg)
+    return validate(compose.config(*overrides, config_name=config_name))
 
 
 def run_job(cfg: DictConfig) -> dict:
@@ -179,24 +168,17 @@ def preset_sweep(overrides: list[str], config_name: str = appconfig.PRIMARY) -> 
     """The sweep a preset adds (``hydra.sweeper.params`` of ``+sweep=NAME``), as overrides,
     leaving out the keys the command line sets itself. Empty when there is no preset or
     the config does not compose (the check that follows then names the problem)."""
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
+    from affiliate_sim import compose
+    from affiliate_sim.sweep_callback import merge_sweep
 
     if not any(o.lstrip("+~").startswith("sweep=") for o in overrides):
         return []
-    own = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
-    appconfig.register()
-    GlobalHydra.instance().clear()
     try:
-        with initialize_config_dir(config_dir=str(appconfig.CONF_DIR), version_base="1.3"):
-            cfg = compose(config_name=config_name, overrides=overrides,
-                          return_hydra_config=True)
-        params = OmegaConf.to_container(cfg.hydra.sweeper, resolve=False).get("params") or {}
-    except Exception:  # noqa: BLE001
+        cfg = compose.config(*overrides, config_name=config_name, return_hydra_config=True)
+    except InputError:
         return []
-    finally:
-        GlobalHydra.instance().clear()
-    return [f"{k}={v}" for k, v in params.items() if k not in own]
+    return [o for o in merge_sweep(cfg.hydra.sweeper.get("params"), overrides)
+            if o not in overrides]
 
 
 def _guarded(prog: str, config_name: str, validate, hydra_main, argv) -> None:

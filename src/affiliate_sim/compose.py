@@ -27,8 +27,14 @@ from affiliate_sim.params import Params
 from affiliate_sim.runs import default_workers, run_many
 
 
-def config(*overrides: str, config_name: str = appconfig.PRIMARY):
-    """The composed config (an OmegaConf ``DictConfig``) of ``affiliate-sim OVERRIDES``."""
+def config(*overrides: str, config_name: str = appconfig.PRIMARY,
+           return_hydra_config: bool = False):
+    """The composed config (an OmegaConf ``DictConfig``) of ``affiliate-sim OVERRIDES``
+    (of another primary config with ``config_name``; with Hydra's own node if asked).
+
+    Raises:
+        InputError: one line naming the key and the problem.
+    """
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
@@ -40,7 +46,8 @@ def config(*overrides: str, config_name: str = appconfig.PRIMARY):
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(appconfig.CONF_DIR), version_base="1.3"):
-            return hydra_compose(config_name=config_name, overrides=list(overrides))
+            return hydra_compose(config_name=config_name, overrides=list(overrides),
+                                 return_hydra_config=return_hydra_config)
     except Exception as err:  # noqa: BLE001  (every composition error becomes one line)
         key, problem = describe(err, list(overrides))
         raise InputError("override", key, problem) from None

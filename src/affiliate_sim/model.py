@@ -30,7 +30,7 @@ from scipy import ndimage
 from affiliate_sim import offensive
 from affiliate_sim.agents import ISCore, Organization, StateForce
 from affiliate_sim.history import History
-from affiliate_sim.kernel import interact
+from affiliate_sim.kernel import grid, interact
 from affiliate_sim.kernel.arrays import (
     CAMPS,
     IS,
@@ -51,8 +51,6 @@ from affiliate_sim.mechanisms import retaliation, schism
 from affiliate_sim.params import Params
 from affiliate_sim.scenario import Scenario, load_scenario
 
-#: Fighters an organization needs in a cell, and more than anyone else, to hold it.
-HOLD_MIN = 1.0
 #: Most commanders any organization can have (size of the leader noise array).
 MAX_COMMANDERS = 64
 _r = offensive.NEAR_RADIUS
@@ -414,8 +412,7 @@ class AffiliateModel(mesa.Model):
         self.near = w.reshape(O, -1) @ wide.reshape(O, -1).T
         eff = self.quality * (0.5 + 0.5 * self.cohesion)
         self.power = np.where(self.kind == IS_CORE, 0.0, eff)
-        top = F.max(axis=0)
-        held = (F >= HOLD_MIN) & (F >= top[None]) & (top[None] > 0)
+        held = grid.held(F)
         self.held = held
         self.cells_held = held.sum(axis=(1, 2))
         total_here = F.sum(axis=0)

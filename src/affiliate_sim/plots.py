@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt  # the backend is the caller's (inline in notebo
 import numpy as np
 from matplotlib.figure import Figure
 
+from affiliate_sim.kernel.grid import held
+
 CAMP_COLOURS = {"IS": "#222222", "AQ": "#2a7fbf", "state": "#3c9d4e",
                 "independent": "#d98c1f"}
 #: Order of the camps in legends and per-camp panels.
@@ -79,17 +81,15 @@ def _org_colours(names: Sequence[str]) -> list:
     return [cmap(i % cmap.N) for i in range(len(names))]
 
 
-def control(fighters: np.ndarray, hold_min: float = 1.0) -> np.ndarray:
-    """Who holds each cell: ``(H, W)`` index of the organization with the most fighters there
-    (at least ``hold_min``), or -1 where nobody does; the model's rule for holding ground.
+def control(fighters: np.ndarray) -> np.ndarray:
+    """Who holds each cell: ``(H, W)`` index of the holding organization (the first, on a
+    tie), or -1 where nobody does; the model's rule (:func:`affiliate_sim.kernel.grid.held`).
 
     Args:
         fighters: ``(O, H, W)`` fighters per organization per cell.
-        hold_min: fighters needed to hold a cell.
     """
-    top = fighters.max(axis=0)
-    owner = fighters.argmax(axis=0)
-    return np.where(top >= hold_min, owner, -1)
+    h = held(fighters)
+    return np.where(h.any(axis=0), h.argmax(axis=0), -1)
 
 
 def _draw_regions(ax, regions: Mapping[str, np.ndarray] | None) -> None:

@@ -41,13 +41,18 @@ def count_jobs(task_overrides: list[str]) -> int:
     return total
 
 
-def sweep_overrides(config: DictConfig) -> list[str]:
-    """The sweep's overrides: a preset's ``hydra.sweeper.params``, then the command line's
-    (which win for the same key)."""
-    items = {str(k): f"{k}={v}" for k, v in (config.hydra.sweeper.get("params") or {}).items()}
-    for o in config.hydra.overrides.task:
+def merge_sweep(preset_params, overrides) -> list[str]:
+    """A sweep's overrides: a preset's ``hydra.sweeper.params`` (a mapping), then the
+    command line's ``overrides``, which win for the same key."""
+    items = {str(k): f"{k}={v}" for k, v in (preset_params or {}).items()}
+    for o in overrides:
         items[o.split("=", 1)[0].lstrip("+~")] = o
     return list(items.values())
+
+
+def sweep_overrides(config: DictConfig) -> list[str]:
+    """The sweep's overrides, from a running multirun's config (see :func:`merge_sweep`)."""
+    return merge_sweep(config.hydra.sweeper.get("params"), config.hydra.overrides.task)
 
 
 def progress_counts(sweep_dir: Path) -> dict[str, int]:

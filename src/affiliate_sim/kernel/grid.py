@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Fighters an organization needs in a cell, and more than anyone else, to hold it.
+HOLD_MIN = 1.0
+
 #: The four neighbour directions as (row offset, column offset).
 DIRECTIONS: tuple[tuple[int, int], ...] = ((-1, 0), (1, 0), (0, -1), (0, 1))
 
@@ -48,3 +51,15 @@ def send(x: np.ndarray, d: tuple[int, int]) -> np.ndarray:
     Values that would leave the grid are dropped; callers give them zero weight.
     """
     return neighbour_view(x, (-d[0], -d[1]), 0.0)
+
+
+def held(fighters: np.ndarray, hold_min: float = HOLD_MIN) -> np.ndarray:
+    """Who holds each cell: ``(..., O, H, W)`` booleans, True where an organization has at
+    least ``hold_min`` fighters and no fewer than anyone else there (ties: all of them).
+
+    Args:
+        fighters: ``(..., O, H, W)`` fighters per organization per cell.
+        hold_min: fighters needed to hold a cell.
+    """
+    top = fighters.max(axis=-3, keepdims=True)
+    return (fighters >= hold_min) & (fighters >= top) & (top > 0)
