@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml scripts/find_python.sh
 	$(VPY) -m pip install --upgrade pip
 	$(VPY) -m pip install -e '.[dev,viz,ray]'
 	@# the view's front-end files, from the npm registry (solara's CDN may be unreachable)
-	@if command -v npm >/dev/null; then $(VPY) -m affiliate_sim.app --fetch-assets; \
+	@if command -v npm >/dev/null; then $(VPY) -m affiliate_sim.viz.app --fetch-assets; \
 	else echo "warning: npm not found: the interactive view needs solara's CDN (apt-get install npm)"; fi
 	@touch $@
 
@@ -40,13 +40,13 @@ test-fast: $(VENV)/.installed
 
 # the interactive view (SolaraViz): open http://127.0.0.1:8765
 view: $(VENV)/.installed
-	$(VENV)/bin/solara run src/affiliate_sim/app.py --host 127.0.0.1 --port 8765
+	$(VENV)/bin/solara run src/affiliate_sim/viz/app.py --host 127.0.0.1 --port 8765
 
 strip-notebooks: $(VENV)/.installed
 	$(VPY) scripts/strip_notebooks.py
 
 bench: $(VENV)/.installed
-	$(VPY) benchmarks/kernel.py
+	$(VPY) benchmarks/ensemble.py
 
 clean:
 	rm -rf $(VENV) outputs multirun .pytest_cache .hypothesis build dist

@@ -14,21 +14,23 @@ import dataclasses
 import numpy as np
 
 from affiliate_sim.kernel.arrays import (
+    COLUMN,
+    CellFields,
     DayPlan,
     Flows,
-    GridLayers,
-    KernelParams,
     KernelState,
     Noise,
+    pack_params,
 )
-from affiliate_sim.params import Mechanisms, Params
+from affiliate_sim.scenario.params import Params, param_arrays
 
 #: Names of every field of :class:`Flows`.
 FLOW_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Flows))
 
-#: Mechanisms that a replicate may have switched off (their rates zeroed).
-_SWITCHABLE: tuple[str, ...] = ("pledge", "purge", "counterterrorism", "retreat",
-                                "terrain", "investment")
+
+def param(P: np.ndarray, name: str) -> np.ndarray:
+    """``(R,)`` values of a kernel parameter in a packed parameter array."""
+    return P[:, COLUMN[name]]
 
 
 def _sparse(rng: np.random.Generator, shape, density: float, lo: float, hi: float):
@@ -49,10 +51,9 @@ def random_params(rng: np.random.Generator) -> Params:
     """One parameter set with many values drawn away from the defaults.
 
     Rates are larger than the defaults so that every cause produces visible flows in a
-    single day; one or two mechanisms may be switched off.
+    single day.
     """
     u = rng.uniform
-    off = {m: False for m in _SWITCHABLE if rng.random() < 0.15}
     p = Params(
         combat_rate=u(0.02, 0.3),
         adjacent_reach=u(0.0, 0.6),
@@ -82,7 +83,6 @@ def random_params(rng: np.random.Generator) -> Params:
         conventional_search=u(0.1, 1.0),
         terrain_protection=u(0.0, 2.0),
         remoteness_shield=u(0.0, 1.0),
-        mechanisms=Mechanisms(**off),
     )
     p.validate("random_params")
     return p
@@ -90,14 +90,16 @@ def random_params(rng: np.random.Generator) -> Params:
 
 def random_state(rng: np.random.Generator, R: int, O: int, H: int, W: int,
                  max_commanders: int = 6
-                 ) -> tuple[KernelState, DayPlan, KernelParams, Noise]:
+                 ) -> tuple[KernelState, CellFields, DayPlan, np.ndarray, Noise]:
     """Draw realistic random kernel inputs.
 
     Fighters are absent from some cells and some organizations are absent altogether;
     sympathizers never exceed fighters; engagement and pull matrices have zero diagonals
     and rows summing to at most 1; only 'state' organizations raid; purge efforts are 0 or
-    1; splits are sparse; surrender receivers are -1 or a state organization. Every
-    replicate has its own stocks, plan and parameter set.
+    1; splits are sparse; surrender receivers are -1 or a state organization; some
+    replicates have neutral cell fields (terrain switched off) or no movement weights
+    (retreat switched off). Every replicate has its own stocks, plan, cell fields and
+    parameter set.
 
     Args:
         rng: the random generator.
@@ -109,7 +111,7 @@ def random_state(rng: np.random.Generator, R: int, O: int, H: int, W: int,
             ``0..max_commanders``).
 
     Returns:
-        ``(state, plan, params, noise)``.
+        ``(state, fields, plan, params, noise)``, the arguments of ``interact``.
     """
     u = rng.uniform
     eye = np.eye(O, dtype=bool)[None]
@@ -122,13 +124,6 @@ def random_state(rng: np.random.Generator, R: int, O: int, H: int, W: int,
         is_state[rng.integers(O)] = False
     state_idx = np.flatnonzero(is_state)
 
-    layers = GridLayers(
-        terrain=u(0.0, 1.0, (R, H, W)),
-        population=np.exp(rng.normal(1.5, 1.0, (R, H, W))),
-        remoteness=u(0.0, 1.0, (R, H, W)),
-        state_presence=u(0.0, 1.0, (R, H, W)),
-    )
-
     present = rng.random((R, O)) < 0.8
     present[np.arange(R), rng.integers(O, size=R)] = True  # at least one per replicate
     fighters = rng.gamma(1.5, 60.0, (R, O, H, W)) * (rng.random((R, O, H, W)) < 0.65)
@@ -140,7 +135,6 @@ def random_state(rng: np.random.Generator, R: int, O: int, H: int, W: int,
 
     conceal = np.where(is_state, 4.0, 40.0)[None] * u(0.5, 1.5, (R, O))
     state = KernelState(
-        layers=layers,
         fighters=fighters,
         sympathizers=sympathizers,
         cohesion=u(0.0, 1.0, (R, O)),
@@ -148,10 +142,19 @@ def random_state(rng: np.random.Generator, R: int, O: int, H: int, W: int,
         purge_capacity=np.where(rng.random((R, O)) < 0.5, u(0.0, 1.0, (R, O)), 0.0),
         quality=u(0.5, 2.0, (R, O)),
         conceal=conceal,
-        conventional=is_state.copy() if is_state.shape == (R, O) else np.broadcast_to(
-            is_state, (R, O)).copy(),
+        conventional=np.broadcast_to(is_state, (R, O)).copy(),
         emir_alive=rng.random((R, O)) < 0.8,
         commanders=rng.integers(0, max_commanders + 1, (R, O)),
+        population=np.exp(rng.normal(1.5, 1.0, (H, W))),
+        state_presence=u(0.0, 1.0, (H, W)),
+        cover=u(0.0, 2.0, (H, W)),
+    )
+    neutral = rng.random(R) < 0.2  # terrain off in these replicates
+    fields = CellFields(
+        conceal_factor=np.where(neutral[:, None, None], 1.0, u(1.0, 5.0, (R, H, W))),
+        protection=np.where(neutral[:, None, None], 1.0, u(0.3, 1.0, (R, H, W))),
+        raid_shield=np.where(neutral[:, None, None], 1.0, u(0.0, 1.0, (R, H, W))),
+        purge_reach=np.where(neutral[:, None, None], 1.0, u(0.0, 1.0, (R, H, W))),
     )
 
     # plan
@@ -174,11 +177,13 @@ def random_state(rng: np.random.Generator, R: int, O: int, H: int, W: int,
     split[:, eye[0]] = 0.0
     attract = _sparse(rng, (R, O, O), 0.4, 0.0, 1.0)
     attract[:, eye[0]] = 0.0
+    offensive = np.where(rng.random((R, O)) < 0.3, 1.0,
+                         u(0.0, 1.0, (R, O)) * (rng.random((R, O)) < 0.3))
+    no_retreat = (rng.random(R) < 0.2)[:, None]
 
     plan = DayPlan(
         engage=engage,
-        offensive=np.where(rng.random((R, O)) < 0.3, 1.0,
-                           u(0.0, 1.0, (R, O)) * (rng.random((R, O)) < 0.3)),
+        offensive=offensive,
         raid=raid,
         purge=(rng.random((R, O)) < 0.5).astype(float),
         pull_sympathizers=_sub_stochastic(rng, R, O, 0.5),
@@ -189,30 +194,32 @@ def random_state(rng: np.random.Generator, R: int, O: int, H: int, W: int,
         foreign_inflow=_sparse(rng, (R, O), 0.5, 0.0, 25.0),
         conversion=u(0.0, 0.08, (R, O)),
         attract=attract,
-        cover=_sparse(rng, (R, O), 0.5, 0.0, 1.0),
+        cover=np.where(no_retreat, 0.0, _sparse(rng, (R, O), 0.5, 0.0, 3.0)),
+        danger_weight=np.where(no_retreat, 0.0, u(0.0, 50.0, (R, 1)) * (1.0 - offensive)),
         evacuate=_sparse(rng, (R, O), 0.25, 0.0, 0.5),
         desertion=u(0.0, 0.02, (R, O)),
+        grudge=np.zeros((R, O, O)),
     )
 
-    params = KernelParams.from_params([random_params(rng) for _ in range(R)])
-    noise = Noise.draw(rng, R, O, max_commanders)
-    return state, plan, params, noise
+    params = pack_params(param_arrays([random_params(rng) for _ in range(R)]))
+    noise = Noise(fortune=rng.standard_normal((R, O)),
+                  leader=rng.random((R, O, 1 + max_commanders)))
+    return state, fields, plan, params, noise
 
 
-def slice_replicate(state: KernelState, plan: DayPlan, p: KernelParams, noise: Noise,
-                    r: int) -> tuple[KernelState, DayPlan, KernelParams, Noise]:
+def slice_replicate(state: KernelState, fields: CellFields, plan: DayPlan, P: np.ndarray,
+                    noise: Noise, r: int):
     """Replicate ``r`` of batched inputs, as inputs with ``R = 1`` (copies)."""
     sl = slice(r, r + 1)
-    layers = GridLayers(**{f.name: getattr(state.layers, f.name)[sl].copy()
-                           for f in dataclasses.fields(GridLayers)})
-    st = KernelState(layers=layers, **{f.name: getattr(state, f.name)[sl].copy()
-                                       for f in dataclasses.fields(KernelState)
-                                       if f.name != "layers"})
+    st = dataclasses.replace(state, **{
+        f.name: getattr(state, f.name)[sl].copy() for f in dataclasses.fields(KernelState)
+        if f.name not in ("population", "state_presence", "cover")})
+    cf = CellFields(**{f.name: getattr(fields, f.name)[sl].copy()
+                       for f in dataclasses.fields(CellFields)})
     pl = DayPlan(**{f.name: getattr(plan, f.name)[sl].copy()
                     for f in dataclasses.fields(DayPlan)})
-    kp = KernelParams({k: v[sl].copy() for k, v in p.items()})
     nz = Noise(fortune=noise.fortune[sl].copy(), leader=noise.leader[sl].copy())
-    return st, pl, kp, nz
+    return st, cf, pl, P[sl].copy(), nz
 
 
 def deep_copy(*objs):

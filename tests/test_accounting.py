@@ -1,9 +1,10 @@
 """Accounting of the kernel's day: every fighter is booked to exactly one flow.
 
-Property-based (Hypothesis) over random states: per organization and replicate, the end
-stock equals the start plus every inflow minus every outflow; stocks stay non-negative with
-sympathizers within fighters; flows are non-negative; movement conserves totals; the
-identity holds day after day. Plus: a cause with zero hazard yields zero flow.
+Property-based (Hypothesis) over random ensembles (R replicates, each with its own stocks,
+plan, cell fields and parameters): per organization and replicate, the end stock equals the
+start plus every inflow minus every outflow; stocks stay non-negative with sympathizers
+within fighters; flows are non-negative; movement conserves totals; the identity holds day
+after day. Plus: a cause with zero hazard yields zero flow.
 """
 
 from __future__ import annotations
@@ -12,18 +13,24 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from kernel_states import FLOW_FIELDS, random_params, random_state
+from kernel_states import FLOW_FIELDS, param, random_params, random_state
 
 from affiliate_sim.kernel import interact
-from affiliate_sim.kernel.arrays import DayPlan, KernelParams, Noise
-from affiliate_sim.mechanisms import retreat
-from affiliate_sim.params import Mechanisms, Params
+from affiliate_sim.kernel.arrays import (
+    COLUMN,
+    CellFields,
+    DayPlan,
+    KernelState,
+    Noise,
+    pack_params,
+)
+from affiliate_sim.scenario.params import param_arrays
 
 RTOL = 1e-9
 ATOL = 1e-7
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
-reps = st.integers(min_value=1, max_value=3)
+reps = st.integers(min_value=1, max_value=4)
 orgs = st.integers(min_value=1, max_value=5)
 sides = st.integers(min_value=1, max_value=5)
 
@@ -64,8 +71,8 @@ def assert_flows_non_negative(flows) -> None:
 @settings(max_examples=60, deadline=None)
 @given(seed=seeds, R=reps, O=orgs, H=sides, W=sides)
 def test_day_books_every_fighter(seed, R, O, H, W):
-    state, plan, p, noise = random_state(np.random.default_rng(seed), R, O, H, W)
-    flows = interact(state, plan, p, noise)
+    state, fields, plan, p, noise = random_state(np.random.default_rng(seed), R, O, H, W)
+    flows = interact(state, fields, plan, p, noise)
     assert_identity(state.fighters, flows)
     assert_stocks_valid(flows)
     assert_flows_non_negative(flows)
@@ -78,9 +85,9 @@ def test_day_books_every_fighter(seed, R, O, H, W):
 @given(seed=seeds, R=reps, O=orgs, H=sides, W=sides, days=st.integers(2, 6))
 def test_identity_holds_day_after_day(seed, R, O, H, W, days):
     rng = np.random.default_rng(seed)
-    state, plan, p, noise = random_state(rng, R, O, H, W)
+    state, fields, plan, p, noise = random_state(rng, R, O, H, W)
     for _ in range(days):
-        flows = interact(state, plan, p, noise)
+        flows = interact(state, fields, plan, p, noise)
         assert_identity(state.fighters, flows)
         assert_stocks_valid(flows)
         assert_flows_non_negative(flows)
@@ -88,24 +95,35 @@ def test_identity_holds_day_after_day(seed, R, O, H, W, days):
         state.sympathizers = flows.sympathizers
         state.emir_alive = state.emir_alive & ~flows.emir_killed
         state.commanders = state.commanders - flows.commanders_killed
-        noise = Noise.draw(rng, R, O, noise.leader.shape[2] - 1)
+        noise = Noise(fortune=rng.standard_normal(noise.fortune.shape),
+                      leader=rng.random(noise.leader.shape))
+
+
+def _movement_only(rng, R, O, H, W, scale):
+    """Inputs of a day on which nothing happens but movement (towards what the movers
+    seek and towards cover, at random rates), on random stocks."""
+    state, fields, _, _, noise = random_state(rng, R, O, H, W)
+    plan = DayPlan.empty(R, O)
+    plan.attract = rng.random((R, O, O)) * (rng.random((R, O, O)) < 0.5)
+    plan.cover = scale * rng.random((R, O))
+    p = pack_params(param_arrays([random_params(rng) for _ in range(R)]))
+    return state, fields, plan, p, noise
 
 
 @settings(max_examples=60, deadline=None)
 @given(seed=seeds, R=reps, O=orgs, H=sides, W=sides,
        scale=st.sampled_from([0.1, 1.0, 10.0, 1e3]))
 def test_movement_conserves_totals(seed, R, O, H, W, scale):
-    rng = np.random.default_rng(seed)
-    F = rng.gamma(1.0, 50.0, (R, O, H, W)) * (rng.random((R, O, H, W)) < 0.6)
-    S = F * rng.random((R, O, H, W))
-    score = scale * rng.standard_normal((R, O, H, W))
-    p = KernelParams.from_params([random_params(rng) for _ in range(R)])
-    F_before, S_before = F.copy(), S.copy()
-    F2, S2 = retreat.move(F, S, score, p)
-    np.testing.assert_array_equal(F, F_before)  # inputs untouched
-    np.testing.assert_array_equal(S, S_before)
+    state, fields, plan, p, noise = _movement_only(np.random.default_rng(seed), R, O, H, W,
+                                                   scale)
+    F, S = state.fighters, np.minimum(state.sympathizers, state.fighters)
+    flows = interact(state, fields, plan, p, noise)
+    F2, S2 = flows.fighters, flows.sympathizers
     np.testing.assert_allclose(F2.sum(axis=(2, 3)), F.sum(axis=(2, 3)), rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(S2.sum(axis=(2, 3)), S.sum(axis=(2, 3)), rtol=RTOL, atol=ATOL)
+    # sympathizers only revert on a quiet day, and move with their comrades
+    rev = param(p, "reversion_rate")[:, None]
+    np.testing.assert_allclose(S2.sum(axis=(2, 3)), S.sum(axis=(2, 3)) * np.exp(-rev),
+                               rtol=1e-9, atol=ATOL)
     assert F2.min() >= 0.0 and S2.min() >= 0.0
     assert np.all(S2 <= F2 * (1 + 1e-12) + 1e-12)
     # nobody moves further than a neighbour: an empty cell whose neighbours are all empty
@@ -123,16 +141,29 @@ def test_movement_moves_someone():
     """Not a tautology: with a positive move rate and a better neighbour, fighters move."""
     F = np.zeros((1, 1, 1, 3))
     F[0, 0, 0, 0] = 100.0
-    score = np.array([[[[0.0, 50.0, 0.0]]]])
-    p = KernelParams.from_params(Params(move_rate=0.5))
-    F2, S2 = retreat.move(F, np.zeros_like(F), score, p)
-    assert F2[0, 0, 0, 1] > 40.0
-    assert F2.sum() == pytest.approx(100.0)
+    state = KernelState(
+        fighters=F, sympathizers=np.zeros_like(F), cohesion=np.ones((1, 1)),
+        visibility=np.zeros((1, 1)), purge_capacity=np.zeros((1, 1)),
+        quality=np.ones((1, 1)), conceal=np.ones((1, 1)),
+        conventional=np.zeros((1, 1), bool), emir_alive=np.ones((1, 1), bool),
+        commanders=np.zeros((1, 1), np.int64), population=np.zeros((1, 3)),
+        state_presence=np.zeros((1, 3)), cover=np.array([[0.0, 50.0, 0.0]]))
+    plan = DayPlan.empty(1, 1)
+    plan.cover[:] = 1.0  # a retreating force: the middle cell is all cover
+    p = pack_params(param_arrays([random_params(np.random.default_rng(0))]))
+    p[:, COLUMN["move_rate"]] = 0.5
+    flows = interact(state, CellFields.neutral(1, 1, 3), plan, p,
+                     Noise(fortune=np.zeros((1, 1)), leader=np.ones((1, 1, 1))))
+    assert flows.fighters[0, 0, 0, 1] > 40.0
+    assert flows.fighters.sum() == pytest.approx(100.0)
 
 
 # ------------------------------------------------------------------ zero hazard, zero flow
 def _inputs(seed, R=3, O=5, H=4, W=4):
     return random_state(np.random.default_rng(seed), R, O, H, W)
+
+
+
 
 
 def _off_diagonal(a: np.ndarray) -> np.ndarray:
@@ -146,65 +177,56 @@ def _diagonal(a: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("seed", range(4))
 def test_no_raid_no_detention_except_purge(seed):
-    state, plan, p, noise = _inputs(seed)
-    with_raids = interact(state, plan, p, noise)
+    state, fields, plan, p, noise = _inputs(seed)
+    with_raids = interact(state, fields, plan, p, noise)
     assert _off_diagonal(with_raids.detained).sum() > 0  # raids do detain
     plan.raid[:] = 0.0
-    flows = interact(state, plan, p, noise)
+    flows = interact(state, fields, plan, p, noise)
     assert np.all(_off_diagonal(flows.detained) == 0.0)
     # what remains on the diagonal is the purge's share of detentions
     purged = _diagonal(flows.killed) + _diagonal(flows.detained)
-    pk = p["purge_kill_share"][:, None]
+    pk = param(p, "purge_kill_share")[:, None]
     np.testing.assert_allclose(_diagonal(flows.detained), (1 - pk) * purged, rtol=1e-12,
                                atol=1e-12)
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_no_purge_no_purge_losses(seed):
-    state, plan, p, noise = _inputs(seed)
+    state, fields, plan, p, noise = _inputs(seed)
     plan.purge[:] = 1.0
-    purging = interact(state, plan, p, noise)
+    purging = interact(state, fields, plan, p, noise)
     assert _diagonal(purging.killed).sum() + _diagonal(purging.detained).sum() > 0
     plan.purge[:] = 0.0
-    flows = interact(state, plan, p, noise)
+    flows = interact(state, fields, plan, p, noise)
     assert np.all(_diagonal(flows.killed) == 0.0)
     assert np.all(_diagonal(flows.detained) == 0.0)
     assert np.all(flows.surrendered == 0.0)  # surrender only out of fear of a purge
     # flight is then only evacuation
     plan.evacuate[:] = 0.0
-    assert np.all(interact(state, plan, p, noise).fled == 0.0)
-
-
-def test_counterterrorism_switched_off_means_no_raid_losses():
-    state, plan, p, noise = _inputs(5)
-    assert plan.raid.sum() > 0
-    off = [Params(mechanisms=Mechanisms(counterterrorism=False)) for _ in range(3)]
-    plan.purge[:] = 0.0
-    flows = interact(state, plan, KernelParams.from_params(off), noise)
-    assert np.all(flows.detained == 0.0)
+    assert np.all(interact(state, fields, plan, p, noise).fled == 0.0)
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_each_cause_off_gives_zero_flow(seed):
-    state, plan, p, noise = _inputs(seed)
-    base = interact(state, plan, p, noise)
+    state, fields, plan, p, noise = _inputs(seed)
+    base = interact(state, fields, plan, p, noise)
     assert base.deserted.sum() > 0 and base.defected.sum() > 0
     assert base.recruited_local.sum() > 0 and base.killed.sum() > 0
 
     plan.desertion[:] = 0.0
-    assert np.all(interact(state, plan, p, noise).deserted == 0.0)
+    assert np.all(interact(state, fields, plan, p, noise).deserted == 0.0)
 
     plan.surrender_to[:] = -1
-    assert np.all(interact(state, plan, p, noise).surrendered == 0.0)
+    assert np.all(interact(state, fields, plan, p, noise).surrendered == 0.0)
 
     plan.pull_sympathizers[:] = 0.0
     plan.pull_loyal[:] = 0.0
     plan.split[:] = 0.0
-    assert np.all(interact(state, plan, p, noise).defected == 0.0)
+    assert np.all(interact(state, fields, plan, p, noise).defected == 0.0)
 
     plan.recruit_appeal[:] = 0.0
     plan.foreign_inflow[:] = 0.0
-    flows = interact(state, plan, p, noise)
+    flows = interact(state, fields, plan, p, noise)
     assert np.all(flows.recruited_local == 0.0)
     assert np.all(flows.recruited_foreign == 0.0)
 
@@ -212,19 +234,18 @@ def test_each_cause_off_gives_zero_flow(seed):
     plan.engage[:] = 0.0
     plan.raid[:] = 0.0
     plan.purge[:] = 0.0
-    flows = interact(state, plan, p, noise)
+    flows = interact(state, fields, plan, p, noise)
     assert np.all(flows.killed == 0.0)
     assert np.all(flows.detained == 0.0)
-    assert np.all(flows.danger == 0.0)
     assert np.all(flows.leader_hazard == 0.0)
     assert not flows.emir_killed.any() and not flows.commanders_killed.any()
 
 
 def test_quiet_day_changes_only_by_sympathy_and_movement():
     """Nobody does anything: totals per organization are unchanged."""
-    state, _, p, noise = _inputs(9)
+    state, fields, _, p, noise = _inputs(9)
     R, O = state.cohesion.shape
-    flows = interact(state, DayPlan.empty(R, O), p, noise)
+    flows = interact(state, fields, DayPlan.empty(R, O), p, noise)
     np.testing.assert_allclose(flows.fighters.sum(axis=(2, 3)),
                                state.fighters.sum(axis=(2, 3)), rtol=RTOL, atol=ATOL)
     for name in ("killed", "detained", "surrendered", "defected", "fled", "deserted",

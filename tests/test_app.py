@@ -1,4 +1,4 @@
-"""The interactive view (affiliate_sim.app), rendered and stepped in-process with solara.
+"""The interactive view (affiliate_sim.viz.app), rendered and stepped in-process with solara.
 
 The browser test (a real server and headless Chromium) is tests/test_browser.py.
 """
@@ -14,8 +14,8 @@ from matplotlib.image import AxesImage
 
 solara = pytest.importorskip("solara")
 
-from affiliate_sim import app  # noqa: E402
-from affiliate_sim.kernel.arrays import CAMPS  # noqa: E402
+from affiliate_sim.viz import app  # noqa: E402
+from affiliate_sim.vocabulary import CAMPS  # noqa: E402
 
 
 def render(model):
@@ -112,9 +112,10 @@ def test_map_has_the_control_image_and_one_marker_set_per_camp():
 def test_control_is_the_camp_of_the_holder():
     model = app.ViewModel()
     ctrl = app.control(model)
-    held = model.held
+    held = model.world.forces.held[0]
+    camp = model.world.orgs.camp[0]
     for r, c in zip(*np.nonzero(held.any(axis=0)), strict=True):
-        assert ctrl[r, c] in model.camp[held[:, r, c]]
+        assert ctrl[r, c] in camp[held[:, r, c]]
     assert (ctrl[~held.any(axis=0)] == -1).all()
 
 
@@ -130,7 +131,7 @@ def test_series_has_one_line_per_organization_up_to_today():
                                                                   for i in shown]
     for ln, i in zip(ax.lines, shown, strict=True):
         assert len(ln.get_xdata()) == 8  # days 0..7
-        assert ln.get_ydata()[-1] == pytest.approx(model.totals[i])
+        assert ln.get_ydata()[-1] == pytest.approx(model.world.forces.totals[0, i])
     assert ax.get_ylabel() == "fighters"
     assert "2014-10-05" in ax.get_xlabel()
 

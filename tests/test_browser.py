@@ -3,7 +3,7 @@ by Playwright (the system browser; nothing is downloaded).
 
 The page loads, the Step button advances the day, and a screenshot of the page is not blank.
 Needs /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it) and solara's
-front-end packages in its proxy cache (`.venv/bin/python -m affiliate_sim.app --fetch-assets`;
+front-end packages in its proxy cache (`.venv/bin/python -m affiliate_sim.viz.app --fetch-assets`;
 .ci/run does it): without them the test fails and says so.
 """
 
@@ -28,7 +28,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "src" / "affiliate_sim" / "app.py"
+APP = ROOT / "src" / "affiliate_sim" / "viz" / "app.py"
 SERVER_START_TIMEOUT = 60.0
 DAY = re.compile(r"Day (\d+) of (\d+)")
 
@@ -79,13 +79,13 @@ def server(tmp_path):
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
     try:
-        from affiliate_sim import app  # imported while the server starts
+        from affiliate_sim.viz import app  # imported while the server starts
 
         missing = app.missing_frontend_packages()
         if missing:
             pytest.fail(f"solara's front-end packages {missing} are not in "
                         f"{app.asset_cache()}: the page would stay blank offline. Run "
-                        "`.venv/bin/python -m affiliate_sim.app --fetch-assets` (.ci/run does).")
+                        "`.venv/bin/python -m affiliate_sim.viz.app --fetch-assets` (.ci/run does).")
         wait_for_port(port, proc, log, SERVER_START_TIMEOUT)
         yield f"http://127.0.0.1:{port}/"
     finally:

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from affiliate_sim.model import AffiliateModel
-from affiliate_sim.observations import Observation, evaluate, measure
+from affiliate_sim.scenario.observations import Observation, evaluate, measure
 
 
 @pytest.fixture(scope="module")
 def run():
-    return AffiliateModel("derna_illustrative", rng=3, days=300).run()
+    return AffiliateModel("derna_illustrative", rng=3, days=300).run().record(0)
 
 
 def obs(**kw):

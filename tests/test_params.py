@@ -1,13 +1,21 @@
-"""Parameters: validation, switches, per-replicate broadcasting."""
+"""Parameters: declared once per process, validated, switched, broadcast per replicate."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from affiliate_sim import mechanisms
 from affiliate_sim.errors import InputError
-from affiliate_sim.kernel.arrays import SWITCHED_RATES, KernelParams
-from affiliate_sim.params import MECHANISMS, Mechanisms, Params, parameter_table
+from affiliate_sim.kernel.arrays import KERNEL_PARAMS, pack_params
+from affiliate_sim.mechanisms import MECHANISMS, PROCESSES
+from affiliate_sim.scenario.params import (
+    PARAMETERS,
+    Mechanisms,
+    Params,
+    param_arrays,
+    parameter_table,
+)
 
 
 def test_defaults_within_ranges():
@@ -15,6 +23,7 @@ def test_defaults_within_ranges():
     for row in parameter_table():
         assert row["lo"] <= row["default"] <= row["hi"], row["name"]
         assert row["unit"] and row["source"] and row["doc"], row["name"]
+        assert "issue" not in row["source"], row["name"]  # a source, not a ticket
 
 
 @pytest.mark.parametrize("data,key", [
@@ -34,20 +43,33 @@ def test_bad_params(data, key):
     assert "\n" not in str(err.value)
 
 
-def test_every_mechanism_has_a_switch_and_zeroes_its_rates():
-    assert set(MECHANISMS) == {f for f in Mechanisms.__dataclass_fields__}
-    assert set(SWITCHED_RATES) == set(MECHANISMS)
-    for mech, rates in SWITCHED_RATES.items():
-        on = KernelParams.from_params(Params())
-        off = KernelParams.from_params(Params(mechanisms=Mechanisms(**{mech: False})))
-        for r in rates:
-            assert off[r][0] == 0.0, (mech, r)
-            assert on[r][0] == getattr(Params(), r)
+def test_each_parameter_declared_once_by_the_process_that_owns_it():
+    owners = {}
+    for m in PROCESSES:
+        for prm in getattr(m, "PARAMS", ()):
+            assert prm.name not in owners, f"{prm.name} declared by {owners.get(prm.name)} too"
+            owners[prm.name] = m.NAME
+    assert owners == {name: process for name, (process, _) in PARAMETERS.items()}
+    assert set(KERNEL_PARAMS) <= set(PARAMETERS)
+    for row in parameter_table():
+        assert row["mechanism"] == owners[row["name"]]
 
 
-def test_kernel_params_one_value_per_replicate():
-    kp = KernelParams.from_params([Params(combat_rate=0.1), Params(combat_rate=0.2),
-                                   Params(mechanisms=Mechanisms(purge=False))])
-    assert kp.R == 3
-    np.testing.assert_array_equal(kp["combat_rate"], [0.1, 0.2, Params().combat_rate])
-    np.testing.assert_array_equal(kp["purge_rate"], [Params().purge_rate] * 2 + [0.0])
+def test_the_ten_mechanisms_and_their_switches():
+    assert MECHANISMS == ("pledge", "retaliation", "purge", "counterterrorism", "coalition",
+                          "schism", "momentum", "investment", "retreat", "terrain")
+    assert set(MECHANISMS) == set(Mechanisms.__dataclass_fields__)
+    assert all(mechanisms.BY_NAME[m].SWITCHABLE for m in MECHANISMS)
+    off = Params(mechanisms=Mechanisms(purge=False))
+    assert not off.on("purge") and off.on("pledge")
+    assert Params.from_dict(off.to_dict()) == off
+
+
+def test_parameters_one_value_per_replicate():
+    sets = [Params(combat_rate=0.1), Params(combat_rate=0.2), Params()]
+    arrays = param_arrays(sets)
+    np.testing.assert_array_equal(arrays["combat_rate"], [0.1, 0.2, Params().combat_rate])
+    packed = pack_params(arrays)
+    assert packed.shape == (3, len(KERNEL_PARAMS))
+    np.testing.assert_array_equal(packed[:, KERNEL_PARAMS.index("combat_rate")],
+                                  [0.1, 0.2, Params().combat_rate])

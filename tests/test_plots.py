@@ -12,18 +12,22 @@ import pytest  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.image import AxesImage  # noqa: E402
 
-from affiliate_sim import compare, plots  # noqa: E402
-from affiliate_sim.kernel.arrays import CAMPS  # noqa: E402
+from affiliate_sim.experiments import compare  # noqa: E402
 from affiliate_sim.model import AffiliateModel  # noqa: E402
-from affiliate_sim.replay import load_params  # noqa: E402
-from affiliate_sim.scenario import SCENARIO_DIR  # noqa: E402
-
-PARAMS = SCENARIO_DIR.parent / "conf" / "params" / "calibrated.yaml"
+from affiliate_sim.paths import CALIBRATED  # noqa: E402
+from affiliate_sim.scenario.params import load_params  # noqa: E402
+from affiliate_sim.viz import plots  # noqa: E402
+from affiliate_sim.vocabulary import CAMPS  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def run():
-    return AffiliateModel("derna_2014", load_params(PARAMS), rng=0, days=60).run()
+def model():
+    return AffiliateModel("derna_2014", load_params(CALIBRATED), rng=0, days=60).run()
+
+
+@pytest.fixture(scope="module")
+def run(model):
+    return model.record(0)
 
 
 @pytest.fixture(autouse=True)
@@ -59,11 +63,12 @@ def test_trajectory_bands_one_band_and_line_per_living_organization(run):
     assert ax.get_ylabel() == "fighters"
 
 
-def test_control_is_the_models_holding_rule(run):
-    owner = plots.control(run.fighters[0])
-    for o in range(len(run.names)):
-        assert np.array_equal(owner == o, run.held[o])
-    assert np.array_equal(owner == -1, ~run.held.any(axis=0))
+def test_control_is_the_models_holding_rule(model):
+    owner = plots.control(model.world.forces.fighters[0])
+    held = model.world.forces.held[0]
+    for o in range(len(model.names)):
+        assert np.array_equal(owner == o, held[o])
+    assert np.array_equal(owner == -1, ~held.any(axis=0))
 
 
 def test_control_map_panels_per_camp_and_legend_of_holders(run):
@@ -132,7 +137,6 @@ def test_flows_stacked_bars_legend_and_fighters_axis(run):
 
 @pytest.fixture
 def table():
-    rng = np.random.default_rng(1)
     rows = []
     for case, base in (("a", 0.5), ("b", 0.2)):
         for lever, shift in (("none", 0.0), ("up", 0.3), ("down", -0.1)):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from affiliate_sim.params import Params
+from affiliate_sim.scenario.params import Params
 
 BIN = Path(sys.executable).parent
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
 from affiliate_sim.errors import InputError
-from affiliate_sim.scenario import SCENARIO_DIR, available, load_scenario
-
-CONF_SCENARIOS = Path(__file__).resolve().parents[1] / "conf" / "scenario"
+from affiliate_sim.paths import SCENARIO_DIR
+from affiliate_sim.scenario import available, load_scenario
 
 
 @pytest.mark.parametrize("name", available())
@@ -21,12 +18,14 @@ def test_shipped_scenarios_load(name):
 
 
 def test_config_group_matches_scenario_files():
-    """Every scenario file has its entry in the `scenario` config group and vice versa."""
+    """The `scenario` config group is generated from the scenario files: one option each."""
+    from affiliate_sim.cli import compose
+    from affiliate_sim.cli.config import group_options
+
     files = {p.stem for p in SCENARIO_DIR.glob("*.yaml")}
-    group = {p.stem for p in CONF_SCENARIOS.glob("*.yaml")}
-    assert files == group
-    for p in CONF_SCENARIOS.glob("*.yaml"):
-        assert yaml.safe_load(p.read_text()) == {"name": p.stem}
+    assert set(group_options("scenario")) == files
+    for name in files:
+        assert compose.config(f"scenario={name}").scenario.name == name
 
 
 OBS = {"id": "small_at_end", "quantity": "fighters", "org": "IYSC", "window": [0, 450],

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from affiliate_sim.cli import sweep_variants
-from affiliate_sim.sweep import FAIL_ENV, job_dir
+from affiliate_sim.cli.main import sweep_variants
+from affiliate_sim.experiments.sweep import FAIL_ENV, job_dir
 
 BIN = Path(sys.executable).parent
 SWEEP = ["scenario=derna_illustrative", "seed=range(0,4)", "days=60",
@@ -149,7 +149,7 @@ def test_bad_sweep_stops_before_any_job(tmp_path, override, key):
 def test_job_count_includes_preset_and_command_line():
     from omegaconf import OmegaConf
 
-    from affiliate_sim.sweep_callback import count_jobs, sweep_overrides
+    from affiliate_sim.cli.sweep_callback import count_jobs, sweep_overrides
 
     cfg = OmegaConf.create({"hydra": {
         "sweeper": {"params": {"scenario": "algeria_2014,imu_2015", "lever": "glob(*)",
@@ -177,8 +177,8 @@ def test_a_bad_value_in_a_preset_stops_the_sweep_before_any_job(tmp_path, monkey
     checks the values a preset sweeps before the sweep starts."""
     import shutil
 
-    from affiliate_sim import cli
-    from affiliate_sim import config as appconfig
+    from affiliate_sim.cli import main as cli
+    from affiliate_sim.cli import config as appconfig
 
     conf = tmp_path / "conf"
     shutil.copytree(appconfig.CONF_DIR, conf)
@@ -201,7 +201,7 @@ def test_a_bad_value_in_a_preset_stops_the_sweep_before_any_job(tmp_path, monkey
 @pytest.mark.slow
 def test_notebook_lever_sweep_rows_equal_the_command_line_sweep(tmp_path):
     """compose.lever_sweep (notebooks) and `affiliate-sim -m` give the same row per job."""
-    from affiliate_sim import compose
+    from affiliate_sim.cli import compose
 
     levers = ["none", "state_vigilance_high"]
     res = subprocess.run([str(BIN / "affiliate-sim"), "-m", "scenario=derna_2014",
@@ -226,7 +226,7 @@ def test_sweeps_use_the_checked_sweeper_in_batches():
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.plugins import Plugins
 
-    from affiliate_sim import config as appconfig
+    from affiliate_sim.cli import config as appconfig
 
     appconfig.register()
     GlobalHydra.instance().clear()
@@ -243,3 +243,31 @@ def test_sweeps_use_the_checked_sweeper_in_batches():
 
     assert CheckedSweeper in Plugins.instance().discover()
     assert CheckedSweeper(max_batch_size=2).validate_batch_is_legal([["seed=x"]]) is None
+
+
+def test_jobs_differing_only_in_seed_and_parameters_share_an_ensemble():
+    from hydra_plugins.affiliate_sim_sweeper import plan_groups
+
+    jobs = [[f"scenario={c}", f"seed={s}", f"params.x={v}", "days=5"]
+            for c in ("a", "b") for v in (1, 2) for s in range(3)]
+    jobs.append(["scenario=a", "seed=0", "params.x=1", "days=6"])  # another length
+    groups = plan_groups(jobs, cores=2, ensemble=64)
+    assert sorted(len(g) for g in groups) == [1, 3, 3, 3, 3]
+    for g in groups:  # one scenario and length per group; every job exactly once
+        assert len({(m[0], m[3]) for m in g}) == 1
+    assert sorted(map(tuple, (m for g in groups for m in g))) == sorted(map(tuple, jobs))
+    assert max(len(g) for g in plan_groups(jobs * 40, cores=1, ensemble=64)) == 64
+
+
+def test_member_folders_are_named_as_hydra_names_jobs():
+    from hydra._internal.config_loader_impl import get_overrides_dirname
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from affiliate_sim.experiments.sweep import override_dirname
+
+    for job in (["seed=3", "scenario=derna_2014", "params.state_vigilance=0.2"],
+                ["+sweep=policy_levers", "lever=none", "seed=0", "group=abc"],
+                ["scenario=a", "mechanisms=without_purge", "days=10"]):
+        parsed = OverridesParser.create().parse_overrides(job)
+        assert override_dirname(job) == get_overrides_dirname(
+            parsed, exclude_keys=["group"], item_sep=",", kv_sep="=")

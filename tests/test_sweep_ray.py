@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from test_sweep import BIN, statuses
 
-from affiliate_sim.ray_local import LOCAL_RAY, local_ray_cluster
-from affiliate_sim.sweep import FAIL_ENV, job_dir
+from ray_local import LOCAL_RAY, local_ray_cluster
+from affiliate_sim.experiments.sweep import FAIL_ENV, job_dir
 
 SWEEP = ["scenario=derna_illustrative", "seed=range(0,2)", "days=60",
          "params.state_vigilance=0.2,0.8"]  # 4 jobs
@@ -56,7 +56,8 @@ def test_ray_sweep_failure_recorded_and_same_results_as_serial(ray_cluster, tmp_
         env={**os.environ, **LOCAL_RAY, **fail, "RAY_ADDRESS": ray_cluster})
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
-    assert "Ray Launcher is launching 4 jobs" in out + err
+    # the 4 jobs differ only in seed and parameter values: 2 ensembles, one per CPU
+    assert "Ray Launcher is launching 2 jobs" in out + err
 
     jobs = statuses(ray)
     assert len(jobs) == 4

@@ -1,25 +1,83 @@
-"""Hydra sweeper of ``affiliate-sim``: the basic sweeper without its per-job check.
+"""Hydra sweeper of ``affiliate-sim``: jobs of one case run as ensembles, without Hydra's
+per-job check.
 
-Hydra's basic sweeper composes every job's config in the driver before launching it, to
-catch composition errors early (about 0.2 s a job, while the workers wait). ``affiliate-sim``
-has already checked every value of every sweeping key, the command line's and a preset's,
-before Hydra started (:func:`affiliate_sim.cli.sweep_variants`), so that check is redundant
-here; each job still composes its own config in its worker.
+Two changes to Hydra's basic sweeper:
 
-It lives in the ``hydra_plugins`` namespace because Hydra instantiates sweepers only from
-there; select it with ``hydra/sweeper=checked`` (the default of ``conf/affiliate_sim.yaml``).
+* **No per-job composition check in the driver.** The basic sweeper composes every job's
+  config before launching it, to catch composition errors early (about 0.2 s a job, while
+  the workers wait). ``affiliate-sim`` has already checked every value of every sweeping
+  key, the command line's and a preset's, before Hydra started
+  (:func:`affiliate_sim.cli.main.sweep_variants`), so that check is redundant here.
+* **Ensembles.** Jobs whose overrides differ only in ``seed`` and ``params.KEY`` values (the
+  same scenario, run length, lever, parameter set and mechanisms) can share one model: they
+  are launched as one Hydra job (the first member's overrides plus ``group=ID``) that runs
+  them as one ensemble and writes each member's own job folder, exactly as separate jobs
+  would (:func:`affiliate_sim.experiments.sweep.run_group`). A group is split so that every
+  core of this machine gets a share, into ensembles of at most ``ENSEMBLE`` members; its
+  members are listed in ``SWEEP_DIR/.groups/ID.json``. Results do not depend on the
+  grouping: a replicate of an ensemble is bit-identical to a run of its own.
+
+``max_batch_size`` counts launched (grouped) jobs. The sweeper lives in the
+``hydra_plugins`` namespace because Hydra instantiates sweepers only from there; select it
+with ``hydra/sweeper=checked`` (the default of ``conf/affiliate_sim.yaml``).
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 
+#: Keys whose values a group's members may differ in (they only set a replicate's seed
+#: and parameter values).
+REPLICATE_KEYS = ("seed", "params.")
+
+
+def structural(job: Sequence[str]) -> tuple[str, ...]:
+    """What members of one ensemble must share: the job's overrides without the seed and
+    the parameter values."""
+    return tuple(o for o in job if not o.lstrip("+~").startswith(REPLICATE_KEYS))
+
+
+def plan_groups(jobs: Sequence[Sequence[str]], cores: int, ensemble: int
+                ) -> list[list[list[str]]]:
+    """The jobs cut into groups that run as one ensemble each, in sweep order."""
+    by_key: dict[tuple[str, ...], list[list[str]]] = {}
+    for job in jobs:
+        by_key.setdefault(structural(job), []).append(list(job))
+    groups = []
+    for members in by_key.values():
+        size = min(ensemble, max(1, math.ceil(len(members) / max(cores, 1))))
+        groups += [members[k:k + size] for k in range(0, len(members), size)]
+    return groups
+
 
 class CheckedSweeper(BasicSweeper):
-    """:class:`BasicSweeper` whose jobs were validated before the sweep started."""
+    """:class:`BasicSweeper` whose jobs were validated before the sweep started, and whose
+    jobs of one case run as ensembles."""
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         """Nothing to do: every value was validated before Hydra started."""
         return None
+
+    def split_arguments(self, overrides, max_batch_size):  # type: ignore[override]
+        """Every job (the product of the sweeping values), grouped into ensembles, in
+        batches of ``max_batch_size`` launched jobs."""
+        from affiliate_sim.experiments.runs import ENSEMBLE
+        from affiliate_sim.experiments.sweep import write_group
+
+        [jobs] = BasicSweeper.split_arguments(overrides, None)
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        launched = []
+        for members in plan_groups(jobs, os.cpu_count() or 1, ENSEMBLE):
+            if len(members) == 1:
+                launched.append(members[0])
+            else:
+                launched.append([*members[0], f"group={write_group(sweep_dir, members)}"])
+        if max_batch_size is None:
+            return [launched]
+        return [list(b) for b in itertools.batched(launched, max_batch_size)]

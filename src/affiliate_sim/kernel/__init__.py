@@ -1,20 +1,33 @@
-"""The vectorized numpy kernel of the daily interaction step (no Mesa, no Hydra).
+"""The kernel: the day's interaction on every cell, for R replicates at once.
 
-Every array has a leading replicate axis ``R`` and every parameter is an ``(R,)`` array, so
-that many replicates or parameter sets advance in one call. See :mod:`.step` for the order
-of the computation and :mod:`affiliate_sim.reference` for the cell-by-cell reference
-implementation the tests compare it with.
+Pure functions over arrays with a leading replicate axis ``R`` (no Mesa, no Hydra, no
+user-facing parameter class): :func:`interact` (:mod:`.step`) and the views over the grid
+(:mod:`.grid`); the containers it reads and writes are in :mod:`.arrays`. The loops are
+compiled with numba. The cell-by-cell reference implementation the tests compare it with is
+``tests/reference.py``.
 """
 
-from affiliate_sim.kernel.arrays import (
+import os
+
+import numba
+
+# Threads are used only for a lone replicate on a large grid (see ``step.PARALLEL_MIN``).
+# numba's own work-queue layer, unless the user chose one: the OpenMP layer's spinning
+# barriers collapse (100x) when another process holds the other cores, as ensembles in
+# worker processes and shared machines do.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
+
+from affiliate_sim.kernel.arrays import (  # noqa: E402
+    KERNEL_PARAMS,
+    CellFields,
     DayPlan,
     Flows,
-    GridLayers,
-    KernelParams,
     KernelState,
     Noise,
+    pack_params,
 )
-from affiliate_sim.kernel.step import interact
+from affiliate_sim.kernel.step import interact  # noqa: E402
 
-__all__ = ["DayPlan", "Flows", "GridLayers", "KernelParams", "KernelState", "Noise",
-           "interact"]
+__all__ = ["KERNEL_PARAMS", "CellFields", "DayPlan", "Flows", "KernelState", "Noise",
+           "interact", "pack_params"]

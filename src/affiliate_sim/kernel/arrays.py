@@ -1,54 +1,36 @@
-"""Array containers of the kernel: state, day plan, noise, parameters and flows.
+"""Array containers of the kernel: state, cell fields, day plan, noise, parameters, flows.
 
 Every array has a leading replicate axis ``R``; organization axes have length ``O``; grid
 axes are ``H, W``. Organization-pair arrays are indexed ``[r, row, col]`` with the meaning
-given per field. Parameters are arrays of shape ``(R,)`` so that each replicate may run its
-own parameter set.
+given per field. Parameters reach the kernel packed as an ``(R, len(KERNEL_PARAMS))``
+array, so that each replicate runs its own parameter set. Nothing here knows the
+user-facing parameter class.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 import numpy as np
 
-from affiliate_sim.params import Params
-
-#: Camps (``camp`` codes).
-CAMPS: tuple[str, ...] = ("IS", "AQ", "state", "independent")
-IS, AQ, STATE, INDEPENDENT = range(4)
-
-#: Kinds of organization (``kind`` codes), as in the case book.
-KINDS: tuple[str, ...] = (
-    "is_core",
-    "is_affiliate",
-    "aq_branch",
-    "aq_ally",
-    "splinter",
-    "state_force",
-    "militia",
+#: The parameters the kernel reads, in the column order of the packed array.
+KERNEL_PARAMS: tuple[str, ...] = (
+    "combat_rate", "adjacent_reach", "offensive_power", "fortune_sd", "conventional_search",
+    "raid_rate", "raid_kill_share", "leader_hit_rate",
+    "purge_rate", "flee_rate", "surrender_rate", "purge_capacity_scale", "purge_kill_share",
+    "defection_rate", "bandwagon_rate", "defection_reach",
+    "local_recruit_rate", "recruit_scale", "reversion_rate",
+    "attraction_weight", "move_rate", "stay_bias",
 )
-IS_CORE, IS_AFFILIATE, AQ_BRANCH, AQ_ALLY, SPLINTER, STATE_FORCE, MILITIA = range(7)
-
-#: Fighting styles: guerrilla forces conceal themselves; conventional forces do not.
-STYLES: tuple[str, ...] = ("guerrilla", "conventional")
+#: Column of each kernel parameter in the packed array.
+COLUMN: dict[str, int] = {name: k for k, name in enumerate(KERNEL_PARAMS)}
 
 
-@dataclass
-class GridLayers:
-    """Static cell layers, each ``(R, H, W)``.
-
-    Attributes:
-        terrain: ruggedness in [0, 1].
-        population: inhabitants, thousands per cell.
-        remoteness: distance from centres of power, in [0, 1].
-        state_presence: reach of the state's security apparatus, in [0, 1].
-    """
-
-    terrain: np.ndarray
-    population: np.ndarray
-    remoteness: np.ndarray
-    state_presence: np.ndarray
+def pack_params(p: Mapping[str, np.ndarray]) -> np.ndarray:
+    """``(R, len(KERNEL_PARAMS))`` float64 array of the kernel's parameters."""
+    return np.ascontiguousarray(np.stack([np.asarray(p[n], dtype=float)
+                                          for n in KERNEL_PARAMS], axis=1))
 
 
 @dataclass
@@ -56,7 +38,6 @@ class KernelState:
     """What the kernel reads of the world on one day.
 
     Attributes:
-        layers: the grid layers.
         fighters: ``(R, O, H, W)`` fighters of each organization in each cell.
         sympathizers: ``(R, O, H, W)`` the part of ``fighters`` latently sympathetic to a
             rival (the rival camp, or a dissident faction); never above ``fighters``.
@@ -65,13 +46,14 @@ class KernelState:
         purge_capacity: ``(R, O)`` in [0, 1], strength of an intelligence wing.
         quality: ``(R, O)`` combat quality multiplier (training, arms).
         conceal: ``(R, O)`` concealment in fighters (from the style of fighting).
-        conventional: ``(R, O)`` bool, fights conventionally rather than as guerrillas (the
-            scenario's ``style``; state forces by default).
+        conventional: ``(R, O)`` bool, fights conventionally rather than as guerrillas.
         emir_alive: ``(R, O)`` bool.
         commanders: ``(R, O)`` int, commanders alive below the emir.
+        population: ``(H, W)`` inhabitants, thousands per cell.
+        state_presence: ``(H, W)`` reach of the state's security apparatus, in [0, 1].
+        cover: ``(H, W)`` what a retreating force seeks (ruggedness plus remoteness).
     """
 
-    layers: GridLayers
     fighters: np.ndarray
     sympathizers: np.ndarray
     cohesion: np.ndarray
@@ -82,6 +64,9 @@ class KernelState:
     conventional: np.ndarray
     emir_alive: np.ndarray
     commanders: np.ndarray
+    population: np.ndarray
+    state_presence: np.ndarray
+    cover: np.ndarray
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -89,13 +74,37 @@ class KernelState:
 
 
 @dataclass
-class DayPlan:
-    """What the organizations decided for the day (the decide phase's output).
+class CellFields:
+    """Per-replicate multipliers of each cell, ``(R, H, W)`` each (1 where nothing acts).
+
+    The terrain mechanism sets them once per run from the landscape and its parameters
+    (:func:`affiliate_sim.mechanisms.terrain.setup`); switched off, they stay neutral.
 
     Attributes:
-        engage: ``(R, O, O)`` ``[r, k, v]`` share of k's combat effort against v (its
-            effect is lowered by ``conventional_search`` when a conventional k hunts a
-            guerrilla v).
+        conceal_factor: multiplier of every organization's concealment.
+        protection: multiplier in (0, 1] of every combat hazard.
+        raid_shield: multiplier of the raid hazard (remoteness and ruggedness).
+        purge_reach: multiplier of a purge's reach (remoteness).
+    """
+
+    conceal_factor: np.ndarray
+    protection: np.ndarray
+    raid_shield: np.ndarray
+    purge_reach: np.ndarray
+
+    @classmethod
+    def neutral(cls, R: int, H: int, W: int) -> CellFields:
+        return cls(*(np.ones((R, H, W)) for _ in range(4)))
+
+
+@dataclass
+class DayPlan:
+    """What the organizations decided for the day: the decide phase's output and the
+    kernel's input. :meth:`empty` is the plan in which nobody does anything (every
+    hazard zero); each process fills its own entries.
+
+    Attributes:
+        engage: ``(R, O, O)`` ``[r, k, v]`` share of k's combat effort against v.
         offensive: ``(R, O)`` in [0, 1], intensity of k's offensive today.
         raid: ``(R, O, O)`` ``[r, s, v]`` raid intensity of state s against v.
         purge: ``(R, O)`` in [0, 1], purge effort of v against its own sympathizers.
@@ -110,9 +119,13 @@ class DayPlan:
             (foreign fighters, state reinforcements).
         conversion: ``(R, O)`` 1/day, loyal fighters of v turning sympathizers.
         attract: ``(R, O, O)`` ``[r, v, j]`` how much v's movers seek j's presence.
-        cover: ``(R, O)`` weight v's movers give to rugged, remote cells (retreat).
+        cover: ``(R, O)`` weight v's movers give to cover (rugged, remote cells).
+        danger_weight: ``(R, O)`` weight v's movers give to the danger of a cell.
         evacuate: ``(R, O)`` 1/day, hazard of leaving the area under safe passage.
         desertion: ``(R, O)`` 1/day, desertion hazard of v.
+        grudge: ``(R, O, O)`` the grudges today's decisions act on (decide phase only; the
+            kernel does not read it): the world's grudges, widened by retaliation to those
+            who shelter their target.
     """
 
     engage: np.ndarray
@@ -128,8 +141,10 @@ class DayPlan:
     conversion: np.ndarray
     attract: np.ndarray
     cover: np.ndarray
+    danger_weight: np.ndarray
     evacuate: np.ndarray
     desertion: np.ndarray
+    grudge: np.ndarray
 
     @classmethod
     def empty(cls, R: int, O: int) -> DayPlan:
@@ -141,68 +156,23 @@ class DayPlan:
             pull_sympathizers=z3(), pull_loyal=z3(), split=z3(),
             surrender_to=np.full((R, O), -1, dtype=np.int64),
             recruit_appeal=z2(), foreign_inflow=z2(), conversion=z2(),
-            attract=z3(), cover=z2(), evacuate=z2(), desertion=z2(),
+            attract=z3(), cover=z2(), danger_weight=z2(), evacuate=z2(), desertion=z2(),
+            grudge=z3(),
         )
 
 
 @dataclass
 class Noise:
-    """Random numbers of the day, drawn by the caller so the kernel stays pure.
+    """Random numbers of the day, drawn by the caller so that the kernel stays pure.
 
     Attributes:
         fortune: ``(R, O)`` standard normal draws (daily fortune of war).
-        leader: ``(R, O, 1 + C)`` uniforms in [0, 1): column 0 for the emir, 1.. for the
-            commanders.
+        leader: ``(R, O, 1 + C)`` uniforms in [0, 1): column 0 for the emir, 1.. for up to
+            C commanders.
     """
 
     fortune: np.ndarray
     leader: np.ndarray
-
-    @classmethod
-    def draw(cls, rng: np.random.Generator, R: int, O: int, max_commanders: int) -> Noise:
-        fortune = rng.standard_normal((R, O))
-        leader = rng.random((R, O, 1 + max_commanders))
-        return cls(fortune=fortune, leader=leader)
-
-
-#: Rates that a switched-off mechanism sets to zero.
-SWITCHED_RATES: dict[str, tuple[str, ...]] = {
-    "pledge": ("defection_rate", "bandwagon_rate"),
-    "retaliation": ("betrayal_grudge",),
-    "purge": ("purge_rate", "flee_rate", "surrender_rate"),
-    "counterterrorism": ("raid_rate", "intel_gain", "leader_hit_rate"),
-    "coalition": ("provocation_grudge",),
-    "schism": ("grievance_gain", "schism_statement_rate", "disaffection_rate"),
-    "momentum": ("momentum_gain", "counter_messaging"),
-    "investment": ("foreign_fighter_rate", "cadre_cohesion_gain"),
-    "retreat": ("danger_aversion", "cover_weight", "safe_passage_rate"),
-    "terrain": ("terrain_conceal", "population_conceal", "terrain_protection",
-                "remoteness_shield"),
-}
-
-
-class KernelParams(dict):
-    """Parameters as ``(R,)`` float arrays, one entry per field of :class:`Params`.
-
-    Switched-off mechanisms have their rates zeroed here, so the kernel needs no branches.
-    """
-
-    @classmethod
-    def from_params(cls, params: Params | list[Params]) -> KernelParams:
-        plist = [params] if isinstance(params, Params) else list(params)
-        out = cls()
-        names = [f.name for f in fields(Params) if f.name != "mechanisms"]
-        for name in names:
-            out[name] = np.array([float(getattr(p, name)) for p in plist])
-        for mech, rates in SWITCHED_RATES.items():
-            off = np.array([not p.on(mech) for p in plist])
-            for rate in rates:
-                out[rate] = np.where(off, 0.0, out[rate])
-        return out
-
-    @property
-    def R(self) -> int:
-        return len(next(iter(self.values())))
 
 
 @dataclass
@@ -226,8 +196,6 @@ class Flows:
         leader_hazard: ``(R, O)`` hazard (1/day) the leaders faced.
         fighters: ``(R, O, H, W)`` fighters at the end of the day (after movement).
         sympathizers: ``(R, O, H, W)`` sympathizers at the end of the day.
-        danger: ``(R, O, H, W)`` combat and raid hazard each organization faced (or would
-            face) in each cell, 1/day; what movement avoids.
     """
 
     killed: np.ndarray
@@ -243,7 +211,6 @@ class Flows:
     leader_hazard: np.ndarray
     fighters: np.ndarray
     sympathizers: np.ndarray
-    danger: np.ndarray
 
     def outflow(self) -> np.ndarray:
         """``(R, O)`` every fighter who left each organization today."""
@@ -253,3 +220,7 @@ class Flows:
     def inflow(self) -> np.ndarray:
         """``(R, O)`` every fighter who joined each organization today."""
         return self.recruited_local + self.recruited_foreign + self.defected.sum(1)
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))

@@ -1,56 +1,110 @@
-"""Stencil operations on ``(..., H, W)`` arrays (non-periodic grid, von Neumann neighbours)."""
+"""Views over the grid: totals, who is near whom, who holds which cell, dominance.
+
+Pure functions over ``(R, O, H, W)`` arrays (the grid is not a torus; neighbours are von
+Neumann). The loops are compiled with numba and sum in a fixed order, so that a replicate's
+values do not depend on how many replicates are computed with it.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 #: Fighters an organization needs in a cell, and more than anyone else, to hold it.
 HOLD_MIN = 1.0
 
-#: The four neighbour directions as (row offset, column offset).
-DIRECTIONS: tuple[tuple[int, int], ...] = ((-1, 0), (1, 0), (0, -1), (0, 1))
 
-
-def spread(x: np.ndarray, share: np.ndarray | float) -> np.ndarray:
-    """A force's reach: itself plus ``share`` of each neighbour's.
-
-    Args:
-        x: ``(..., H, W)`` values.
-        share: broadcastable to ``x`` without the grid axes plus two singleton axes.
-
-    Returns:
-        ``out[i, j] = x[i, j] + share * (x[i-1, j] + x[i+1, j] + x[i, j-1] + x[i, j+1])``
-        with cells outside the grid counting as zero.
-    """
-    nb = np.zeros_like(x)
-    nb[..., 1:, :] += x[..., :-1, :]
-    nb[..., :-1, :] += x[..., 1:, :]
-    nb[..., :, 1:] += x[..., :, :-1]
-    nb[..., :, :-1] += x[..., :, 1:]
-    nb *= share
-    nb += x
-    return nb
-
-
-def neighbour_view(x: np.ndarray, d: tuple[int, int], fill: float) -> np.ndarray:
-    """``out[i, j] = x[i + di, j + dj]``, ``fill`` where that cell is off the grid."""
-    di, dj = d
-    out = np.full_like(x, fill)
-    H, W = x.shape[-2:]
-    src_r = slice(max(di, 0), H + min(di, 0))
-    dst_r = slice(max(-di, 0), H + min(-di, 0))
-    src_c = slice(max(dj, 0), W + min(dj, 0))
-    dst_c = slice(max(-dj, 0), W + min(-dj, 0))
-    out[..., dst_r, dst_c] = x[..., src_r, src_c]
+@njit(cache=True)
+def totals(x):
+    """``(R, O)`` sum of ``x`` ``(R, O, H, W)`` over the grid (row by row, in order)."""
+    R, O, H, W = x.shape
+    out = np.zeros((R, O))
+    for r in range(R):
+        for v in range(O):
+            s = 0.0
+            for i in range(H):
+                for j in range(W):
+                    s += x[r, v, i, j]
+            out[r, v] = s
     return out
 
 
-def send(x: np.ndarray, d: tuple[int, int]) -> np.ndarray:
-    """Move every value one cell in direction ``d``: ``out[i + di, j + dj] = x[i, j]``.
+@njit(cache=True)
+def near(fighters, total, radius):
+    """``(R, O, O)`` ``[a, b]``: fighters of b within ``radius`` cells (Manhattan) of a's
+    fighters, averaged over a's fighters (0 for an organization without fighters).
 
-    Values that would leave the grid are dropped; callers give them zero weight.
-    """
-    return neighbour_view(x, (-d[0], -d[1]), 0.0)
+    The diamond around each cell is summed row by row from prefix sums of each row."""
+    R, O, H, W = fighters.shape
+    out = np.zeros((R, O, O))
+    wide = np.zeros((O, H, W))
+    prefix = np.zeros((H, W + 1))
+    for r in range(R):
+        for b in range(O):
+            for i in range(H):
+                s = 0.0
+                for j in range(W):
+                    s += fighters[r, b, i, j]
+                    prefix[i, j + 1] = s
+            for i in range(H):
+                for j in range(W):
+                    s = 0.0
+                    for di in range(-radius, radius + 1):
+                        ii = i + di
+                        if ii < 0 or ii >= H:
+                            continue
+                        rest = radius - abs(di)
+                        s += prefix[ii, min(j + rest + 1, W)] - prefix[ii, max(j - rest, 0)]
+                    wide[b, i, j] = s
+        for a in range(O):
+            if total[r, a] <= 0:
+                continue
+            for b in range(O):
+                s = 0.0
+                for i in range(H):
+                    for j in range(W):
+                        s += fighters[r, a, i, j] * wide[b, i, j]
+                out[r, a, b] = s / total[r, a]
+    return out
+
+
+@njit(cache=True)
+def dominance(fighters, total):
+    """``(R, O)`` fighter-weighted mean of each organization's share of all fighters in
+    its cells."""
+    R, O, H, W = fighters.shape
+    out = np.zeros((R, O))
+    for r in range(R):
+        for i in range(H):
+            for j in range(W):
+                here = 0.0
+                for v in range(O):
+                    here += fighters[r, v, i, j]
+                if here <= 0:
+                    continue
+                for v in range(O):
+                    f = fighters[r, v, i, j]
+                    if f > 0 and total[r, v] > 0:
+                        out[r, v] += (f / total[r, v]) * (f / here)
+    return out
+
+
+@njit(cache=True)
+def masked_sums(x, masks):
+    """``(R, O, N)`` sum of ``x`` ``(R, O, H, W)`` over each of ``masks`` ``(N, H, W)``."""
+    R, O, H, W = x.shape
+    N = masks.shape[0]
+    out = np.zeros((R, O, N))
+    for r in range(R):
+        for v in range(O):
+            for n in range(N):
+                s = 0.0
+                for i in range(H):
+                    for j in range(W):
+                        if masks[n, i, j]:
+                            s += x[r, v, i, j]
+                out[r, v, n] = s
+    return out
 
 
 def held(fighters: np.ndarray, hold_min: float = HOLD_MIN) -> np.ndarray:

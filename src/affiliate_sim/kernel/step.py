@@ -1,170 +1,613 @@
-"""The per-day interaction step: every flow of the day on all cells at once.
+"""The per-day interaction step: every flow of the day on all cells, for R replicates.
 
-``interact(state, plan, params, noise) -> Flows`` is a pure function over numpy arrays with
-a leading replicate axis. Fighters leave a stock by competing risks: in each cell, each
+``interact(state, fields, plan, params, noise) -> Flows`` is a pure function over arrays
+with a leading replicate axis (it mutates none of its inputs). It composes the processes'
+hazard terms, each written once in its own module (:mod:`affiliate_sim.mechanisms`), into
+competing risks. Fighters leave a stock by competing risks: in each cell, each
 sub-population (latent sympathizers, loyal fighters) faces a total hazard ``H`` that is the
 sum of the hazards of every cause; a share ``1 - exp(-H)`` leaves, divided among the causes
-in proportion to their hazards. Stocks can therefore never go negative, and every fighter
-who leaves is booked to exactly one named flow. Inflows (recruits, defectors) are added
-after; then latent sympathy changes and a share of fighters moves.
+in proportion to their hazards. Stocks therefore never go negative, and every fighter who
+leaves is booked to exactly one named flow. Inflows (recruits, defectors) are added after;
+then latent sympathy changes and a share of fighters moves.
 
-Order within the day (all from the stocks at the start of the day):
+Order within the day (all from the stocks at the start of the day), for each replicate:
 
-1. effectiveness, reach and pressure of every organization (combat);
-2. hazards: combat by each attacker, raids by each state (counterterrorism), the purge and
-   the fear it causes (purge), defection to accessible organizations (pledge), public splits
-   (schism), desertion, evacuation under safe passage (retreat);
-3. competing risks and attribution of each flow to its cause, organization and partner;
-4. leadership hits from the hazard around the leaders (counterterrorism);
-5. recruitment: local (population, appeal) and foreign (investment);
-6. new stocks; latent sympathy converts and reverts (momentum, schism);
-7. movement (retreat).
+1. effectiveness of every organization (combat); its reach, own cell plus
+   ``adjacent_reach`` of each neighbour, and pressure on each cell;
+2. cell by cell, the hazard of every cause on each organization's sympathizers and loyal
+   fighters: combat by each attacker (combat, terrain), raids by each state
+   (counterterrorism), the purge and the fear it causes (purge), defection to accessible
+   organizations (pledge), public splits (schism), desertion (population), evacuation
+   under safe passage (retreat);
+3. competing risks, and attribution of each flow to its cause, organization and partner;
+   defectors arrive where they left, as loyal fighters;
+4. recruitment, local (population) and foreign (investment, reinforcement); new stocks;
+   latent sympathy converts and reverts;
+5. leadership hits from the hazard around the leaders (counterterrorism);
+6. movement (movement, retreat): a share of each cell's fighters moves to the cell and its
+   neighbours by a softmax of the movement score; clipping.
+
+The loops are compiled with numba. A replicate's computation never reads another
+replicate's arrays and sums in a fixed order, so replicate r of an ensemble is
+bit-identical to the same replicate computed alone. The day is computed one grid row at a
+time (the inner loops run over the contiguous cells of a row, so that they vectorize) and
+only over the non-zero entries of the engagement, defection and attraction matrices.
+Scratch memory is four ``(O, H, W)`` arrays reused across replicates, plus row buffers.
 """
 
 from __future__ import annotations
 
+import math
+import types
+
+import numba
 import numpy as np
+from numba import njit, prange
 
-from affiliate_sim.kernel import combat
-from affiliate_sim.kernel.arrays import DayPlan, Flows, KernelParams, KernelState, Noise
-from affiliate_sim.mechanisms import counterterrorism, investment, pledge, purge, retreat
-from affiliate_sim.mechanisms import terrain
+from affiliate_sim.kernel import cache
+from affiliate_sim.kernel.arrays import COLUMN, CellFields, DayPlan, Flows, KernelState, Noise
+from affiliate_sim.mechanisms.combat import effectiveness, exposure, search
+from affiliate_sim.mechanisms.counterterrorism import detection, leader_hazard
+from affiliate_sim.mechanisms.movement import SENSE_PASSES, SENSE_SHARE, score
+from affiliate_sim.mechanisms.pledge import access
+from affiliate_sim.mechanisms.population import local_recruits
+from affiliate_sim.mechanisms.purge import fear as purge_fear
+from affiliate_sim.mechanisms.purge import hazards as purge_hazards
+
+#: Bands of rows the grid is cut into (computed in parallel on a large grid; the same cut,
+#: and so the same sums, on one thread).
+BANDS = 8
+
+# columns of the packed parameters (compile-time constants)
+_CR = COLUMN["combat_rate"]
+_AR = COLUMN["adjacent_reach"]
+_OP = COLUMN["offensive_power"]
+_SD = COLUMN["fortune_sd"]
+_CS = COLUMN["conventional_search"]
+_RR = COLUMN["raid_rate"]
+_RKS = COLUMN["raid_kill_share"]
+_LHR = COLUMN["leader_hit_rate"]
+_PR = COLUMN["purge_rate"]
+_FR = COLUMN["flee_rate"]
+_SR = COLUMN["surrender_rate"]
+_PCS = COLUMN["purge_capacity_scale"]
+_PKS = COLUMN["purge_kill_share"]
+_DR = COLUMN["defection_rate"]
+_BR = COLUMN["bandwagon_rate"]
+_DREACH = COLUMN["defection_reach"]
+_LRR = COLUMN["local_recruit_rate"]
+_RS = COLUMN["recruit_scale"]
+_REV = COLUMN["reversion_rate"]
+_AW = COLUMN["attraction_weight"]
+_MR = COLUMN["move_rate"]
+_BIAS = COLUMN["stay_bias"]
 
 
-def _pair_sum(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """``out[r, v, j] = sum_c left[r, v, c] * right[r, j, c]`` over the flattened grid."""
-    R, O = left.shape[:2]
-    return np.matmul(left.reshape(R, O, -1), right.reshape(R, O, -1).transpose(0, 2, 1))
+@njit(cache=True)
+def _share_left(h):
+    """Share ``1 - exp(-h)`` leaving within one day under hazard h."""
+    return -math.expm1(-h)
 
 
-def interact(state: KernelState, plan: DayPlan, p: KernelParams, noise: Noise) -> Flows:
+@njit(cache=True)
+def _spread_inplace(x, share, prev, cur):
+    """``x = x + share * (sum of the four neighbours of x)`` in place, with two row
+    buffers of length W holding the original rows."""
+    H, W = x.shape
+    for i in range(H):
+        for j in range(W):
+            cur[j] = x[i, j]
+        for j in range(W):
+            nb = 0.0
+            if i > 0:
+                nb += prev[j]
+            if i < H - 1:
+                nb += x[i + 1, j]
+            if j > 0:
+                nb += cur[j - 1]
+            if j < W - 1:
+                nb += cur[j + 1]
+            x[i, j] = cur[j] + share * nb
+        for j in range(W):
+            prev[j] = cur[j]
+
+
+@njit(cache=True)
+def _nonzero_rows(m, transpose):
+    """Per row v of ``m`` (``m[v, j]``, or ``m[j, v]`` if ``transpose``): how many entries
+    are non-zero, and their column indices (the sparse lists the loops run over)."""
+    O = m.shape[0]
+    count = np.zeros(O, dtype=np.int64)
+    idx = np.empty((O, O), dtype=np.int64)
+    for v in range(O):
+        for j in range(O):
+            x = m[j, v] if transpose else m[v, j]
+            if x != 0.0:
+                idx[v, count[v]] = j
+                count[v] += 1
+    return count, idx
+
+
+@njit(cache=True)
+def _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shield,
+         purge_reach, presence, population, pull_s, pull_l, split, surrender_to, appeal,
+         evacuate, desertion, eff, eng, raid_in, fear0, split_tot, conv_share, foreign_per,
+         n_atk, atk, n_dest, dest, n_src, src, is_dest, cr, ar, rr, pr, fr, sr, dfr, bwr,
+         dreach, lrr, rs, keep_rev, press, acc, arrive, part, rows, s_mid, l_mid, inv_here,
+         kill_acc, def_acc, sums, danger, preF, preS):
+    """Row i of replicate r: every organization's hazards, competing risks and flows by
+    partner (added to the band's accumulators), then recruitment and the new stocks before
+    movement."""
+    O, H, W = F.shape[1], F.shape[2], F.shape[3]
+    for k in range(O):
+        for j in range(W):
+            nb = 0.0
+            if i > 0:
+                nb += F[r, k, i - 1, j]
+            if i < H - 1:
+                nb += F[r, k, i + 1, j]
+            if j > 0:
+                nb += F[r, k, i, j - 1]
+            if j < W - 1:
+                nb += F[r, k, i, j + 1]
+            reach = F[r, k, i, j] + ar * nb  # the force reaching the cell
+            press[k, j] = reach * eff[k]
+            if is_dest[k]:
+                acc[k, j] = access(reach, dreach)
+    for v in range(O):
+        inc, ds, dl = rows[0, v], rows[1, v], rows[2, v]
+        a_kill, ys, yl, zs_row = rows[3, v], rows[4, v], rows[5, v], rows[6, v]
+        for j in range(W):
+            inc[j] = 0.0
+            ds[j] = 0.0
+            dl[j] = 0.0
+        for m in range(n_atk[v]):
+            k = atk[v, m]
+            e = eng[k, v]
+            for j in range(W):
+                inc[j] += e * press[k, j]
+        for m in range(n_dest[v]):
+            k = dest[v, m]
+            ps = pull_s[r, v, k]
+            pl = pull_l[r, v, k]
+            for j in range(W):
+                ds[j] += ps * acc[k, j]
+                dl[j] += pl * acc[k, j]
+        ra, ev, de = raid_in[v], evacuate[r, v], desertion[r, v]
+        has_receiver = surrender_to[r, v] >= 0
+        cv, vis, split_v, fear_v = conceal[r, v], visibility[r, v], split_tot[v], fear0[v]
+        t_raid = t_purge = t_surr = t_fled = t_desert = t_wraid = t_wcombat = 0.0
+        for j in range(W):
+            f = F[r, v, i, j]
+            sym = min(S[r, v, i, j], f)
+            loy = f - sym
+            expo = exposure(f, cv * conceal_factor[r, i, j], protection[r, i, j])
+            hc = cr * expo * inc[j]
+            det = detection(rr, presence[i, j], raid_shield[r, i, j], vis)
+            hr = det * ra
+            danger[v, i, j] = hc + hr
+            if f == 0.0:  # nobody to lose here: only the danger counts (movement)
+                a_kill[j] = 0.0
+                ys[j] = 0.0
+                yl[j] = 0.0
+                zs_row[j] = 0.0
+                s_mid[v, j] = 0.0
+                l_mid[v, j] = 0.0
+                continue
+            fear = fear_v * purge_reach[r, i, j]
+            hp, hf, hs = purge_hazards(fear, presence[i, j], has_receiver, pr, fr, sr)
+            common = hc + hr + de + ev
+            h_s = common + hp + hf + hs + dfr * (1.0 + fear) * ds[j] + split_v
+            h_l = common + bwr * dl[j]
+            out_s = sym * _share_left(h_s) if sym > 0.0 else 0.0
+            out_l = loy * _share_left(h_l) if loy > 0.0 else 0.0
+            zs = out_s / h_s if out_s > 0.0 else 0.0
+            zl = out_l / h_l if out_l > 0.0 else 0.0
+            z = zs + zl
+            a_kill[j] = cr * expo * z
+            ys[j] = dfr * (1.0 + fear) * zs
+            yl[j] = bwr * zl
+            zs_row[j] = zs
+            t_raid += det * z
+            t_purge += hp * zs
+            t_surr += hs * zs
+            t_fled += hf * zs + ev * z
+            t_desert += de * z
+            t_wraid += f * hr
+            t_wcombat += f * hc
+            s_mid[v, j] = sym - out_s
+            l_mid[v, j] = loy - out_l
+        sums[0, v] += t_raid
+        sums[1, v] += t_purge
+        sums[2, v] += t_surr
+        sums[3, v] += t_fled
+        sums[4, v] += t_desert
+        sums[5, v] += t_wraid
+        sums[6, v] += t_wcombat
+        # attribution: killers and destinations (defectors arrive where they left)
+        for m in range(n_atk[v]):
+            k = atk[v, m]
+            t = 0.0
+            for j in range(W):
+                t += a_kill[j] * press[k, j]
+            kill_acc[v, k] += eng[k, v] * t
+        for m in range(n_dest[v]):
+            k = dest[v, m]
+            ps = pull_s[r, v, k]
+            pl = pull_l[r, v, k]
+            sp = split[r, v, k]
+            t = 0.0
+            for j in range(W):
+                n = (ys[j] * ps + yl[j] * pl) * acc[k, j] + sp * zs_row[j]
+                t += n
+                part[v, k, j] = n
+            def_acc[v, k] += t
+    # recruitment (competition among recruiting groups only) and new stocks
+    for j in range(W):
+        h = 0.0
+        for v in range(O):
+            if appeal[r, v] > 0:
+                h += F[r, v, i, j]
+        inv_here[j] = 1.0 / (h + rs)
+    for v in range(O):
+        for j in range(W):
+            arrive[v, j] = 0.0
+        for m in range(n_src[v]):
+            k = src[v, m]
+            for j in range(W):
+                arrive[v, j] += part[k, v, j]
+        conv_v, frn_v, ap = conv_share[v], foreign_per[v], appeal[r, v]
+        t_loc = t_frn = 0.0
+        for j in range(W):
+            f = F[r, v, i, j]
+            loc = (local_recruits(lrr, ap, population[i, j], f, inv_here[j])
+                   if f > 0.0 else 0.0)
+            frn = frn_v * f
+            t_loc += loc
+            t_frn += frn
+            sm = s_mid[v, j]
+            new_f = sm + l_mid[v, j] + arrive[v, j] + loc + frn
+            preF[v, i, j] = new_f
+            preS[v, i, j] = sm + conv_v * (new_f - sm) - keep_rev * sm
+        sums[7, v] += t_loc
+        sums[8, v] += t_frn
+
+
+def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, conventional,
+         emir_alive, commanders, population, presence, cover,
+         conceal_factor, protection, raid_shield, purge_reach,
+         engage, offensive, raid, purge, pull_s, pull_l, split, surrender_to, appeal,
+         inflow, conversion, attract, cover_w, danger_w, evacuate, desertion,
+         P, fortune, leader,
+         killed, detained, surrendered, defected, fled, deserted, rec_local, rec_foreign,
+         emir_killed, commanders_killed, lead_h, F_out, S_out,
+         danger, preF, preS, far):
+    R, O, H, W = F.shape
+    C = leader.shape[2] - 1
+    eff = np.empty(O)
+    eng = np.empty((O, O))
+    raid_in = np.empty(O)
+    fear0 = np.empty(O)
+    split_tot = np.empty(O)
+    total = np.empty(O)
+    need = np.empty(O, dtype=np.bool_)
+    pull_any = np.empty((O, O))
+    conv_share = np.empty(O)
+    foreign_per = np.empty(O)
+    # the grid is cut into BANDS bands of rows, computed in parallel with their own
+    # buffers and accumulators, and summed in band order (so the bits do not depend on the
+    # number of threads); within a band the day is computed one row at a time, so that the
+    # inner loops run over the contiguous cells of a row
+    B = min(BANDS, H)
+    press = np.empty((B, O, W))
+    acc = np.empty((B, O, W))
+    arrive = np.empty((B, O, W))
+    part = np.empty((B, O, O, W))  # [v, k, j]: v's defectors arriving in k in cell j
+    rows = np.empty((B, 7, O, W))  # incoming, ds, dl, killing weight, ys, yl, zs
+    s_mid = np.empty((B, O, W))
+    l_mid = np.empty((B, O, W))
+    inv_here = np.empty((B, W))
+    is_dest = np.empty(O, dtype=np.bool_)
+    # per-band accumulators of the day's flows
+    kill_acc = np.empty((B, O, O))
+    def_acc = np.empty((B, O, O))
+    sums = np.empty((B, 9, O))  # raid, purge, surrender, fled, deserted, w_raid, w_combat,
+    #                             local, foreign
+    row_a = np.empty((O, W))
+    row_b = np.empty((O, W))
+    weights = np.empty((O, 3, 5, W))
+    for r in range(R):
+        cr = P[r, _CR]
+        ar = P[r, _AR]
+        rr = P[r, _RR]
+        pr, fr, sr = P[r, _PR], P[r, _FR], P[r, _SR]
+        dfr, bwr, dreach = P[r, _DR], P[r, _BR], P[r, _DREACH]
+        lrr, rs, rev = P[r, _LRR], P[r, _RS], P[r, _REV]
+        keep_rev = _share_left(rev)
+
+        # ---- 1. per organization
+        for v in range(O):
+            eff[v] = effectiveness(quality[r, v], cohesion[r, v], offensive[r, v],
+                                   fortune[r, v], P[r, _OP], P[r, _SD])
+            raid_in[v] = 0.0
+            split_tot[v] = 0.0
+            for k in range(O):
+                eng[k, v] = search(engage[r, k, v], conventional[r, k], conventional[r, v],
+                                   P[r, _CS])
+                raid_in[v] += raid[r, k, v]
+                split_tot[v] += split[r, v, k]
+                pull_any[v, k] = (abs(pull_s[r, v, k]) + abs(pull_l[r, v, k])
+                                  + abs(split[r, v, k]))
+            fear0[v] = purge_fear(purge_capacity[r, v], purge[r, v], P[r, _PCS], 1.0)
+            s = 0.0
+            for i in range(H):
+                for j in range(W):
+                    s += F[r, v, i, j]
+            total[v] = s
+            conv_share[v] = _share_left(conversion[r, v])
+            foreign_per[v] = inflow[r, v] / s if s > 0 else 0.0
+        n_atk, atk = _nonzero_rows(eng, True)            # attackers of each v
+        n_dest, dest = _nonzero_rows(pull_any, False)    # where each v's defectors go
+        n_src, src = _nonzero_rows(pull_any, True)       # whose defectors reach each k
+        for k in range(O):
+            is_dest[k] = n_src[k] > 0
+
+        # ---- 2.-4. band by band, row by row: hazards, competing risks, attribution,
+        # new stocks
+        for b in prange(B):
+            kill_acc[b] = 0.0
+            def_acc[b] = 0.0
+            sums[b] = 0.0
+            for i in range(b * H // B, (b + 1) * H // B):
+                _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shield,
+                     purge_reach, presence, population, pull_s, pull_l, split, surrender_to,
+                     appeal, evacuate, desertion, eff, eng, raid_in, fear0, split_tot,
+                     conv_share, foreign_per, n_atk, atk, n_dest, dest, n_src, src, is_dest,
+                     cr, ar, rr, pr, fr, sr, dfr, bwr, dreach, lrr, rs, keep_rev,
+                     press[b], acc[b], arrive[b], part[b], rows[b], s_mid[b], l_mid[b],
+                     inv_here[b], kill_acc[b], def_acc[b], sums[b], danger, preF, preS)
+
+        # ---- flows by partner; leadership hits
+        rks, pks = P[r, _RKS], P[r, _PKS]
+        for v in range(O):
+            for k in range(O):
+                sk = 0.0
+                sd = 0.0
+                for b in range(B):
+                    sk += kill_acc[b, v, k]
+                    sd += def_acc[b, v, k]
+                killed[r, v, k] += sk
+                defected[r, v, k] += sd
+            tot = np.zeros(9)
+            for q in range(9):
+                for b in range(B):
+                    tot[q] += sums[b, q, v]
+            raid_z, purged, surr, w_raid, w_combat = tot[0], tot[1], tot[2], tot[5], tot[6]
+            fled[r, v] += tot[3]
+            deserted[r, v] += tot[4]
+            rec_local[r, v] += tot[7]
+            rec_foreign[r, v] += tot[8]
+            for k in range(O):
+                if raid[r, k, v] != 0.0:
+                    n = raid[r, k, v] * raid_z
+                    killed[r, v, k] += rks * n
+                    detained[r, v, k] += (1.0 - rks) * n
+            killed[r, v, v] += pks * purged
+            detained[r, v, v] += (1.0 - pks) * purged
+            if surrender_to[r, v] >= 0:
+                surrendered[r, v, surrender_to[r, v]] += surr
+            exists = total[v] > 0
+            lh = (leader_hazard(P[r, _LHR], w_raid / total[v], w_combat / total[v])
+                  if exists else 0.0)
+            lead_h[r, v] = lh
+            p_hit = _share_left(lh)
+            emir_killed[r, v] = emir_alive[r, v] and exists and leader[r, v, 0] < p_hit
+            hits = 0
+            if exists:
+                for m in range(min(commanders[r, v], C)):
+                    if leader[r, v, 1 + m] < p_hit:
+                        hits += 1
+            commanders_killed[r, v] = hits
+
+        # ---- 6. movement: presence sensed from afar of what anyone seeks; the score
+        for k in range(O):
+            need[k] = False
+            for v in range(O):
+                if attract[r, v, k] != 0.0:
+                    need[k] = True
+        for k in prange(O):
+            if need[k]:
+                for i in range(H):
+                    for j in range(W):
+                        far[k, i, j] = F[r, k, i, j]
+                for _ in range(SENSE_PASSES):
+                    _spread_inplace(far[k], SENSE_SHARE, row_a[k], row_b[k])
+        n_attr, attr = _nonzero_rows(attract[r], False)
+        aw = P[r, _AW]
+        for v in prange(O):
+            dw, cw = danger_w[r, v], cover_w[r, v]
+            sought = row_a[v]
+            for i in range(H):
+                for j in range(W):
+                    sought[j] = 0.0
+                for m in range(n_attr[v]):
+                    k = attr[v, m]
+                    at = attract[r, v, k]
+                    for j in range(W):
+                        sought[j] += at * far[k, i, j]
+                for j in range(W):
+                    danger[v, i, j] = score(danger[v, i, j], dw, sought[j], aw, cover[i, j],
+                                            cw)
+        # ---- the move: a softmax over the cell and its neighbours (a neighbour's score
+        # lowered by stay_bias), gathered into each cell, clipped
+        mr = P[r, _MR]
+        bias = P[r, _BIAS]
+        for v in prange(O):
+            _move(danger[v], far[v], preF[v], preS[v], F_out[r, v], S_out[r, v], mr, bias,
+                  weights[v])
+
+
+#: Below this, a cell's softmax is computed relative to its own best option instead of the
+#: organization's best score on the grid (``exp`` would lose precision).
+_TINY = 1e-300
+
+
+@njit(cache=True)
+def _row_weights(sc, ex, xf, xs, i, mr, eb, bias, out):
+    """Share of each cell's stock of row i that moves to each option, ``out[0..4, j]``:
+    stays, up, down, left, right (zero where nobody is to move). ``ex`` is
+    ``exp(score - best score)`` and ``eb`` is ``exp(-stay_bias)``, so that each weight costs
+    no exponential of its own; where every option is far below the best score on the
+    grid, the softmax is taken relative to the cell's own best option."""
+    H, W = sc.shape
+    for j in range(W):
+        if xf[i, j] == 0.0 and xs[i, j] == 0.0:
+            for q in range(5):
+                out[q, j] = 0.0
+            continue
+        w0 = ex[i, j]
+        wu = eb * ex[i - 1, j] if i > 0 else 0.0
+        wd = eb * ex[i + 1, j] if i < H - 1 else 0.0
+        wl = eb * ex[i, j - 1] if j > 0 else 0.0
+        wr = eb * ex[i, j + 1] if j < W - 1 else 0.0
+        if max(w0, wu, wd, wl, wr) < _TINY:
+            s0 = sc[i, j]
+            su = sc[i - 1, j] - bias if i > 0 else -np.inf
+            sd = sc[i + 1, j] - bias if i < H - 1 else -np.inf
+            sl = sc[i, j - 1] - bias if j > 0 else -np.inf
+            sr = sc[i, j + 1] - bias if j < W - 1 else -np.inf
+            top = max(s0, su, sd, sl, sr)
+            w0 = math.exp(s0 - top)
+            wu = math.exp(su - top) if i > 0 else 0.0
+            wd = math.exp(sd - top) if i < H - 1 else 0.0
+            wl = math.exp(sl - top) if j > 0 else 0.0
+            wr = math.exp(sr - top) if j < W - 1 else 0.0
+        share = mr / (w0 + wu + wd + wl + wr)  # of the movers, per unit of weight
+        out[0, j] = 1.0 - mr + w0 * share
+        out[1, j] = wu * share
+        out[2, j] = wd * share
+        out[3, j] = wl * share
+        out[4, j] = wr * share
+
+
+@njit(cache=True)
+def _move(sc, ex, xf, xs, f_out, s_out, mr, bias, ring):
+    """Move one organization's stocks ``xf``, ``xs`` by the scores ``sc``; write the
+    clipped result. Each cell gathers what stays and what its neighbours send it; the
+    weights of rows i-1, i, i+1 live in a ring of three row buffers. ``ex`` is scratch."""
+    H, W = sc.shape
+    best = -np.inf
+    for i in range(H):
+        for j in range(W):
+            best = max(best, sc[i, j])
+    for i in range(H):
+        for j in range(W):
+            ex[i, j] = math.exp(sc[i, j] - best)
+    eb = math.exp(-bias)
+    _row_weights(sc, ex, xf, xs, 0, mr, eb, bias, ring[0])
+    if H > 1:
+        _row_weights(sc, ex, xf, xs, 1, mr, eb, bias, ring[1])
+    for i in range(H):
+        here = ring[i % 3]
+        above = ring[(i - 1) % 3]
+        below = ring[(i + 1) % 3]
+        for which in range(2):
+            x = xf if which == 0 else xs
+            for j in range(W):
+                v = x[i, j] * here[0, j]
+                if i > 0:
+                    v += x[i - 1, j] * above[2, j]
+                if i < H - 1:
+                    v += x[i + 1, j] * below[1, j]
+                if j > 0:
+                    v += x[i, j - 1] * here[4, j - 1]
+                if j < W - 1:
+                    v += x[i, j + 1] * here[3, j + 1]
+                if which == 0:
+                    f_out[i, j] = max(v, 0.0)
+                else:
+                    s_out[i, j] = min(max(v, 0.0), f_out[i, j])
+        if i + 2 < H:
+            _row_weights(sc, ex, xf, xs, i + 2, mr, eb, bias, ring[(i + 2) % 3])
+
+
+#: Organization-cells per replicate from which a lone replicate's day is computed with
+#: several threads (one organization per thread); smaller days run on one thread (the
+#: parallel machinery costs more than it saves there; ensembles run replicates in worker
+#: processes instead).
+PARALLEL_MIN = 500_000
+
+
+def _renamed(func, name: str):
+    """A copy of a Python function under another name (numba caches by name)."""
+    copy = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__,
+                              func.__closure__)
+    copy.__qualname__ = name
+    return copy
+
+
+#: The day on one thread, and on numba's threads (the same source: ``prange`` is ``range``
+#: on one thread; each organization's work is the same either way, so both give the same
+#: bits).
+_day_serial = njit(cache=True)(_day)
+_day_parallel = njit(cache=True, parallel=True)(_renamed(_day, "_day_parallel"))
+
+
+def interact(state: KernelState, fields: CellFields, plan: DayPlan, params: np.ndarray,
+             noise: Noise, parallel: bool | None = None) -> Flows:
     """Compute every flow of one day.
 
     Args:
         state: stocks and attributes at the start of the day.
+        fields: the per-replicate cell multipliers (terrain).
         plan: what each organization decided today.
-        p: parameters, ``(R,)`` arrays (switched-off mechanisms already zeroed).
+        params: ``(R, len(KERNEL_PARAMS))`` packed parameters
+            (:func:`affiliate_sim.kernel.arrays.pack_params`).
         noise: the day's random draws.
+        parallel: use numba's threads (default: for a lone replicate of at least
+            ``PARALLEL_MIN`` organization-cells, when numba has more than one thread).
 
     Returns:
         The day's flows, and the stocks at the end of the day.
     """
-    L = state.layers
-    F = state.fighters
-    S = np.minimum(state.sympathizers, F)
-    Lo = F - S  # loyal fighters
+    F = np.ascontiguousarray(state.fighters, dtype=np.float64)
     R, O, H, W = F.shape
-    r4 = lambda a: a[:, :, None, None]  # noqa: E731  (R, O) -> (R, O, 1, 1)
+    if parallel is None:
+        parallel = R == 1 and O * H * W >= PARALLEL_MIN and numba.get_num_threads() > 1
+    z3 = lambda: np.zeros((R, O, O))  # noqa: E731
+    z2 = lambda: np.zeros((R, O))  # noqa: E731
+    flows = Flows(killed=z3(), detained=z3(), surrendered=z3(), defected=z3(), fled=z2(),
+                  deserted=z2(), recruited_local=z2(), recruited_foreign=z2(),
+                  emir_killed=np.zeros((R, O), dtype=np.bool_),
+                  commanders_killed=np.zeros((R, O), dtype=np.int64), leader_hazard=z2(),
+                  fighters=np.empty_like(F), sympathizers=np.empty_like(F))
+    scratch = [np.empty((O, H, W)) for _ in range(4)]  # danger/score, new stocks, far
+    c = np.ascontiguousarray
+    day = _day_parallel if parallel else _day_serial
+    day(F, c(state.sympathizers, dtype=np.float64), c(state.cohesion, dtype=np.float64),
+        c(state.visibility, dtype=np.float64), c(state.purge_capacity, dtype=np.float64),
+        c(state.quality, dtype=np.float64), c(state.conceal, dtype=np.float64),
+        c(state.conventional, dtype=np.bool_), c(state.emir_alive, dtype=np.bool_),
+        c(state.commanders, dtype=np.int64), c(state.population, dtype=np.float64),
+        c(state.state_presence, dtype=np.float64), c(state.cover, dtype=np.float64),
+        c(fields.conceal_factor, dtype=np.float64), c(fields.protection, dtype=np.float64),
+        c(fields.raid_shield, dtype=np.float64), c(fields.purge_reach, dtype=np.float64),
+        c(plan.engage, dtype=np.float64), c(plan.offensive, dtype=np.float64),
+        c(plan.raid, dtype=np.float64), c(plan.purge, dtype=np.float64),
+        c(plan.pull_sympathizers, dtype=np.float64), c(plan.pull_loyal, dtype=np.float64),
+        c(plan.split, dtype=np.float64), c(plan.surrender_to, dtype=np.int64),
+        c(plan.recruit_appeal, dtype=np.float64), c(plan.foreign_inflow, dtype=np.float64),
+        c(plan.conversion, dtype=np.float64), c(plan.attract, dtype=np.float64),
+        c(plan.cover, dtype=np.float64), c(plan.danger_weight, dtype=np.float64),
+        c(plan.evacuate, dtype=np.float64), c(plan.desertion, dtype=np.float64),
+        c(params, dtype=np.float64), c(noise.fortune, dtype=np.float64),
+        c(noise.leader, dtype=np.float64),
+        flows.killed, flows.detained, flows.surrendered, flows.defected, flows.fled,
+        flows.deserted, flows.recruited_local, flows.recruited_foreign, flows.emir_killed,
+        flows.commanders_killed, flows.leader_hazard, flows.fighters, flows.sympathizers,
+        *scratch)
+    return flows
 
-    # 1. effectiveness, reach, pressure
-    eff = combat.effectiveness(state.quality, state.cohesion, plan.offensive, noise.fortune, p)
-    reach, press = combat.pressure(F, eff, p)
 
-    # 2. hazards (per fighter, per day), (R, O, H, W) unless noted
-    K = terrain.concealment(state.conceal, L, p)
-    expo = combat.exposure_factor(F, K, terrain.protection(L, p))
-    engage = combat.search_engagement(plan.engage, state.conventional, p)
-    h_combat = combat.combat_hazard(engage, press, expo, p)
-    detect = counterterrorism.raid_detection(state.visibility, L, p)
-    raid_in = plan.raid.sum(axis=1)  # (R, O): total raid intensity on each group
-    h_raid = detect * r4(raid_in)
-    fear = purge.fear(state.purge_capacity, plan.purge, L, p)
-    has_receiver = (plan.surrender_to >= 0).astype(float)
-    h_purge, h_flee, h_surr = purge.hazards(fear, L, has_receiver, p)
-    acc = pledge.access(reach, p)
-    sym_pull = np.matmul(plan.pull_sympathizers, acc.reshape(R, O, H * W)).reshape(F.shape)
-    h_def_s = p["defection_rate"][:, None, None, None] * (1.0 + fear) * sym_pull
-    loy_pull = np.matmul(plan.pull_loyal, acc.reshape(R, O, H * W)).reshape(F.shape)
-    h_def_l = p["bandwagon_rate"][:, None, None, None] * loy_pull
-    h_split = r4(plan.split.sum(axis=2))
-    h_desert = r4(plan.desertion)
-    h_evac = r4(plan.evacuate)
-
-    common = h_combat + h_raid + h_desert + h_evac
-    H_s = common + h_purge + h_flee + h_surr + h_def_s + h_split
-    H_l = common + h_def_l
-
-    # 3. competing risks: Z = X * (1 - exp(-H)) / H is each cause's multiplier
-    def exposure(X, Hx):
-        q = -np.expm1(-Hx)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            z = np.where(Hx > 0, X * q / Hx, 0.0)
-        return X * q, z
-
-    out_s, Zs = exposure(S, H_s)
-    out_l, Zl = exposure(Lo, H_l)
-    Z = Zs + Zl
-
-    combat_w = p["combat_rate"][:, None, None, None] * expo * Z
-    killed = engage.transpose(0, 2, 1) * _pair_sum(combat_w, press)
-    raid_total = (detect * Z).sum(axis=(2, 3))  # (R, O) per unit intensity
-    raid_by = plan.raid.transpose(0, 2, 1) * raid_total[:, :, None]  # [v, s]
-    ks = p["raid_kill_share"][:, None, None]
-    killed += ks * raid_by
-    detained = (1.0 - ks) * raid_by
-    purged = (h_purge * Zs).sum(axis=(2, 3))
-    pk = p["purge_kill_share"][:, None]
-    diag = np.arange(O)
-    killed[:, diag, diag] += pk * purged
-    detained[:, diag, diag] += (1.0 - pk) * purged
-    surrendered = np.zeros((R, O, O))
-    surr = (h_surr * Zs).sum(axis=(2, 3))
-    rr, vv = np.nonzero(plan.surrender_to >= 0)
-    np.add.at(surrendered, (rr, vv, plan.surrender_to[rr, vv]), surr[rr, vv])
-    ys = p["defection_rate"][:, None, None, None] * (1.0 + fear) * Zs
-    yl = p["bandwagon_rate"][:, None, None, None] * Zl
-    defected = (plan.pull_sympathizers * _pair_sum(ys, acc)
-                + plan.pull_loyal * _pair_sum(yl, acc)
-                + plan.split * Zs.sum(axis=(2, 3))[:, :, None])
-    fled = (h_flee * Zs).sum(axis=(2, 3)) + plan.evacuate * Z.sum(axis=(2, 3))
-    deserted = plan.desertion * Z.sum(axis=(2, 3))
-
-    # 4. leadership hits
-    lead_h = counterterrorism.leader_hazard(h_raid, h_combat, F, p)
-    p_hit = -np.expm1(-lead_h)
-    exists = F.sum(axis=(2, 3)) > 0
-    emir_killed = state.emir_alive & exists & (noise.leader[:, :, 0] < p_hit)
-    ncol = noise.leader.shape[2] - 1
-    alive_cmd = np.arange(ncol)[None, None, :] < state.commanders[:, :, None]
-    cmd_hit = alive_cmd & (noise.leader[:, :, 1:] < p_hit[:, :, None]) & exists[:, :, None]
-    commanders_killed = cmd_hit.sum(axis=2)
-
-    # 5. recruitment
-    # groups compete for recruits with the other recruiting groups (not with states)
-    recruiting = (plan.recruit_appeal > 0).astype(float)
-    total_here = (F * r4(recruiting)).sum(axis=1, keepdims=True)
-    share = F / (total_here + p["recruit_scale"][:, None, None, None])
-    local = (p["local_recruit_rate"][:, None, None, None] * r4(plan.recruit_appeal)
-             * L.population[:, None] * share)
-    foreign = investment.distribute(plan.foreign_inflow, F)
-
-    # 6. new stocks: out, in (defectors arrive where they left, as loyal fighters)
-    arrive = np.zeros_like(F)
-    # sympathizer defection into j at cell c: acc_j(c) * sum_v pull[v, j] * ys_v(c)
-    arrive += acc * np.matmul(plan.pull_sympathizers.transpose(0, 2, 1),
-                              ys.reshape(R, O, -1)).reshape(F.shape)
-    arrive += acc * np.matmul(plan.pull_loyal.transpose(0, 2, 1),
-                              yl.reshape(R, O, -1)).reshape(F.shape)
-    arrive += np.matmul(plan.split.transpose(0, 2, 1), Zs.reshape(R, O, -1)).reshape(F.shape)
-    S_new = S - out_s
-    F_new = S_new + (Lo - out_l) + arrive + local + foreign
-    # latent sympathy: loyal fighters convert, sympathizers revert
-    loyal_new = F_new - S_new
-    conv = -np.expm1(-r4(plan.conversion)) * loyal_new
-    rev = -np.expm1(-p["reversion_rate"][:, None, None, None]) * S_new
-    S_new = S_new + conv - rev
-
-    # 7. movement
-    score = retreat.movement_score(h_combat + h_raid, plan.offensive, plan.attract, F,
-                                   plan.cover, L, p)
-    F_new, S_new = retreat.move(F_new, S_new, score, p)
-    np.maximum(F_new, 0.0, out=F_new)
-    np.clip(S_new, 0.0, F_new, out=S_new)
-
-    return Flows(
-        killed=killed, detained=detained, surrendered=surrendered, defected=defected,
-        fled=fled, deserted=deserted,
-        recruited_local=local.sum(axis=(2, 3)), recruited_foreign=foreign.sum(axis=(2, 3)),
-        emir_killed=emir_killed, commanders_killed=commanders_killed, leader_hazard=lead_h,
-        fighters=F_new, sympathizers=S_new, danger=h_combat + h_raid,
-    )
+cache.guard(_day_serial, __file__)
+cache.guard(_day_parallel, __file__)

@@ -7,72 +7,94 @@ Derna Mujahedin Shura Council, which pointedly excluded the Islamic State"; afte
 killed two leading members of the Council, including its leader, Salim Derbi ... the
 Council [launched] a full-scale offensive" (Gartenstein-Ross and Barr 2016).
 
-Local groups (deep roots) that share ground with an outsider pledged to a foreign power
-(the IS camp, shallow roots) ally with each other and turn hostile to it, at a random time
-(``coalition_rate``). The assassination of a leader (a scripted input) provokes a grudge in
-the victim and every ally of it against the killer.
+Local groups (deep roots, ``coalition_roots``) that share ground with an outsider pledged
+to a foreign power (the IS camp, shallow roots, ``outsider_roots``) ally with each other
+and turn hostile to it, at a random time (``coalition_rate``; a stated alliance with the
+outsider holds). The assassination of a leader (a scripted input, :func:`on_assassination`)
+provokes a grudge in the victim and every ally of it against the killer.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from affiliate_sim.mechanisms.base import ARTICLE as A
+from affiliate_sim.mechanisms.base import Param, hazard_share
+from affiliate_sim.vocabulary import IS, STATE
 
-def is_local(roots, camp, state_camp, p) -> np.ndarray:
-    """``(O,)`` bool: armed non-state groups with deep local roots."""
-    return (roots >= p["coalition_roots"]) & (camp != state_camp)
+NAME = "coalition"
+SWITCHABLE = True
+NUMBER = 5
+
+#: Fighters of one group near the other's (``near``) above which two groups share ground.
+SHARED_GROUND = 0.5
+
+PARAMS: tuple[Param, ...] = (
+    Param("coalition_roots", 0.6, 0.0, 1.0, "share",
+          A + ": Abu Salim Martyrs Brigade 'with deep roots in the city'",
+          "Local roots at or above which an organization counts as local."),
+    Param("outsider_roots", 0.4, 0.0, 1.0, "share",
+          A + ": al-Battar 'redeployed from Syria'",
+          "Local roots below which an organization counts as an outsider."),
+    Param("coalition_rate", 0.03, 0.0, 10.0, "1/day",
+          A + ": pledge in October 2014, the Council 'in December 2014'",
+          "Hazard that locals facing an outsider form their coalition, per day."),
+    Param("provocation_grudge", 6.0, 0.0, 100.0, "propensity",
+          A + ": after IYSC killed Salim Derbi 'the Council launch[ed] a full-scale "
+          "offensive'",
+          "Grudge every member of a coalition holds against an outsider that assassinates "
+          "one of its leaders (a scripted input)."),
+)
 
 
-def outsiders(roots, camp, is_camp, active, p) -> np.ndarray:
-    """``(O,)`` bool: IS-camp groups with shallow local roots."""
-    return (roots < p["outsider_roots"]) & (camp == is_camp) & active
-
-
-def form(near: np.ndarray, roots, camp, active, allied, hostile, is_camp, state_camp,
-         chance: np.ndarray, p) -> tuple[list[int], list[int]]:
-    """Form a coalition of locals against outsiders sharing their ground.
-
-    Locals facing an outsider come together at a random time: on a given day with
-    probability ``1 - exp(-coalition_rate)``.
-
-    Args:
-        near: ``(O, O)`` ``[a, b]`` presence of b where a's fighters are (fighters).
-        chance: ``(O,)`` uniforms in [0, 1), one per possible outsider.
-
-    Returns:
-        (members, outsiders) newly joined; relations are modified in place.
-    """
-    loc = np.nonzero(is_local(roots, camp, state_camp, p) & active & (camp != is_camp))[0]
-    outs = np.nonzero(outsiders(roots, camp, is_camp, active, p))[0]
-    members, targets = [], []
-    for o in outs:
-        facing = [a for a in loc if (near[a, o] > 0.5 or near[o, a] > 0.5)
-                  and not allied[a, o]]  # a stated alliance holds
-        if len(facing) < 2 or all(hostile[a, o] for a in facing):
-            continue
-        if chance[o] >= -np.expm1(-p["coalition_rate"]):
-            continue
-        new = False
-        for a in facing:
-            if not hostile[a, o]:
-                hostile[a, o] = hostile[o, a] = True
-                new = True
-            for b in facing:
-                if a != b and not allied[a, b]:
-                    allied[a, b] = True
+def decide(world, plan, p, rng, log) -> None:
+    """Locals facing an outsider may ally against it today."""
+    o, f, rel = world.orgs, world.forces, world.relations
+    chance = rng.uniform("form", (world.O,))
+    present = o.active & (f.totals > 0)
+    roots = o.local_roots
+    local = ((roots >= p["coalition_roots"][:, None]) & (o.camp != STATE) & present
+             & (o.camp != IS))
+    outsider = (roots < p["outsider_roots"][:, None]) & (o.camp == IS) & present
+    forms = chance < hazard_share(p["coalition_rate"])[:, None]
+    members: dict[int, list[int]] = {}
+    targets: dict[int, list[int]] = {}
+    for out in range(world.O):
+        facing = (local & ((f.near[:, :, out] > SHARED_GROUND)
+                           | (f.near[:, out, :] > SHARED_GROUND)) & ~rel.allied[:, :, out])
+        all_hostile = np.all(~facing | rel.hostile[:, :, out], axis=1)
+        ok = outsider[:, out] & (facing.sum(axis=1) >= 2) & ~all_hostile & forms[:, out]
+        for r in np.nonzero(ok)[0]:
+            group = np.nonzero(facing[r])[0]
+            new = False
+            for a in group:
+                if not rel.hostile[r, a, out]:
+                    rel.hostile[r, a, out] = rel.hostile[r, out, a] = True
                     new = True
-        if new:
-            members += [a for a in facing if a not in members]
-            targets.append(o)
-    return members, targets
+                for b in group:
+                    if a != b and not rel.allied[r, a, b]:
+                        rel.allied[r, a, b] = True
+                        new = True
+            if new:
+                mine = members.setdefault(int(r), [])
+                mine += [int(a) for a in group if a not in mine]
+                targets.setdefault(int(r), []).append(out)
+    for r, outs in targets.items():
+        m = members[r]
+        for out in outs:
+            log("coalition_formed", r, m[0], out, len(m),
+                "locals: " + ", ".join(world.names[a] for a in m))
 
 
-def provoke(victim: int, killer: int, allied, hostile, grudge, p) -> list[int]:
-    """A coalition member's leader was killed by ``killer``: every member holds a grudge."""
-    members = [victim] + list(np.nonzero(allied[victim])[0])
-    for m in members:
-        if m == killer:
-            continue
-        hostile[m, killer] = hostile[killer, m] = True
-        grudge[m, killer] += p["provocation_grudge"]
-    return members
+def on_assassination(world, p, log, victim: int, killer: int) -> None:
+    """A leader of ``victim`` was killed by ``killer``: it and its allies hold a grudge."""
+    rel = world.relations
+    for r in range(world.R):
+        for m in [victim, *np.nonzero(rel.allied[r, victim])[0]]:
+            if m == killer:
+                continue
+            rel.hostile[r, m, killer] = rel.hostile[r, killer, m] = True
+            rel.grudge[r, m, killer] += p["provocation_grudge"][r]
+
+
+HOOKS = {"on_assassination": on_assassination}

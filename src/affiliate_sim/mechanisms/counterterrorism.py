@@ -7,17 +7,28 @@ emir"; "In May 2015, Algerian soldiers killed at least 25 Islamic State militant
 days of raids ... five of Jund al-Khilafah's six commanders dead" (Gartenstein-Ross and
 Barr 2016).
 
-Kernel side: the raid hazard, whose detection grows with the target's visibility and falls
-with ruggedness and remoteness. Decide side: each state force accumulates intelligence on
-each armed group (faster for visible groups and for a vigilant state), raids at a
-background level, and launches short, intense raid operations once intelligence is high.
+Kernel side: the raid hazard (:func:`detection`), which grows with the target's visibility
+and the state's presence and falls with ruggedness and remoteness (the terrain's
+``raid_shield``); the hazard on a group's leaders (:func:`leader_hazard`). Decide side:
+each state force raids every hostile group at a background level set by its vigilance and
+intelligence, and launches short, intense raid operations once intelligence passes the
+trigger. Apply side: intelligence accumulates (faster on visible groups and for a vigilant
+state) and decays; a visibility shock fades.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from affiliate_sim.mechanisms import terrain
+from affiliate_sim.mechanisms.base import ARTICLE as A
+from affiliate_sim.mechanisms.base import Param, hazard_share
+from affiliate_sim.mechanisms.population import armed
+from affiliate_sim.vocabulary import STATE
+
+NAME = "counterterrorism"
+SWITCHABLE = True
+NUMBER = 4
 
 #: Leaders' exposure to battle relative to their fighters' (they lead from behind).
 LEADER_COMBAT_EXPOSURE = 0.5
@@ -25,46 +36,105 @@ LEADER_COMBAT_EXPOSURE = 0.5
 #: the same group (the operation's aftermath: exploitation, new intelligence to gather).
 OPERATION_REFRACTORY = 60
 
+PARAMS: tuple[Param, ...] = (
+    Param("state_vigilance", 0.5, 0.0, 1.0, "share",
+          "policy lever; " + A + ": 'hyper-vigilant security forces'",
+          "Baseline vigilance of state forces; each state's scenario vigilance multiplies "
+          "it."),
+    Param("raid_rate", 0.01, 0.0, 10.0, "1/day",
+          "modelling convention; calibrated",
+          "Background raid hazard on a fully visible fighter under full state presence and "
+          "vigilance."),
+    Param("raid_kill_share", 0.8, 0.0, 1.0, "share",
+          A + ": 'killed at least 25 Islamic State militants in two days of raids'",
+          "Share of fighters hit by a raid who are killed (the rest are detained)."),
+    Param("intel_gain", 0.02, 0.0, 1.0, "1/day",
+          A + ": the beheading 'placed themselves squarely in the crosshairs'",
+          "Daily growth of a state's intelligence on a group, per unit visibility and "
+          "vigilance."),
+    Param("intel_decay", 0.005, 0.0, 1.0, "1/day",
+          "modelling convention",
+          "Daily decay of intelligence."),
+    Param("raid_operation_rate", 0.1, 0.0, 10.0, "1/day",
+          A + ": 'two days of raids in the mountains of northeastern Algeria'",
+          "Hazard of launching a major raid operation per unit intelligence above the "
+          "trigger."),
+    Param("raid_trigger", 0.5, 0.0, 1.0, "intelligence",
+          "modelling convention",
+          "Intelligence level above which a state can launch major raid operations on a "
+          "group and open full offensives against it (it has found the group)."),
+    Param("raid_operation_days", 2.0, 1.0, 60.0, "days",
+          A + ": 'two days of raids'",
+          "Length of a major raid operation."),
+    Param("raid_operation_intensity", 120.0, 0.0, 1e4, "multiplier",
+          A + ": 'left five of Jund al-Khilafah's six commanders dead'",
+          "Raid intensity during a major operation, relative to background raiding."),
+    Param("leader_hit_rate", 1.5, 0.0, 100.0, "multiplier",
+          A + ": 'Algerian security forces killed the group's emir'",
+          "Hazard of a leader being killed per unit of the raid hazard around him (in "
+          "battle leaders face LEADER_COMBAT_EXPOSURE times their fighters' hazard)."),
+    Param("visibility_decay", 0.01, 0.0, 1.0, "1/day",
+          "modelling convention",
+          "Rate at which a visibility shock fades back to the organization's baseline."),
+)
 
-def raid_detection(visibility: np.ndarray, layers, p) -> np.ndarray:
-    """``(R, O, H, W)`` raid hazard per unit raid intensity on each group in each cell.
 
-    ``raid_rate * state_presence * remoteness reach * visibility / (1 + terrain_conceal *
-    terrain)``.
-    """
-    cell = (p["raid_rate"][:, None, None] * layers.state_presence * terrain.reach(layers, p)
-            / (1.0 + p["terrain_conceal"][:, None, None] * layers.terrain))
-    return visibility[:, :, None, None] * cell[:, None]
+# ---------------------------------------------------------------------- kernel side
+@njit(cache=True)
+def detection(raid_rate, state_presence, raid_shield, visibility):
+    """Raid hazard on a group's fighters in a cell per unit of raid intensity."""
+    return raid_rate * state_presence * raid_shield * visibility
 
 
-def leader_hazard(raid_h, combat_h, fighters, p) -> np.ndarray:
-    """``(R, O)`` hazard on a group's leaders: the fighter-weighted hazard around them.
-
-    Raids hunt leaders (``leader_hit_rate`` times the raid hazard); in battle leaders face
-    ``LEADER_COMBAT_EXPOSURE`` times the hazard of their men.
-    """
-    total = fighters.sum(axis=(2, 3))
-    w = np.divide(fighters, total[:, :, None, None], out=np.zeros_like(fighters),
-                  where=total[:, :, None, None] > 0)
-    mean_raid = (w * raid_h).sum(axis=(2, 3))
-    mean_combat = (w * combat_h).sum(axis=(2, 3))
-    return p["leader_hit_rate"][:, None] * mean_raid + LEADER_COMBAT_EXPOSURE * mean_combat
+@njit(cache=True)
+def leader_hazard(leader_hit_rate, mean_raid, mean_combat):
+    """Hazard (1/day) on a group's leaders from the fighter-weighted mean raid and combat
+    hazards around them: raids hunt leaders; in battle they lead from behind."""
+    return leader_hit_rate * mean_raid + LEADER_COMBAT_EXPOSURE * mean_combat
 
 
-def intel_step(intel, vigilance, visibility, is_state, armed, hostile, p) -> np.ndarray:
-    """``(O, O)`` new intelligence ``[state, target]`` after one day, in [0, 1]."""
-    gain = p["intel_gain"] * vigilance[:, None] * visibility[None, :]
-    mask = is_state[:, None] & armed[None, :] & hostile
-    new = intel + gain * (1.0 - intel) - p["intel_decay"] * intel
-    return np.where(mask, np.clip(new, 0.0, 1.0), 0.0)
+# ---------------------------------------------------------------------- decide side
+def setup(world, p) -> None:
+    """A state's vigilance: its scenario vigilance times the baseline, within [0, 1]."""
+    o = world.orgs
+    o.vigilance = np.clip(o.vigilance * p["state_vigilance"][:, None], 0.0, 1.0)
 
 
 def operation_hazard(intel, p) -> np.ndarray:
-    """``(O, O)`` hazard of launching a major raid operation."""
-    return p["raid_operation_rate"] * np.clip(intel - p["raid_trigger"], 0.0, None)
+    """``(R, O, O)`` hazard of launching a major raid operation."""
+    return p["raid_operation_rate"][:, None, None] * np.clip(
+        intel - p["raid_trigger"][:, None, None], 0.0, None)
 
 
-def raid_intensity(vigilance, intel, operation_on, p) -> np.ndarray:
-    """``(O, O)`` raid intensity ``[state, target]``: background plus operations."""
-    background = vigilance[:, None] * (0.5 + intel)
-    return background * np.where(operation_on, p["raid_operation_intensity"], 1.0)
+def decide(world, plan, p, rng, log) -> None:
+    """Raid hostile groups; launch raid operations where intelligence allows."""
+    o, f, it = world.orgs, world.forces, world.intel
+    chance = rng.uniform("operation", (world.O, world.O))
+    raiders = world.takes_part("raid")[:, :, None]
+    present = (f.totals > 0)[:, None, :]
+    start = (raiders & (it.operation_days <= 0) & (world.day >= it.next_operation)
+             & (chance < hazard_share(operation_hazard(it.intel, p))) & present)
+    for r, s, j in zip(*np.nonzero(start), strict=True):
+        log("raid_operation", r, s, j, it.intel[r, s, j], "intelligence-led raids")
+    it.operation_days = np.where(start, p["raid_operation_days"][:, None, None],
+                                 it.operation_days)
+    it.next_operation = np.where(start, world.day + OPERATION_REFRACTORY, it.next_operation)
+    on = it.operation_days > 0
+    row = (o.vigilance[:, :, None] * (0.5 + it.intel)
+           * np.where(on, p["raid_operation_intensity"][:, None, None], 1.0))
+    plan.raid = np.where(raiders & world.relations.hostile & present, row, plan.raid)
+    it.operation_days = np.where(raiders, np.maximum(it.operation_days - 1, 0),
+                                 it.operation_days)
+
+
+def apply(world, flows, p, log) -> None:
+    """Visibility relaxes towards its baseline; intelligence grows and decays."""
+    o, f, it = world.orgs, world.forces, world.intel
+    o.visibility = o.visibility + p["visibility_decay"][:, None] * (o.base_visibility
+                                                                     - o.visibility)
+    is_state = o.camp == STATE
+    targets = armed(world) & (f.totals > 0)
+    gain = p["intel_gain"][:, None, None] * o.vigilance[:, :, None] * o.visibility[:, None, :]
+    new = it.intel + gain * (1.0 - it.intel) - p["intel_decay"][:, None, None] * it.intel
+    mask = is_state[:, :, None] & targets[:, None, :] & world.relations.hostile
+    it.intel = np.where(mask, np.clip(new, 0.0, 1.0), 0.0)

@@ -6,17 +6,26 @@ momentum that it works hard to maintain"; its defeats "have gone largely unnotic
 "highlighting these defeats may be one of the most effective ... counter-messaging
 strategies" (Gartenstein-Ross and Barr 2016).
 
-Each organization's momentum is an exponential memory of its growth. The appeal of the IS
-brand in a region is the core's broadcast, eroded by IS defeats in the proportion that
-counter-messaging makes them visible, plus the local IS momentum. Appeal drives recruiting
-and foreign arrivals, and turns fighters of the rival groups the core courts (a scripted
-input) into latent IS sympathizers. Switched off, appeal no longer responds to wins and
-losses (no momentum term, no counter-messaging); the broadcast remains.
+The appeal of the IS brand in a region (:func:`is_appeal`) is the core's broadcast, eroded
+by IS defeats in the proportion that counter-messaging makes them visible, plus the local
+IS momentum (the fighter-weighted momentum of the IS camp's armed groups). Each group's
+local recruiting appeal grows with its own momentum (``momentum_gain``). Switched off, the
+appeal is the broadcast alone and recruiting does not respond to wins and losses (momentum
+itself, a memory of growth, is kept by the population process and still read by the pledge
+and investment mechanisms).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from affiliate_sim.mechanisms.base import ARTICLE as A
+from affiliate_sim.mechanisms.base import Param
+from affiliate_sim.vocabulary import IS, IS_CORE
+
+NAME = "momentum"
+SWITCHABLE = True
+NUMBER = 7
 
 #: Days over which IS defeats are remembered by the audience.
 DEFEAT_MEMORY = 90.0
@@ -24,39 +33,48 @@ DEFEAT_MEMORY = 90.0
 #: broadcast appeal.
 DEFEAT_SATURATION = 0.2
 
-
-def update(momentum, start, end, p) -> np.ndarray:
-    """New momentum: memory of the monthly growth rate, in [-1, 1]."""
-    growth = np.where(start > 0, (end - start) / np.maximum(start, 1.0), 0.0) * 30.0
-    m = momentum + (np.clip(growth, -1.0, 1.0) - momentum) / p["momentum_memory"]
-    return np.clip(m, -1.0, 1.0)
-
-
-def defeat_record(record, is_losses, is_fighters) -> float:
-    """Memory of IS losses in the region (share of its force lost per month)."""
-    rate = is_losses / max(is_fighters, 1.0) * 30.0
-    return float(record + (min(rate, 1.0) - record) / DEFEAT_MEMORY)
+PARAMS: tuple[Param, ...] = (
+    Param("counter_messaging", 0.0, 0.0, 1.0, "share",
+          A + ": 'highlighting these defeats may be one of the most effective ... "
+          "counter-messaging strategies'",
+          "Share of IS defeats made visible, eroding the IS appeal (policy lever)."),
+    Param("momentum_gain", 1.0, 0.0, 10.0, "multiplier",
+          A + ": 'the perception of momentum that it works hard to maintain'",
+          "Weight of local momentum in recruitment and appeal."),
+)
 
 
-def is_appeal(is_momentum: float, defeats: float, p) -> float:
-    """Appeal of the IS brand in the region (>= 0)."""
-    seen = min(defeats / DEFEAT_SATURATION, 1.0)
+def defeat_record(record, losses, fighters) -> np.ndarray:
+    """``(R,)`` memory of IS losses in the region (share of its force lost per month)."""
+    rate = losses / np.maximum(fighters, 1.0) * 30.0
+    return record + (np.minimum(rate, 1.0) - record) / DEFEAT_MEMORY
+
+
+def is_appeal(is_momentum, defeats, p) -> np.ndarray:
+    """``(R,)`` appeal of the IS brand in the region (>= 0)."""
+    seen = np.minimum(defeats / DEFEAT_SATURATION, 1.0)
     broadcast = p["is_broadcast"] * (1.0 - p["counter_messaging"] * seen)
-    return max(broadcast + p["momentum_gain"] * is_momentum, 0.0)
+    return np.maximum(broadcast + p["momentum_gain"] * is_momentum, 0.0)
 
 
-def recruit_appeal(roots, momentum, resources, camp_appeal, p) -> np.ndarray:
-    """``(O,)`` local recruiting appeal: roots, means, the brand, momentum.
-
-    ``roots * (0.5 + 0.5 * resources) * (1 + brand) * (1 + momentum_gain * momentum)``:
-    local recruiting runs through local networks (a group "still building its network"
-    recruits little whatever its brand); the brand and momentum amplify them; a group
-    without means recruits half as well.
-    """
-    base = roots * (0.5 + 0.5 * resources) * (1.0 + camp_appeal)
-    return np.clip(base * (1.0 + p["momentum_gain"] * momentum), 0.0, None)
+def decide(world, plan, p, rng, log) -> None:
+    """Local recruiting appeal grows with the group's momentum."""
+    factor = 1.0 + p["momentum_gain"][:, None] * world.orgs.momentum
+    plan.recruit_appeal = np.clip(plan.recruit_appeal * factor, 0.0, None)
 
 
-def conversion(appeal: float, courted, p) -> np.ndarray:
-    """``(O,)`` 1/day: loyal fighters of a courted rival group turning IS sympathizers."""
-    return p["conversion_rate"] * appeal * courted
+def apply(world, flows, p, log) -> None:
+    """The record of IS defeats, and the IS appeal it leaves."""
+    o, f, reg = world.orgs, world.forces, world.region
+    is_armed = (o.camp == IS) & (o.kind != IS_CORE)
+    into_is = np.where(is_armed[:, None, :], flows.defected, 0.0).sum(axis=2)
+    losses = np.where(is_armed, flows.outflow() - into_is, 0.0).sum(axis=1)
+    start = np.where(is_armed, f.start_totals, 0.0).sum(axis=1)
+    reg.is_defeats = defeat_record(reg.is_defeats, losses, start)
+    present = is_armed & (f.totals > 0)
+    weight = np.where(present, f.totals, 0.0)
+    total = weight.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mom = np.where(total > 0, (o.momentum * weight).sum(axis=1) / np.where(
+            total > 0, total, 1.0), 0.0)
+    reg.is_appeal = is_appeal(mom, reg.is_defeats, p)

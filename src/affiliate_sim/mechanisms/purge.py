@@ -6,40 +6,82 @@ pro-Islamic State militants fled al-Shabaab-controlled territory"; two "turned t
 to Somali security forces to avoid the crackdown", preferring "to fall into the enemy's hands
 instead of meeting death in the hands of brothers" (Gartenstein-Ross and Barr 2016).
 
-Kernel side: a purge puts a hazard on the purging group's latent sympathizers (split into
-killed and detained) and a fear that makes them flee, surrender to the state, or defect more
-readily. Its reach shrinks in remote cells. Decide side: a group with an intelligence wing
-purges once it suspects enough sympathizers.
+Kernel side (:func:`hazards`): a purge puts a hazard on the purging group's latent
+sympathizers (split into killed and detained by ``purge_kill_share``) and a fear that makes
+them flee, surrender to a state, or defect more readily. Its reach shrinks in remote cells
+(the terrain's ``purge_reach``). Decide side: a group with an intelligence wing purges once
+it suspects enough sympathizers (``purge_trigger``); the state force hostile to a group
+that is nearest its fighters receives their surrenders.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from affiliate_sim.mechanisms import terrain
+from affiliate_sim.mechanisms.base import ARTICLE as A
+from affiliate_sim.mechanisms.base import Param
+from affiliate_sim.mechanisms.population import armed
+from affiliate_sim.vocabulary import STATE
+
+NAME = "purge"
+SWITCHABLE = True
+NUMBER = 3
+
+PARAMS: tuple[Param, ...] = (
+    Param("purge_rate", 0.05, 0.0, 5.0, "1/day",
+          A + ": amniyat 'arrest or kill Islamic State supporters'; 'as many as 30' "
+          "detained",
+          "Hazard that a latent sympathizer is caught by a purge at full capacity and "
+          "effort."),
+    Param("purge_kill_share", 0.3, 0.0, 1.0, "share",
+          A + ": 'arrest or kill'",
+          "Share of purged sympathizers killed (the rest are detained)."),
+    Param("purge_trigger", 0.02, 0.0, 1.0, "share",
+          A + ": IS 'shifted to appealing to al-Shabaab's foot soldiers'",
+          "Suspected sympathizer share at which an organization with an intelligence wing "
+          "starts a purge."),
+    Param("purge_capacity_scale", 1.0, 0.0, 5.0, "multiplier",
+          "policy lever: the strength of AQ branches' intelligence wings",
+          "Multiplier on every organization's purge capacity."),
+    Param("flee_rate", 0.02, 0.0, 5.0, "1/day per unit fear",
+          A + ": 'Other pro-Islamic State militants fled al-Shabaab-controlled territory'",
+          "Hazard that a sympathizer flees the organization, per unit of purge fear."),
+    Param("surrender_rate", 0.005, 0.0, 5.0, "1/day per unit fear",
+          A + ": 'preferred to fall into the enemy's hands'",
+          "Hazard that a sympathizer surrenders to the state, per unit fear and state "
+          "presence."),
+)
 
 
-def fear(purge_capacity, purge_effort, layers, p) -> np.ndarray:
-    """``(R, O, H, W)`` fear of the purge among a group's sympathizers in each cell."""
-    strength = purge_capacity * purge_effort * p["purge_capacity_scale"][:, None]
-    return np.clip(strength, 0.0, None)[:, :, None, None] * terrain.reach(layers, p)[:, None]
+# ---------------------------------------------------------------------- kernel side
+@njit(cache=True)
+def fear(capacity, effort, scale, reach):
+    """Fear of the purge among a group's sympathizers in a cell."""
+    return max(capacity * effort * scale, 0.0) * reach
 
 
-def hazards(fear_cells, layers, has_receiver, p):
-    """Per-sympathizer hazards from a purge.
-
-    Returns:
-        purge ``(R, O, H, W)`` caught by the wing; flee ``(R, O, H, W)``; surrender
-        ``(R, O, H, W)`` to the state (zero where no state force receives them).
-    """
-    purge_h = p["purge_rate"][:, None, None, None] * fear_cells
-    flee_h = p["flee_rate"][:, None, None, None] * fear_cells
-    surr_h = (p["surrender_rate"][:, None, None, None] * fear_cells
-              * layers.state_presence[:, None] * has_receiver[:, :, None, None])
-    return purge_h, flee_h, surr_h
+@njit(cache=True)
+def hazards(fear, state_presence, has_receiver, purge_rate, flee_rate, surrender_rate):
+    """Per-sympathizer hazards from a purge: (caught by the wing, flee, surrender to the
+    state; zero without a state to receive them)."""
+    surrender = surrender_rate * fear * state_presence if has_receiver else 0.0
+    return purge_rate * fear, flee_rate * fear, surrender
 
 
-def decide(suspected_share: np.ndarray, capacity: np.ndarray, p) -> np.ndarray:
-    """``(R, O)`` purge effort (0 or 1): purge where suspicion passes the trigger."""
-    trig = p["purge_trigger"][:, None]
-    return ((capacity > 0) & (suspected_share >= trig)).astype(float)
+# ---------------------------------------------------------------------- decide side
+def decide(world, plan, p, rng, log) -> None:
+    """Purge where suspicion passes the trigger; who receives each group's surrenders."""
+    o, f = world.orgs, world.forces
+    share = f.sympathizer_totals / np.maximum(f.totals, 1e-9)
+    effort = (world.takes_part("purge") & (o.purge_capacity > 0)
+              & (share >= p["purge_trigger"][:, None]))
+    for r, v in zip(*np.nonzero(effort & ~world.conduct.purging), strict=True):
+        log("purge", r, v, -1, f.sympathizer_totals[r, v], "suspected sympathizers")
+    world.conduct.purging = effort | (world.conduct.purging & ~world.takes_part("purge"))
+    plan.purge = np.where(effort, 1.0, plan.purge)
+    # the hostile state force nearest each armed group's fighters receives its surrenders
+    states = (o.camp == STATE) & o.active & (f.totals > 0)
+    receive = states[:, None, :] & world.relations.hostile & armed(world)[:, :, None]
+    score = np.where(receive, f.near, -np.inf)
+    plan.surrender_to = np.where(receive.any(axis=2), score.argmax(axis=2), -1)

@@ -6,57 +6,81 @@ this realignment, and then went on the offensive against Sahraoui"; "smaller con
 that defect to the Islamic State often lack the strength to fend off retribution from the
 organizations they've splintered from" (Gartenstein-Ross and Barr 2016).
 
-When a group or faction pledges away, its former parent and allies of the old camp turn
-hostile and hold a grudge (a parent more than an ally). The grudge raises the propensity to
-attack (see :mod:`affiliate_sim.offensive`) and extends to allies who shelter the defector
-(half of it, through ``shelter``). More generally, with this mechanism on, any attacker on
-an offensive (a former ally, a coalition, a state) turns on the target's allies found with
-it (``Organization.strike_shelterers``).
+When a group or faction pledges away (:func:`on_pledge`), its former parent and allies of
+the old camp turn hostile and hold a grudge (a parent ``PARENT_FACTOR`` times more than an
+ally). The grudge raises the propensity to attack (the offensive rule in
+:mod:`affiliate_sim.mechanisms.combat`). Each day (:func:`decide`, before the offensive
+rule) grudges extend to those who shelter their target (half of them, :func:`shelter`), and
+an attacker on an offensive turns on the target's allies found with it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from affiliate_sim.mechanisms.base import ARTICLE as A
+from affiliate_sim.mechanisms.base import Param
+
+NAME = "retaliation"
+SWITCHABLE = True
+NUMBER = 2
+
 #: A parent's grudge relative to an ally's.
 PARENT_FACTOR = 1.5
+#: Share of a grudge extended to those who shelter its target.
+SHELTER_SHARE = 0.5
+
+PARAMS: tuple[Param, ...] = (
+    Param("betrayal_grudge", 3.0, 0.0, 100.0, "propensity",
+          A + ": Taliban offensive 'shortly after' the IMU pledge; Belmokhtar 'went on the "
+          "offensive'",
+          "Grudge a parent or ally holds against an organization that pledges away."),
+)
 
 
-def on_pledge(pledger: int, old_camp: int, camp, parent_of, allied, hostile, grudge,
-              p) -> list[int]:
-    """Turn the pledger's former parent and allies of its old camp against it.
+def on_pledge(world, p, log, rs, i: int, old_camp) -> None:
+    """Turn the pledger's former parent and allies of its old camp against it."""
+    o, rel = world.orgs, world.relations
+    for r, camp in zip(rs, old_camp, strict=True):
+        for k in range(world.O):
+            if k == i or o.camp[r, k] != camp:
+                continue
+            is_parent = rel.parent_of[r, i] == k
+            if not (is_parent or rel.allied[r, k, i]):
+                continue
+            rel.allied[r, k, i] = rel.allied[r, i, k] = False
+            rel.hostile[r, k, i] = rel.hostile[r, i, k] = True
+            rel.grudge[r, k, i] += p["betrayal_grudge"][r] * (PARENT_FACTOR if is_parent
+                                                             else 1.0)
+            log("pledge_rejected", r, k, i, rel.grudge[r, k, i],
+                "former parent or ally turns hostile")
 
-    Arrays are modified in place. Returns the organizations that turned hostile.
-    """
-    O = len(camp)
-    turned = []
-    for o in range(O):
-        if o == pledger or camp[o] != old_camp:
-            continue
-        is_parent = parent_of[pledger] == o
-        if not (is_parent or allied[o, pledger]):
-            continue
-        allied[o, pledger] = allied[pledger, o] = False
-        hostile[o, pledger] = hostile[pledger, o] = True
-        grudge[o, pledger] += p["betrayal_grudge"] * (PARENT_FACTOR if is_parent else 1.0)
-        turned.append(o)
-    return turned
+
+HOOKS = {"on_pledge": on_pledge}
 
 
 def shelter(grudge: np.ndarray, allied: np.ndarray) -> np.ndarray:
-    """``(O, O)`` grudge extended to those who shelter its target: half of it to allies."""
-    extended = grudge.copy()
-    O = grudge.shape[0]
-    for holder in range(O):
-        for target in range(O):
-            if grudge[holder, target] > 0:
-                for a in np.nonzero(allied[target])[0]:
-                    if a != holder:
-                        extended[holder, a] = max(extended[holder, a],
-                                                  0.5 * grudge[holder, target])
-    return extended
+    """``(R, O, O)`` grudges extended to those who shelter their target: ``[h, a]`` is at
+    least ``SHELTER_SHARE * grudge[h, t]`` for every t that a is allied to (a != h)."""
+    O = grudge.shape[1]
+    cand = ((grudge > 0)[:, :, :, None] & allied[:, None, :, :]
+            & ~np.eye(O, dtype=bool)[None, :, None, :])           # [r, h, t, a]
+    ext = np.where(cand, SHELTER_SHARE * grudge[:, :, :, None], 0.0).max(axis=2)
+    return np.maximum(grudge, ext)
 
 
-def decay(grudge: np.ndarray, p) -> None:
-    """Grudges fade (in place)."""
-    grudge *= np.exp(-p["grudge_decay"])
+def decide(world, plan, p, rng, log) -> None:
+    """Attackers on an offensive turn on their target's shelterers; today's grudges reach
+    the shelterers."""
+    rel, f = world.relations, world.forces
+    t = world.conduct.offensive_target
+    for r, i in zip(*np.nonzero(world.takes_part("offensive") & (t >= 0)), strict=True):
+        tgt = t[r, i]
+        for a in np.nonzero(rel.allied[r, tgt])[0]:
+            if (a in (i, tgt) or rel.hostile[r, i, a] or rel.allied[r, i, a]
+                    or f.near[r, tgt, a] <= 0):
+                continue
+            rel.hostile[r, i, a] = rel.hostile[r, a, i] = True
+            log("shelter_targeted", r, i, a, f.near[r, tgt, a],
+                f"shelters {world.names[tgt]}")
+    plan.grudge = shelter(rel.grudge, rel.allied)

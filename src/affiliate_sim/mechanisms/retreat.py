@@ -6,103 +6,101 @@ by Derna Mujahedin Shura Council forces requested safe passage out of the area";
 "decided to seek out a safe haven in Afghanistan's Zabul province" under an ally's
 protection (Gartenstein-Ross and Barr 2016).
 
-Kernel side: each day a share of every cell's fighters moves to the best of the cell and its
-four neighbours, scoring each by the danger it holds for them, the presence of what they
-seek (an offensive's target, a protector) and, when retreating, cover. Movement conserves
-fighters exactly. Decide side: when to retreat, and when a besieged group asks for safe
-passage, and whether its besieger grants it.
+Every organization's movers avoid danger (``danger_aversion``, less so on an offensive); see
+:mod:`affiliate_sim.mechanisms.movement`. An organization outmatched near its fighters
+(local force ratio below ``retreat_threshold``, and not attacking) retreats: its movers seek
+cover (``cover_weight``) and its allies; it stops once the ratio is half as much again above
+the threshold. A group reduced below ``safe_passage_share`` of its peak and heavily
+outnumbered (``BESIEGED_RATIO``) is besieged: it asks its main enemy for safe passage, which
+the besieger grants unless it is a state force (states do not let armed groups leave) or is
+on an offensive against the group (then the group fights on and asks again after
+``SAFE_PASSAGE_RETRY`` days). Under safe passage its fighters leave the area at
+``safe_passage_rate`` for ``SAFE_PASSAGE_DAYS``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from affiliate_sim.kernel.grid import DIRECTIONS, neighbour_view, send, spread
-from affiliate_sim.mechanisms import terrain
+from affiliate_sim.mechanisms.base import ARTICLE as A
+from affiliate_sim.mechanisms.base import Param
+from affiliate_sim.vocabulary import STATE
 
+NAME = "retreat"
+SWITCHABLE = True
+NUMBER = 9
 
-#: Passes of the stencil by which movers sense what they seek: a force is felt up to this
-#: many cells away, more faintly with distance (along a line the weights run about 9.3,
-#: 6.5, 2.5, 0.5, 0.06 for 0 to 4 cells; only the log of the sensed presence is used).
-SENSE_PASSES = 4
-#: Share of a cell's sensed presence passed to each neighbour at each pass.
-SENSE_SHARE = 0.5
-
-
-def sensed(fighters: np.ndarray) -> np.ndarray:
-    """``(R, O, H, W)`` presence of each organization as sensed from afar.
-
-    ``SENSE_PASSES`` applications of ``x + SENSE_SHARE * (sum of the four neighbours)``:
-    a force is felt up to ``SENSE_PASSES`` cells away, more faintly with distance, so a
-    group can head for a protector or a target it cannot yet reach.
-    """
-    x = fighters
-    for _ in range(SENSE_PASSES):
-        x = spread(x, SENSE_SHARE)
-    return x
-
-
-def movement_score(danger, offensive, attract, fighters, cover_w, layers, p) -> np.ndarray:
-    """``(R, O, H, W)`` how much each organization's movers like each cell.
-
-    ``-danger_aversion * (1 - offensive) * danger + attraction_weight * log1p(sought
-    presence, sensed from afar) + cover_weight * cover * retreat``.
-    """
-    R, O, H, W = fighters.shape
-    far = sensed(fighters)
-    sought = np.matmul(attract, far.reshape(R, O, H * W)).reshape(R, O, H, W)
-    aversion = p["danger_aversion"][:, None] * (1.0 - offensive)
-    score = -aversion[:, :, None, None] * danger
-    score += p["attraction_weight"][:, None, None, None] * np.log1p(sought)
-    cw = p["cover_weight"][:, None] * cover_w
-    score += cw[:, :, None, None] * terrain.cover(layers)[:, None]
-    return score
-
-
-def move(fighters, sympathizers, score, p):
-    """Move a share of each cell's fighters to the best-scoring of the cell and neighbours.
-
-    Destination weights are a softmax over the cell itself and its (up to) four
-    neighbours, each neighbour's score lowered by ``stay_bias`` (moving has a cost);
-    sympathizers move with their comrades. Totals are conserved.
-
-    Returns:
-        fighters, sympathizers after movement (new arrays).
-    """
-    bias = p["stay_bias"][:, None, None, None]
-    options = [score] + [neighbour_view(score, d, -np.inf) - bias for d in DIRECTIONS]
-    top = np.maximum.reduce(options)
-    weights = [np.exp(o - top) for o in options]
-    norm = np.add.reduce(weights)
-    rate = p["move_rate"][:, None, None, None]
-    out = []
-    for stock in (fighters, sympathizers):
-        movers = stock * rate
-        new = stock - movers + movers * (weights[0] / norm)
-        for d, w in zip(DIRECTIONS, weights[1:], strict=True):
-            new += send(movers * (w / norm), d)
-        out.append(new)
-    return out[0], out[1]
-
-
-def should_retreat(ratio: float, offensive: bool, retreating: bool, p) -> bool:
-    """Retreat when the local force ratio falls below the threshold (and not attacking);
-    a retreating force stops only once the ratio is half as much again above it."""
-    if offensive:
-        return False
-    limit = p["retreat_threshold"] * (1.5 if retreating else 1.0)
-    return ratio < limit
-
-
+#: Days a granted safe passage stays open.
+SAFE_PASSAGE_DAYS = 10
+#: Days before a refused group asks for safe passage again.
+SAFE_PASSAGE_RETRY = 60
 #: Own-to-enemy strength ratio below which a reduced group counts as besieged.
 BESIEGED_RATIO = 0.5
+#: How much higher than the threshold the force ratio must climb to end a retreat.
+RETREAT_HYSTERESIS = 1.5
+
+PARAMS: tuple[Param, ...] = (
+    Param("danger_aversion", 30.0, 0.0, 1e4, "1/(hazard)",
+          "modelling convention",
+          "Weight of expected daily hazard in the choice of a cell to move to."),
+    Param("cover_weight", 1.5, 0.0, 100.0, "log-weight",
+          A + ": 'seek out a safe haven in Afghanistan's Zabul province'",
+          "Weight of ruggedness and remoteness in the movement of a retreating force."),
+    Param("retreat_threshold", 0.6, 0.0, 100.0, "force ratio",
+          "modelling convention",
+          "Local force ratio below which an organization retreats rather than holds."),
+    Param("safe_passage_share", 0.3, 0.0, 1.0, "share",
+          A + ": 'besieged ... requested safe passage out of the area'",
+          "Fighters relative to peak below which a besieged organization asks for safe "
+          "passage."),
+    Param("safe_passage_rate", 0.3, 0.0, 10.0, "1/day",
+          "modelling convention",
+          "Evacuation hazard once safe passage is granted."),
+)
 
 
-def besieged(fighters: float, peak: float, own_ratio: float, p) -> bool:
-    """A group reduced below a share of its peak and heavily outnumbered is besieged.
+def local_balance(world) -> tuple[np.ndarray, np.ndarray]:
+    """``(R, O)`` own side's over the enemies' strength near each organization's fighters
+    (infinite without enemies), and ``(R, O)`` its main enemy there (-1: no enemy)."""
+    f, rel = world.forces, world.relations
+    eye = np.eye(world.O, dtype=bool)[None]
+    foes = rel.hostile & ~eye
+    strength = f.power[:, None, :] * f.near  # [r, i, s]: power[s] * near[i, s]
+    enemy = np.where(foes, strength, 0.0).sum(axis=2)
+    own = np.where(rel.allied | eye, strength, 0.0).sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(enemy > 0, own / np.where(enemy > 0, enemy, 1.0), np.inf)
+    main = np.where(foes.any(axis=2), np.where(foes, strength, -np.inf).argmax(axis=2), -1)
+    return ratio, main
 
-    A besieged group asks its main enemy for safe passage; the besieger grants it unless it
-    is a state force (states do not let armed groups leave) or is on an offensive against
-    the group (then the group fights on and asks again later).
-    """
-    return peak > 0 and fighters < p["safe_passage_share"] * peak and own_ratio < BESIEGED_RATIO
+
+def decide(world, plan, p, rng, log) -> None:
+    """Retreat when outmatched; use or ask for safe passage; how movers weigh danger."""
+    f, cd, o = world.forces, world.conduct, world.orgs
+    plan.danger_weight = p["danger_aversion"][:, None] * (1.0 - plan.offensive)
+    acting = world.takes_part("retreat")
+    ratio, main = local_balance(world)
+    was = cd.retreating
+    limit = p["retreat_threshold"][:, None] * np.where(was, RETREAT_HYSTERESIS, 1.0)
+    now = acting & (cd.offensive_target < 0) & (ratio < limit)
+    cd.retreating = np.where(acting, now, was)
+    plan.cover = np.where(now, p["cover_weight"][:, None], plan.cover)
+    plan.attract = np.where(now[:, :, None] & world.relations.allied, 1.0, plan.attract)
+    for r, i in zip(*np.nonzero(now & ~was), strict=True):
+        log("retreat", r, i, main[r, i], ratio[r, i], "local force ratio")
+
+    using = acting & (cd.safe_passage_days > 0)
+    plan.evacuate = np.where(using, p["safe_passage_rate"][:, None], plan.evacuate)
+    cd.safe_passage_days = np.where(using, cd.safe_passage_days - 1, cd.safe_passage_days)
+    besieged = ((f.peak > 0) & (f.totals < p["safe_passage_share"][:, None] * f.peak)
+                & (ratio < BESIEGED_RATIO))
+    asks = (acting & ~using & besieged
+            & (world.day - cd.last_request >= SAFE_PASSAGE_RETRY))
+    for r, i in zip(*np.nonzero(asks), strict=True):
+        cd.last_request[r, i] = world.day
+        b = main[r, i]
+        granted = bool(b >= 0 and o.camp[r, b] != STATE  # states refuse passage
+                       and cd.offensive_target[r, b] != i)
+        log("safe_passage", r, i, b, f.totals[r, i], "granted" if granted else "requested")
+        if granted:
+            cd.safe_passage_days[r, i] = SAFE_PASSAGE_DAYS

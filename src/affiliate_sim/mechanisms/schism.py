@@ -13,40 +13,127 @@ Grievance grows with the wali's injustice, his brutality against civilians and s
 disagreement. It turns loyal fighters into disaffected ones (latent sympathizers of a
 dissident faction, loyal to the caliph). Above a threshold, public defection statements
 occur at random, each taking a share of the disaffected to the dissident faction and raising
-the odds of the next (contagion). The IS core reviews contested walis and backs or replaces
-them.
+the odds of the next (contagion). The IS core reviews contested walis every
+``WALI_REVIEW_DAYS`` and backs or replaces them.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+
+from affiliate_sim.mechanisms.base import ARTICLE as A
+from affiliate_sim.mechanisms.base import Param, hazard_share
+from affiliate_sim.mechanisms.population import armed
+from affiliate_sim.vocabulary import IS, IS_CORE
+
+NAME = "schism"
+SWITCHABLE = True
+NUMBER = 6
 
 #: Daily retention of the memory of recent statements (about ten days).
 STATEMENT_MEMORY = 0.9
+#: Days between the IS core's reviews of contested walis.
+WALI_REVIEW_DAYS = 30
+#: Share of grievance left when the core replaces a wali (his injustice goes with him).
+REPLACED_GRIEVANCE = 0.5
+
+PARAMS: tuple[Param, ...] = (
+    Param("grievance_gain", 0.01, 0.0, 1.0, "1/day",
+          A + ": 'injustice against the weak'; 'failing to provide sufficient resources'",
+          "Daily growth of grievance per unit of the wali's injustice, brutality and "
+          "strategic disagreement."),
+    Param("grievance_decay", 0.005, 0.0, 1.0, "1/day",
+          "modelling convention",
+          "Daily decay of grievance."),
+    Param("disaffection_rate", 0.01, 0.0, 1.0, "1/day",
+          A + ": 'This wave of defections and publicly aired grievances'",
+          "Rate at which loyal fighters of an affiliate with a dissident faction become "
+          "disaffected with the wali, per unit of grievance."),
+    Param("schism_threshold", 0.5, 0.0, 1.0, "grievance",
+          A + ": 'Tensions ... exploded into public in December 2015'",
+          "Grievance above which public defection statements can occur."),
+    Param("schism_statement_rate", 0.1, 0.0, 10.0, "1/day",
+          A + ": 'This statement opened the floodgates'",
+          "Hazard of a public defection statement at full grievance."),
+    Param("schism_wave_share", 0.35, 0.0, 1.0, "share",
+          A + ": '70 members', then 'over 30', then 'another 24'",
+          "Share of the disaffected who leave with one public statement."),
+    Param("schism_contagion", 2.0, 0.0, 100.0, "multiplier",
+          A + ": 'each public statement encouraging the next' (cases.md)",
+          "Increase of the statement hazard per recent statement."),
+    Param("core_backs_wali", 0.9, 0.0, 1.0, "probability",
+          A + ": 'the central leadership stuck with its man'",
+          "Probability that the IS core backs (rather than replaces) a contested wali at "
+          "each review."),
+)
 
 
 def grievance_step(grievance, injustice, brutality, disagreement, p) -> np.ndarray:
     """New grievance after one day (logistic growth towards 1, linear decay)."""
-    drive = p["grievance_gain"] * (injustice + brutality + disagreement)
-    g = grievance + drive * (1.0 - grievance) - p["grievance_decay"] * grievance
+    drive = p["grievance_gain"][:, None] * (injustice + brutality + disagreement)
+    g = grievance + drive * (1.0 - grievance) - p["grievance_decay"][:, None] * grievance
     return np.clip(g, 0.0, 1.0)
 
 
-def conversion(grievance, p) -> np.ndarray:
-    """``(O,)`` 1/day: loyal fighters turning disaffected with the wali."""
-    return p["disaffection_rate"] * grievance
-
-
 def statement_hazard(grievance, recent, p) -> np.ndarray:
-    """``(O,)`` 1/day hazard of a public defection statement."""
-    thr = p["schism_threshold"]
-    excess = np.clip((grievance - thr) / max(1.0 - thr, 1e-9), 0.0, None)
-    return p["schism_statement_rate"] * excess * (1.0 + p["schism_contagion"] * recent)
+    """``(R, O)`` 1/day hazard of a public defection statement."""
+    thr = p["schism_threshold"][:, None]
+    excess = np.clip((grievance - thr) / np.maximum(1.0 - thr, 1e-9), 0.0, None)
+    return (p["schism_statement_rate"][:, None] * excess
+            * (1.0 + p["schism_contagion"][:, None] * recent))
 
 
-def wave_hazard(p) -> float:
-    """Hazard (1/day) that makes a share ``schism_wave_share`` of the disaffected leave."""
-    share = min(p["schism_wave_share"], 1.0 - 1e-12)
-    return -math.log1p(-share)
+def wave_hazard(p) -> np.ndarray:
+    """``(R,)`` hazard (1/day) that makes a share ``schism_wave_share`` of the disaffected
+    leave in one day."""
+    share = np.minimum(p["schism_wave_share"], 1.0 - 1e-12)
+    return -np.log1p(-share)
+
+
+def decide(world, plan, p, rng, log) -> None:
+    """Public statements of the disaffected; the core's review of contested walis;
+    disaffection."""
+    o, f, rel, ld = world.orgs, world.forces, world.relations, world.leadership
+    said = rng.uniform("statement", (world.O,))
+    review = rng.uniform("review", (world.O,))
+    d = rel.dissident_of
+    h = statement_hazard(o.grievance, o.recent_statements, p)
+    speak = world.takes_part("speak_out") & (d >= 0) & (said < hazard_share(h))
+    wave = wave_hazard(p)
+    for r, i in zip(*np.nonzero(speak), strict=True):
+        j = d[r, i]
+        plan.split[r, i, j] = wave[r]
+        first = not o.active[r, j]
+        o.active[r, j] = True
+        ld.emir_alive[r, j] = True  # the dissidents' leader speaks for them
+        o.recent_statements[r, i] += 1.0
+        log("split" if first else "defection_statement", r, i, j,
+            f.sympathizer_totals[r, i] * p["schism_wave_share"][r],
+            "public statement against the wali")
+
+    if world.day % WALI_REVIEW_DAYS == 0:
+        reviewer = world.takes_part("review_walis")
+        contested = ((d >= 0) & (o.camp == IS) & (o.grievance >= p["schism_threshold"][:, None])
+                     & (f.totals > 0) & reviewer.any(axis=1)[:, None])
+        core = np.nonzero(o.kind[0] == IS_CORE)[0]
+        core = int(core[0]) if len(core) else -1
+        for r, v in zip(*np.nonzero(contested), strict=True):
+            if review[r, v] < p["core_backs_wali"][r]:
+                log("wali_backed", r, core, v, o.grievance[r, v], "the core stuck with its man")
+            else:
+                log("wali_replaced", r, core, v, o.grievance[r, v],
+                    "the core named a new wali")
+                o.injustice[r, v] = 0.0
+                o.grievance[r, v] *= REPLACED_GRIEVANCE
+
+    disaffection = p["disaffection_rate"][:, None] * o.grievance
+    plan.conversion = plan.conversion + np.where(
+        armed(world) & (o.camp == IS) & (d >= 0), disaffection, 0.0)
+
+
+def apply(world, flows, p, log) -> None:
+    """Grievance grows with injustice, brutality and disagreement; statements fade from
+    memory."""
+    o = world.orgs
+    o.grievance = grievance_step(o.grievance, o.injustice, o.brutality, o.disagreement, p)
+    o.recent_statements = o.recent_statements * STATEMENT_MEMORY

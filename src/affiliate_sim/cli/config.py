@@ -1,0 +1,209 @@
+"""Config schemas (Hydra ConfigStore) and validation of a composed config.
+
+The schemas type-check every value Hydra composes; :func:`validate` then checks ranges,
+the scenario file and the run length, raising :class:`~affiliate_sim.errors.InputError`.
+Schemas are stored under names outside the selectable config groups, so ``glob(*)`` over a
+group never picks one up. Two config groups are generated here rather than kept as files,
+so that their lists are kept once: ``scenario`` (one option per shipped scenario file) and
+``mechanisms`` (``all`` and ``without_NAME`` for each of the article's mechanisms).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import MISSING, DictConfig, OmegaConf
+
+from affiliate_sim.errors import InputError
+from affiliate_sim.experiments.runs import RunSpec
+from affiliate_sim.mechanisms import MECHANISMS
+from affiliate_sim.paths import CONF_DIR
+from affiliate_sim.scenario import CASES, available, load_scenario
+from affiliate_sim.scenario.params import Mechanisms, Params
+
+PRIMARY = "affiliate_sim"
+
+#: Schema of the ``params`` group: every field of :class:`Params` as a float.
+ParamsSchema = dataclasses.make_dataclass(
+    "ParamsSchema",
+    [(f.name, float, field(default=f.default)) for f in dataclasses.fields(Params)
+     if f.name != "mechanisms"],
+)
+
+
+def group_options(group: str) -> list[str]:
+    """The options of a config group (what ``glob(*)`` over it expands to)."""
+    if group == "scenario":
+        return available()
+    if group == "mechanisms":
+        return sorted(["all", *(f"without_{m}" for m in MECHANISMS)])
+    return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+
+
+@dataclass
+class ScenarioRef:
+    """The ``scenario`` group: the name of a file in ``scenarios/``."""
+
+    name: str = MISSING
+
+
+@dataclass
+class AppSchema:
+    """Schema of the primary config of ``affiliate-sim``."""
+
+    scenario: ScenarioRef = field(default_factory=ScenarioRef)
+    params: Any = field(default_factory=ParamsSchema)
+    mechanisms: Mechanisms = field(default_factory=Mechanisms)
+    seed: int = 0
+    days: int | None = None
+    group: str | None = None  # set by the sweeper (see hydra_plugins.affiliate_sim_sweeper)
+
+
+@dataclass
+class ReplaySchema:
+    """Schema of the primary config of ``affiliate-replay``."""
+
+    params: Any = field(default_factory=ParamsSchema)
+    mechanisms: Mechanisms = field(default_factory=Mechanisms)
+    seeds: int = 20
+    knockout_seeds: int = 5
+    workers: int | None = None
+    days: int | None = None
+    cases: list[str] = field(default_factory=list)
+    out: str = "replay"
+
+
+@dataclass
+class CalibrateSchema:
+    """Schema of the primary config of ``affiliate-calibrate``."""
+
+    params: Any = field(default_factory=ParamsSchema)
+    mechanisms: Mechanisms = field(default_factory=Mechanisms)
+    free: dict[str, list[float]] = field(default_factory=dict)
+    seeds: int = 4
+    max_evaluations: int = 60
+    workers: int | None = None
+    cases: list[str] = field(default_factory=list)
+    out: str | None = None  # None: the package's conf/params/calibrated.yaml
+
+
+def register() -> None:
+    """Store the schemas in Hydra's ConfigStore (once per process; later calls are free)."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    if cs.repo.get("affiliate_sim_schema.yaml") is not None and \
+            cs.repo.get("calibrate_schema.yaml") is not None:
+        return
+    cs.store(name="affiliate_sim_schema", node=AppSchema)
+    cs.store(name="replay_schema", node=ReplaySchema)
+    cs.store(name="calibrate_schema", node=CalibrateSchema)
+    for name in available():  # scenario=NAME points at scenarios/NAME.yaml
+        cs.store(group="scenario", name=name, node={"name": name})
+    cs.store(group="mechanisms", name="all", node={}, package="mechanisms")
+    for m in MECHANISMS:  # knock-outs
+        cs.store(group="mechanisms", name=f"without_{m}", node={m: False},
+                 package="mechanisms")
+
+
+def params_of(data: dict, where: str = "override") -> Params:
+    """The validated :class:`Params` of a composed config (``params`` and ``mechanisms``)."""
+    pdata = dict(data.get("params") or {})
+    pdata["mechanisms"] = dict(data.get("mechanisms") or {})
+    return Params.from_dict(pdata, where=where)
+
+
+def _plain(cfg: DictConfig | dict) -> dict:
+    """A composed config as plain Python data."""
+    return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+
+
+def _check_min(data: dict, where: str, minima: dict[str, int]) -> None:
+    """Each key of ``minima`` (when not None) must be a whole number >= its minimum."""
+    for key, lo in minima.items():
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+            raise InputError(where, key, f"must be a whole number >= {lo}, got {value!r}")
+
+
+def validate(cfg: DictConfig | dict, where: str = "override") -> RunSpec:
+    """Check a composed config: parameter ranges, the scenario file, the run length.
+
+    Raises:
+        InputError: naming the key and the problem.
+    """
+    data = _plain(cfg)
+    params = params_of(data, where)
+    name = (data.get("scenario") or {}).get("name")
+    if not isinstance(name, str) or not name:
+        raise InputError(where, "scenario", "no scenario given (scenario=NAME)")
+    scenario = load_scenario(name)
+    if data.get("seed") is None:
+        raise InputError(where, "seed", "must be a whole number >= 0, got None")
+    _check_min(data, where, {"seed": 0, "days": 1})
+    return RunSpec.of(scenario, params, data["seed"], data.get("days"))
+
+
+@dataclass
+class ReplaySpec:
+    """A validated replay request."""
+
+    params: Params
+    seeds: int
+    knockout_seeds: int
+    workers: int | None
+    days: int | None
+    cases: tuple[str, ...]
+    out: str
+
+
+def validate_replay(cfg: DictConfig | dict, where: str = "override") -> ReplaySpec:
+    """Check a composed replay config.
+
+    Raises:
+        InputError: naming the key and the problem.
+    """
+    data = _plain(cfg)
+    params = params_of(data, where)
+    _check_min(data, where, {"seeds": 1, "knockout_seeds": 0, "workers": 1, "days": 1})
+    cases = tuple(data.get("cases") or CASES)
+    for c in cases:
+        load_scenario(c)
+    return ReplaySpec(params=params, seeds=data["seeds"], knockout_seeds=data["knockout_seeds"],
+                      workers=data.get("workers"), days=data.get("days"), cases=cases,
+                      out=data["out"])
+
+
+def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[str, Any]:
+    """Check a composed calibration config; returns its plain, checked values.
+
+    Raises:
+        InputError: naming the key and the problem.
+    """
+    from affiliate_sim.scenario.params import parameter_table
+    data = _plain(cfg)
+    params = params_of(data, where)
+    ranges = {r["name"]: (r["lo"], r["hi"]) for r in parameter_table()}
+    free = {}
+    for name, bounds in (data.get("free") or {}).items():
+        if name not in ranges:
+            raise InputError(where, f"free.{name}", "unknown parameter")
+        if len(bounds) != 2 or not bounds[0] < bounds[1]:
+            raise InputError(where, f"free.{name}", f"must be [low, high] with low < high, "
+                             f"got {bounds}")
+        lo, hi = ranges[name]
+        if bounds[0] < lo or bounds[1] > hi:
+            raise InputError(where, f"free.{name}", f"bounds {bounds} leave the parameter's "
+                             f"range [{lo}, {hi}]")
+        free[name] = (float(bounds[0]), float(bounds[1]))
+    _check_min(data, where, {"seeds": 1, "max_evaluations": 1, "workers": 1})
+    cases = tuple(data.get("cases") or CASES)
+    for c in cases:
+        load_scenario(c)
+    return {"params": params, "free": free, "seeds": data["seeds"],
+            "max_evaluations": data["max_evaluations"], "workers": data.get("workers"),
+            "cases": cases, "out": data["out"]}

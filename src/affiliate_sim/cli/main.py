@@ -1,0 +1,285 @@
+"""The ``affiliate-sim`` command: one Hydra app, named after its primary config.
+
+    affiliate-sim scenario=NAME seed=N [params.KEY=VALUE ...] [mechanisms.NAME=false]
+                  [days=N] [hydra.run.dir=DIR]
+
+writes ``DIR/summary.json``, ``DIR/timeseries.parquet``, ``DIR/flows.parquet`` (partner
+flows) and ``DIR/events.json``. Each command is a thin Hydra edge: compose, validate, then
+one call of the experiments layer (:func:`affiliate_sim.experiments.runs.execute` and the
+functions built on it). Before anything runs, the overrides are composed and
+validated; a bad one (unknown key, wrong type, out of range, unknown scenario) stops the
+command with one line naming the key and the problem, exit status 2, no traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from affiliate_sim.cli import config as appconfig
+from affiliate_sim.cli.errors import describe
+from affiliate_sim.errors import InputError
+
+EXIT_BAD_INPUT = 2
+
+
+def _hydra_overrides(args: list[str]) -> tuple[list[str], bool]:
+    """The config overrides among the command-line arguments, and whether it is a multirun."""
+    multirun = any(a in ("-m", "--multirun") for a in args)
+    overrides = [a for a in args if not a.startswith("-")
+                 and not a.lstrip("+~").startswith(("hydra.", "hydra/"))]
+    return overrides, multirun
+
+
+def check_overrides(overrides: list[str], config_name: str = appconfig.PRIMARY,
+                    validate=appconfig.validate):
+    """Compose the config ``config_name`` with ``overrides`` and validate it.
+
+    Raises:
+        InputError: with one line naming the key and the problem.
+    """
+    from affiliate_sim.cli import compose
+
+    return validate(compose.config(*overrides, config_name=config_name))
+
+
+def run_job(cfg: DictConfig) -> dict:
+    """Run one job from a composed config; write its outputs to Hydra's output dir."""
+    from affiliate_sim.experiments.output import write_run
+    from affiliate_sim.experiments.runs import execute, finished_run
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    spec = appconfig.validate(cfg)
+    out_dir = HydraConfig.get().runtime.output_dir
+    run = execute([spec], collect=finished_run)[0]
+    summ = write_run(run, out_dir)
+    print(f"affiliate-sim: {spec.scenario.name} seed={spec.seed} days={spec.days}: "
+          f"wrote {os.path.join(out_dir, 'summary.json')}")
+    return summ
+
+
+appconfig.register()
+if not OmegaConf.has_resolver("jobdir"):
+    from affiliate_sim.experiments.sweep import job_dir
+
+    OmegaConf.register_new_resolver("jobdir", job_dir)
+
+
+@hydra.main(config_path=str(appconfig.CONF_DIR), config_name=appconfig.PRIMARY,
+            version_base="1.3")
+def _hydra_main(cfg: DictConfig) -> None:
+    from hydra.types import RunMode
+
+    hc = HydraConfig.get()
+    if hc.mode == RunMode.MULTIRUN:
+        logging.getLogger("MESA").setLevel(logging.WARNING)
+        run_sweep_job(cfg, hc)
+        return
+    run_job(cfg)
+
+
+def member_config(cfg: DictConfig, overrides: list[str]) -> DictConfig:
+    """The config of one member of a grouped sweep job: the job's config with the member's
+    seed and parameter values (the only overrides in which members of a group differ)."""
+    import copy
+
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from hydra_plugins.affiliate_sim_sweeper import REPLICATE_KEYS
+
+    member = copy.deepcopy(cfg)
+    for o in OverridesParser.create().parse_overrides(overrides):
+        key = o.get_key_element().lstrip("+~")
+        if key.startswith(REPLICATE_KEYS):
+            OmegaConf.update(member, key, o.value(), merge=False)
+    return member
+
+
+def run_sweep_job(cfg: DictConfig, hc) -> None:
+    """One launched job of a sweep: a job, or a group of jobs run as one ensemble."""
+    from pathlib import Path
+
+    from affiliate_sim.experiments import sweep
+
+    if cfg.get("group"):  # the sweep folder as the driver named it (Ray jobs run elsewhere)
+        members = sweep.read_group(Path(hc.runtime.cwd) / hc.sweep.dir, cfg.group)
+    else:
+        members = [[o for o in hc.overrides.task]]
+    records = sweep.run_group(
+        lambda m: appconfig.validate(member_config(cfg, m)), members,
+        lambda m: Path(sweep.job_dir(sweep.override_dirname(m), hc.sweep.dir,
+                                     hc.runtime.cwd)))
+    for m, rec in zip(members, records, strict=True):
+        if rec["status"] == "failed":
+            print(f"affiliate-sim: job {sweep.override_dirname(m)} failed: {rec['error']}",
+                  file=sys.stderr)
+
+
+INFO_FLAGS = ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c",
+              "--shell-completion", "-sc")
+
+
+#: Keys whose every whole-number value >= 0 is valid whatever the rest of the config: a sweep
+#: over them (``seed=range(0,100)``) is checked by composing one value, not each.
+TRIVIAL_KEYS = ("seed",)
+
+
+def sweep_variants(overrides: list[str]) -> list[list[str]]:
+    """Override lists that together try every value of every sweeping key once.
+
+    A sweep is valid when each of its values is: variant k sets every sweeping key to its
+    k-th value (or its last, when it has fewer), and the fixed overrides as given.
+
+    Raises:
+        InputError: if an override cannot be parsed.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import Glob
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception as err:  # noqa: BLE001
+        key, problem = describe(err, overrides)
+        raise InputError("override", key, problem) from None
+    fixed, sweeps = [], []
+    for o in parsed:
+        if not o.is_sweep_override():
+            fixed.append(o.input_line)
+            continue
+        key = o.get_key_element()
+        value = o.value()
+        values = (value.filter(appconfig.group_options(key)) if isinstance(value, Glob)
+                  else list(o.sweep_string_iterator()))
+        if not values:
+            raise InputError("override", key, "the sweep has no values")
+        if key in TRIVIAL_KEYS:  # whole numbers >= 0 are valid seeds: compose only one
+            plain = [v for v in values if str(v).isdigit()]
+            values = [v for v in values if not str(v).isdigit()] + plain[:1]
+        sweeps.append([f"{key}={v}" for v in values])
+    if not sweeps:
+        return [fixed]
+    n = max(len(v) for v in sweeps)
+    return [fixed + [vals[min(k, len(vals) - 1)] for vals in sweeps] for k in range(n)]
+
+
+def preset_sweep(overrides: list[str], config_name: str = appconfig.PRIMARY) -> list[str]:
+    """The sweep a preset adds (``hydra.sweeper.params`` of ``+sweep=NAME``), as overrides,
+    leaving out the keys the command line sets itself. Empty when there is no preset or
+    the config does not compose (the check that follows then names the problem)."""
+    from affiliate_sim.cli import compose
+    from affiliate_sim.cli.sweep_callback import merge_sweep
+
+    if not any(o.lstrip("+~").startswith("sweep=") for o in overrides):
+        return []
+    try:
+        cfg = compose.config(*overrides, config_name=config_name, return_hydra_config=True)
+    except InputError:
+        return []
+    return [o for o in merge_sweep(cfg.hydra.sweeper.get("params"), overrides)
+            if o not in overrides]
+
+
+def _guarded(prog: str, config_name: str, validate, hydra_main, argv) -> None:
+    """Validate the overrides (one line on error, exit 2), then hand over to Hydra.
+
+    In a multirun every value of every sweeping key is validated before any job starts.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    overrides, multirun = _hydra_overrides(args)
+    if not any(a in INFO_FLAGS for a in args):
+        try:
+            variants = (sweep_variants(preset_sweep(overrides, config_name) + overrides)
+                        if multirun else [overrides])
+            for variant in variants:
+                check_overrides(variant, config_name, validate)
+        except InputError as err:
+            print(f"{prog}: error: {err}", file=sys.stderr)
+            sys.exit(EXIT_BAD_INPUT)
+    if multirun:  # one numpy thread per worker process
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
+    sys.argv = [sys.argv[0], *args]
+    hydra_main()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``affiliate-sim``."""
+    _guarded("affiliate-sim", appconfig.PRIMARY, appconfig.validate, _hydra_main, argv)
+
+
+@hydra.main(config_path=str(appconfig.CONF_DIR), config_name="replay", version_base="1.3")
+def _replay_main(cfg: DictConfig) -> None:
+    from affiliate_sim.experiments.replay import replay
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    spec = appconfig.validate_replay(cfg)
+    out = spec.out if os.path.isabs(spec.out) else os.path.join(
+        HydraConfig.get().runtime.cwd, spec.out)
+    table = replay(spec.params, out, seeds=spec.seeds, knockout_seeds=spec.knockout_seeds,
+                   workers=spec.workers, cases=spec.cases, days=spec.days)
+    shares = [v["share_met"] for c in table.values() for v in c.values()]
+    good = sum(1 for s in shares if s >= 0.8)
+    print(f"affiliate-replay: {good} of {len(shares)} observations met in >= 80% of "
+          f"{spec.seeds} seeds; report: {os.path.join(out, 'report.md')}")
+
+
+def replay_main(argv: list[str] | None = None) -> None:
+    """Entry point of ``affiliate-replay``: the nine cases against the article."""
+    _guarded("affiliate-replay", "replay", appconfig.validate_replay, _replay_main, argv)
+
+
+if __name__ == "__main__":
+    main()
+
+
+@hydra.main(config_path=str(appconfig.CONF_DIR), config_name="calibrate", version_base="1.3")
+def _calibrate_main(cfg: DictConfig) -> None:
+    from affiliate_sim.experiments.calibrate import calibrate, write_params
+    from affiliate_sim.experiments.runs import default_workers
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    spec = appconfig.validate_calibrate(cfg)
+    cal = calibrate(spec["params"], spec["free"], spec["cases"], seeds=spec["seeds"],
+                    max_evaluations=spec["max_evaluations"],
+                    workers=spec["workers"] or default_workers(),
+                    log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    from affiliate_sim.paths import CALIBRATED
+
+    out = (str(CALIBRATED) if spec["out"] is None else spec["out"]
+           if os.path.isabs(spec["out"]) else os.path.join(HydraConfig.get().runtime.cwd,
+                                                           spec["out"]))
+    command = "affiliate-calibrate " + " ".join(HydraConfig.get().overrides.task)
+    write_params(out, cal, spec["free"], spec["cases"], spec["seeds"], command)
+    print(f"affiliate-calibrate: loss {cal.loss_start:.4f} -> {cal.loss_best:.4f} in "
+          f"{cal.evaluations} evaluations; wrote {out}")
+
+
+def calibrate_main(argv: list[str] | None = None) -> None:
+    """Entry point of ``affiliate-calibrate``: one parameter set for all nine cases."""
+    _guarded("affiliate-calibrate", "calibrate", appconfig.validate_calibrate,
+             _calibrate_main, argv)
+
+
+def aggregate_main(argv: list[str] | None = None) -> int:
+    """``affiliate-aggregate SWEEP_DIR``: (re)build ``sweep.parquet`` and
+    ``timeseries.parquet`` of a sweep folder."""
+    from affiliate_sim.experiments.sweep import aggregate
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1 or args[0].startswith("-"):
+        print("usage: affiliate-aggregate SWEEP_DIR", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if not os.path.isdir(args[0]):
+        print(f"affiliate-aggregate: error: {args[0]}: no such folder", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    table, long = aggregate(args[0])
+    counts = table["status"].value_counts().to_dict() if len(table) else {}
+    print(f"affiliate-aggregate: {len(table)} jobs ({counts}); wrote "
+          f"{os.path.join(args[0], 'sweep.parquet')} and timeseries.parquet "
+          f"({len(long)} rows)")
+    return 0

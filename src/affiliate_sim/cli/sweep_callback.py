@@ -1,0 +1,118 @@
+"""Hydra callback of ``affiliate-sim`` sweeps: progress while it runs, the table at the end.
+
+While a multirun runs, a thread prints every few seconds how many jobs are done, failed,
+running and remaining, and an estimate of the time left (read from the jobs' status files,
+so it works whatever the launcher). At the end it aggregates the sweep folder
+(:func:`affiliate_sim.experiments.sweep.aggregate`). Because failed jobs are recorded rather than raised
+(:func:`affiliate_sim.experiments.sweep.run_job`), Hydra always reaches the end of the sweep.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from affiliate_sim.experiments.sweep import STATUS, aggregate, is_finished
+
+
+def count_jobs(task_overrides: list[str]) -> int:
+    """Number of jobs a list of (possibly sweeping) overrides expands to."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import Glob
+
+    from affiliate_sim.cli.config import group_options
+
+    total = 1
+    for o in OverridesParser.create().parse_overrides(task_overrides):
+        if not o.is_sweep_override():
+            continue
+        value = o.value()
+        if isinstance(value, Glob):
+            total *= len(value.filter(group_options(o.get_key_element())))
+        else:
+            total *= len(list(o.sweep_string_iterator()))
+    return total
+
+
+def merge_sweep(preset_params, overrides) -> list[str]:
+    """A sweep's overrides: a preset's ``hydra.sweeper.params`` (a mapping), then the
+    command line's ``overrides``, which win for the same key."""
+    items = {str(k): f"{k}={v}" for k, v in (preset_params or {}).items()}
+    for o in overrides:
+        items[o.split("=", 1)[0].lstrip("+~")] = o
+    return list(items.values())
+
+
+def sweep_overrides(config: DictConfig) -> list[str]:
+    """The sweep's overrides, from a running multirun's config (see :func:`merge_sweep`)."""
+    return merge_sweep(config.hydra.sweeper.get("params"), config.hydra.overrides.task)
+
+
+def progress_counts(sweep_dir: Path) -> dict[str, int]:
+    """Jobs done, failed, running (by their status files) in a sweep folder."""
+    counts = {"done": 0, "failed": 0, "running": 0}
+    for f in Path(sweep_dir).glob(f"*/{STATUS}"):
+        if is_finished(f.parent):
+            counts["done"] += 1
+            continue
+        try:
+            state = json.loads(f.read_text(encoding="utf-8")).get("status")
+        except (OSError, json.JSONDecodeError):
+            continue
+        if state in counts:
+            counts[state] += 1
+    return counts
+
+
+#: The running progress monitor of this process (kept out of the callback object, which
+#: launchers pickle and send to their workers).
+_MONITOR: dict[str, Any] = {}
+
+
+class SweepCallback(Callback):
+    """Progress and aggregation for ``affiliate-sim -m`` sweeps."""
+
+    def __init__(self, every: float = 10.0) -> None:
+        self.every = every
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        try:
+            total = count_jobs(sweep_overrides(config))
+        except Exception:  # noqa: BLE001  (progress is best effort)
+            total = 0
+        before = progress_counts(sweep_dir)["done"] if sweep_dir.exists() else 0
+        start = time.monotonic()
+
+        stop = threading.Event()
+
+        def report() -> None:
+            while not stop.wait(self.every):
+                c = progress_counts(sweep_dir)
+                new = c["done"] - before + c["failed"]
+                left = max(total - c["done"] - c["failed"], 0)
+                elapsed = time.monotonic() - start
+                eta = f", about {elapsed / new * left:.0f} s left" if new > 0 else ""
+                print(f"affiliate-sim sweep: {c['done']} done, {c['failed']} failed, "
+                      f"{c['running']} running, {left} remaining of {total}{eta}",
+                      file=sys.stderr, flush=True)
+
+        thread = threading.Thread(target=report, daemon=True)
+        _MONITOR.update(stop=stop, thread=thread)
+        thread.start()
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        if "stop" in _MONITOR:
+            _MONITOR.pop("stop").set()
+        sweep_dir = Path(config.hydra.sweep.dir)
+        table, _ = aggregate(sweep_dir)
+        counts = table["status"].value_counts().to_dict() if len(table) else {}
+        print(f"affiliate-sim sweep: {len(table)} jobs {counts}; table: "
+              f"{sweep_dir / 'sweep.parquet'}", file=sys.stderr, flush=True)

@@ -1,0 +1,155 @@
+"""Calibration: one parameter set for all nine cases, by minimising a loss over every
+observation of every case.
+
+Method (documented in ``docs/calibration.md``):
+
+* free parameters: a chosen subset of :class:`~affiliate_sim.scenario.params.Params`, searched in
+  log space for positive ones, inside their documented ranges (or narrower bounds given);
+* common random numbers: every evaluation runs every case with the same seeds
+  (``CALIBRATION_SEED0`` onwards, disjoint from the replay's seeds 0..K-1), so differences
+  between parameter sets are not noise between seeds;
+* loss: the mean over all observations of ``(1 - share of seeds meeting it)`` plus
+  ``DISTANCE_WEIGHT`` times the mean normalised distance of the measured values to the
+  target (so that the search is guided before an observation starts to be met);
+* optimiser: ``scipy.optimize.minimize(method="Nelder-Mead")`` with bounds, a budget of
+  evaluations, started from the given parameter set.
+
+The best parameter set is written (atomically) as a ``conf/params`` YAML file whose header
+records the command, the loss before and after, and the seeds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from affiliate_sim.experiments.output import atomic_write
+from affiliate_sim.experiments.runs import CaseResult, RunSpec, execute
+from affiliate_sim.scenario import Observation, load_scenario
+from affiliate_sim.scenario.params import Params
+
+CALIBRATION_SEED0 = 1000
+DISTANCE_WEIGHT = 0.25
+
+
+def distance(obs: Observation, value: float) -> float:
+    """Normalised distance of a value outside its target (0 inside)."""
+    if value != value:
+        return 1.0
+    lo = -math.inf if obs.at_least is None else obs.at_least - obs.tolerance
+    hi = math.inf if obs.at_most is None else obs.at_most + obs.tolerance
+    gap = max(lo - value, value - hi, 0.0)
+    scale = max(abs(obs.at_least or 0.0), abs(obs.at_most or 0.0), 1.0)
+    return min(gap / scale, 1.0)
+
+
+def loss(results: list[CaseResult], observations: dict[str, list[Observation]]) -> tuple[
+        float, dict[str, dict[str, float]]]:
+    """The calibration loss, and the share met per case and observation."""
+    terms, shares = [], {}
+    for case, obs_list in observations.items():
+        mine = [r for r in results if r.scenario == case]
+        shares[case] = {}
+        for obs in obs_list:
+            met = np.mean([r.met[obs.id] for r in mine])
+            dist = np.mean([distance(obs, r.values[obs.id]) for r in mine])
+            shares[case][obs.id] = float(met)
+            terms.append((1.0 - met) + DISTANCE_WEIGHT * dist)
+    return float(np.mean(terms)) if terms else 0.0, shares
+
+
+@dataclasses.dataclass
+class Calibration:
+    """Result of a calibration."""
+
+    params: Params
+    loss_start: float
+    loss_best: float
+    evaluations: int
+    shares: dict[str, dict[str, float]]
+    history: list[tuple[int, float]]
+
+
+def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[str, ...],
+              seeds: int = 4, max_evaluations: int = 60, workers: int = 1,
+              log=print) -> Calibration:
+    """Search the free parameters for the lowest loss (see the module docstring)."""
+    from scipy.optimize import minimize
+
+    scenarios = {c: load_scenario(c) for c in cases}
+    observations = {c: sc.observations for c, sc in scenarios.items()}
+    names = list(free)
+    positive = [free[n][0] > 0 for n in names]
+    to_x = lambda v, pos: math.log(v) if pos else v  # noqa: E731
+    lo = np.array([to_x(free[n][0], p) for n, p in zip(names, positive, strict=True)])
+    hi = np.array([to_x(free[n][1], p) for n, p in zip(names, positive, strict=True)])
+    x0 = np.clip([to_x(getattr(start, n), p) for n, p in zip(names, positive, strict=True)],
+                 lo, hi)
+
+    def params_at(x) -> Params:
+        vals = {n: (math.exp(v) if p else float(v))
+                for n, v, p in zip(names, x, positive, strict=True)}
+        return dataclasses.replace(start, **vals)
+
+    history: list[tuple[int, float]] = []
+    best: dict[str, Any] = {"loss": math.inf, "x": x0, "shares": {}}
+    t0 = time.monotonic()
+
+    def objective(x) -> float:
+        params = params_at(x)
+        specs = [RunSpec.of(scenarios[c], params, CALIBRATION_SEED0 + s)
+                 for c in cases for s in range(seeds)]
+        results = execute(specs, workers=workers)
+        value, shares = loss(results, observations)
+        history.append((len(history) + 1, value))
+        if value < best["loss"]:
+            best.update(loss=value, x=np.array(x), shares=shares)
+        log(f"calibrate: evaluation {len(history)}/{max_evaluations}: loss {value:.4f} "
+            f"(best {best['loss']:.4f}), {time.monotonic() - t0:.0f} s elapsed")
+        return value
+
+    first = objective(x0)
+    if max_evaluations > 1 and names:
+        minimize(objective, x0, method="Nelder-Mead", bounds=list(zip(lo, hi, strict=True)),
+                 options={"maxfev": max_evaluations - 1, "xatol": 1e-3, "fatol": 1e-4,
+                          "initial_simplex": _simplex(x0, lo, hi)})
+    return Calibration(params=params_at(best["x"]), loss_start=first, loss_best=best["loss"],
+                       evaluations=len(history), shares=best["shares"], history=history)
+
+
+def _simplex(x0, lo, hi) -> np.ndarray:
+    """A starting simplex stepping 20% of each bound's width (inwards)."""
+    pts = [np.array(x0, dtype=float)]
+    for k in range(len(x0)):
+        p = np.array(x0, dtype=float)
+        step = 0.2 * (hi[k] - lo[k])
+        p[k] = p[k] + step if p[k] + step <= hi[k] else p[k] - step
+        pts.append(p)
+    return np.array(pts)
+
+
+def write_params(path: Path, cal: Calibration, free, cases, seeds: int, command: str) -> None:
+    """Write the calibrated parameter set with a header recording how it was found."""
+    defaults = Params()
+    changed = {k: v for k, v in cal.params.to_dict().items()
+               if k != "mechanisms" and v != getattr(defaults, k)}
+    lines = [
+        "# Calibrated parameter set: one for all nine cases (written by affiliate-calibrate).",
+        f"# Command: {command}",
+        f"# Method: Nelder-Mead (scipy) on the mean over all observations of (1 - share met)"
+        f" + {DISTANCE_WEIGHT} x normalised distance,",
+        f"#   common random numbers: seeds {CALIBRATION_SEED0}..{CALIBRATION_SEED0 + seeds - 1}"
+        f" for every case; cases: {', '.join(cases)}.",
+        f"# Free parameters: {', '.join(free)}.",
+        f"# Loss: {cal.loss_start:.4f} at the start, {cal.loss_best:.4f} at the best of "
+        f"{cal.evaluations} evaluations.",
+        "# Only values that differ from the defaults in affiliate_sim.scenario.params are listed.",
+    ]
+    body = "".join(f"{k}: {v!r}\n" for k, v in changed.items()) or "{}\n"
+    text = "\n".join(lines) + "\n" + body
+    atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))

@@ -1,0 +1,177 @@
+"""The one run path: validated run specs in, finished results out, as ensembles.
+
+:func:`execute` serves every experiment (the command line, sweeps, notebooks, the replay,
+calibration): it groups the specs that can share a model (same scenario, run length and
+mechanisms) into ensembles of up to ``ensemble`` replicates, each replicate with its own
+seed and parameter values, runs the ensembles serially or in worker processes, and returns
+one result per spec, in the order given. A replicate's result does not depend on the
+ensemble it ran in, nor on the number of workers: replicate r of an ensemble is
+bit-identical to a single run with r's seed and parameters.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from affiliate_sim.scenario import Scenario
+from affiliate_sim.scenario.observations import evaluate
+from affiliate_sim.scenario.params import Params
+from affiliate_sim.vocabulary import CAMPS
+
+#: Replicates per model unless told otherwise.
+ENSEMBLE = 64
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """A validated run: a case, a parameter set, a seed and a length (days)."""
+
+    scenario: Scenario
+    params: Params
+    seed: int
+    days: int
+
+    @classmethod
+    def of(cls, scenario: Scenario, params: Params, seed: int,
+           days: int | None = None) -> RunSpec:
+        return cls(scenario, params, int(seed), int(days or scenario.days))
+
+    def group(self) -> tuple:
+        """What replicates of one ensemble must share."""
+        return (self.scenario.name, str(self.scenario.path), self.days, tuple(
+            sorted(self.params.to_dict()["mechanisms"].items())))
+
+
+@dataclass
+class CaseResult:
+    """What one run of a case leaves behind for the replay and calibration (compact)."""
+
+    scenario: str
+    seed: int
+    names: list[str]
+    camps: list[str]  # camp of each organization at the end (after any pledge)
+    fighters: np.ndarray  # (days + 1, O) float32
+    values: dict[str, float]  # observation id -> measured value
+    met: dict[str, bool]
+    event_counts: dict[str, int]
+
+
+def case_result(run) -> CaseResult:
+    """The compact result of a finished run (a :class:`~affiliate_sim.model.Run`)."""
+    ev = evaluate(run, run.case.observations)
+    counts: dict[str, int] = {}
+    for e in run.events:
+        counts[e["kind"]] = counts.get(e["kind"], 0) + 1
+    return CaseResult(
+        scenario=run.case.name, seed=run.seed, names=list(run.names),
+        camps=[CAMPS[c] for c in run.camp],
+        fighters=run.history.stocks["fighters"].astype(np.float32),
+        values={k: v["value"] for k, v in ev.items()},
+        met={k: v["met"] for k, v in ev.items()}, event_counts=counts)
+
+
+def finished_run(run):
+    """The finished run itself (history, events), copied out of the ensemble's buffers."""
+    import copy
+
+    return copy.deepcopy(run)
+
+
+def run_ensemble(specs: Sequence[RunSpec], collect: Callable[[Any], Any] = case_result,
+                 snapshots: bool = False) -> list:
+    """Run specs that share a group (:meth:`RunSpec.group`) as one ensemble."""
+    from affiliate_sim.model import AffiliateModel
+
+    first = specs[0]
+    model = AffiliateModel(first.scenario, [s.params for s in specs],
+                           seeds=[s.seed for s in specs], days=first.days,
+                           snapshots=snapshots).run()
+    return [collect(model.record(r)) for r in range(len(specs))]
+
+
+def _task(args):
+    specs, collect, snapshots = args
+    return run_ensemble(specs, collect, snapshots)
+
+
+def _limit_threads() -> None:
+    """One thread per worker process (the processes are the parallelism)."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "NUMBA_NUM_THREADS"):
+        os.environ[var] = "1"
+
+
+def default_workers() -> int:
+    """One worker per core."""
+    return max(1, os.cpu_count() or 1)
+
+
+def plan_tasks(specs: Sequence[RunSpec], ensemble: int, workers: int) -> list[list[int]]:
+    """Indices of the specs of each ensemble to run: groups split into near-equal chunks
+    of at most ``ensemble`` replicates, and, with several workers, small enough that every
+    worker gets some of each group."""
+    groups: dict[tuple, list[int]] = {}
+    for k, s in enumerate(specs):
+        groups.setdefault(s.group(), []).append(k)
+    tasks = []
+    for members in groups.values():
+        size = min(ensemble, math.ceil(len(members) / max(1, workers))) if workers > 1 \
+            else ensemble
+        n = math.ceil(len(members) / max(1, size))
+        for chunk in np.array_split(np.array(members), n):
+            tasks.append([int(k) for k in chunk])
+    # longest first, so that workers finish together
+    tasks.sort(key=lambda t: -len(t) * specs[t[0]].days)
+    return tasks
+
+
+def execute(specs: Sequence[RunSpec], workers: int = 1, ensemble: int = ENSEMBLE,
+            collect: Callable[[Any], Any] = case_result, snapshots: bool = False,
+            progress: Callable[[int, int], Any] | None = None) -> list:
+    """Run every spec; one result per spec, in order.
+
+    Args:
+        specs: validated runs.
+        workers: processes (1: here, serially).
+        ensemble: most replicates per model.
+        collect: a module-level function of a finished :class:`~affiliate_sim.model.Run`
+            giving the result kept (default: :func:`case_result`; :func:`finished_run`
+            keeps the whole run). It runs where the ensemble ran.
+        snapshots: keep weekly grid snapshots (maps, the view).
+        progress: called with (runs done, runs in all) after each ensemble.
+    """
+    specs = list(specs)
+    tasks = plan_tasks(specs, max(1, int(ensemble)), workers)
+    results: list[Any] = [None] * len(specs)
+    done = 0
+    if workers <= 1 or len(tasks) == 1:
+        for t in tasks:
+            for k, res in zip(t, run_ensemble([specs[k] for k in t], collect, snapshots),
+                              strict=True):
+                results[k] = res
+            done += len(t)
+            if progress:
+                progress(done, len(specs))
+        return results
+    # forkserver: never fork a process that may hold threads (pytest, BLAS, Hydra)
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, initializer=_limit_threads,
+                             mp_context=ctx) as pool:
+        futures = {pool.submit(_task, ([specs[k] for k in t], collect, snapshots)): t
+                   for t in tasks}
+        for fut in as_completed(futures):
+            t = futures[fut]
+            for k, res in zip(t, fut.result(), strict=True):
+                results[k] = res
+            done += len(t)
+            if progress:
+                progress(done, len(specs))
+    return results

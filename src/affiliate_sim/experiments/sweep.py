@@ -1,0 +1,237 @@
+"""Sweeps: robust jobs, resume, and one tidy table per sweep.
+
+A sweep is a Hydra multirun of ``affiliate-sim``. Jobs of one case that differ only in
+their seed and parameter values run together as one ensemble (:func:`run_group`; the sweeper
+groups them, see ``hydra_plugins.affiliate_sim_sweeper``), but every job keeps its own
+folder, status and result, exactly as if it had run alone. Each job:
+
+* runs in its own folder named after its overrides (``job_dir``), so that running the same
+  command again on the same sweep folder (``hydra.sweep.dir=DIR``) finds it;
+* skips itself if that folder already holds a finished result (resume: a finished result is
+  never overwritten);
+* records a failure (``status.json`` with the error message) instead of raising, so that
+  Hydra goes on with the other jobs and still runs its end-of-sweep callbacks;
+* writes every file atomically, ``summary.json`` last.
+
+At the end of the sweep (and on demand: ``affiliate-aggregate DIR``), :func:`aggregate`
+writes ``DIR/sweep.parquet`` (one row per job: every override as a column, the job's status
+and error, and its summary metrics) and ``DIR/timeseries.parquet`` (every job's daily series
+in long form, with the job's folder as key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from affiliate_sim.experiments.output import write_json, write_parquet
+
+STATUS = "status.json"
+#: Longest job folder name written out in full; longer ones are shortened with a hash.
+MAX_DIRNAME = 120
+
+
+def job_dir(override_dirname: str, sweep_dir: str | None = None,
+            cwd: str | None = None) -> str:
+    """A job's folder name from Hydra's ``override_dirname`` (deterministic, file-safe).
+
+    Given the sweep folder (and the folder it is relative to, the driver's working folder),
+    the job's folder as an absolute path instead: jobs that run in another working folder
+    (on a Ray cluster) then still write into the sweep folder the command was given.
+    """
+    name = override_dirname or "defaults"
+    safe = re.sub(r"[^A-Za-z0-9._,=+-]", "_", name)
+    if len(safe) > MAX_DIRNAME or safe in (".", ".."):
+        digest = hashlib.sha1(name.encode()).hexdigest()[:12]
+        safe = f"{safe[:MAX_DIRNAME - 13]}-{digest}"
+    if sweep_dir is None:
+        return safe
+    return os.path.abspath(os.path.join(cwd or os.getcwd(), str(sweep_dir), safe))
+
+
+def is_finished(out_dir: Path) -> bool:
+    """Whether a job folder holds a finished result."""
+    return (Path(out_dir) / "summary.json").is_file()
+
+
+#: Folder of a sweep holding the members of each grouped job.
+GROUPS = ".groups"
+
+
+def write_group(sweep_dir: Path, members: list[list[str]]) -> str:
+    """Record a group's members (their override lists); returns its id (a hash of them,
+    so that running the same sweep again names the same groups)."""
+    text = json.dumps(members, separators=(",", ":"))
+    gid = hashlib.sha1(text.encode()).hexdigest()[:16]
+    write_json(Path(sweep_dir) / GROUPS / f"{gid}.json", members)
+    return gid
+
+
+def read_group(sweep_dir: Path, gid: str) -> list[list[str]]:
+    """The members of a grouped job."""
+    return json.loads((Path(sweep_dir) / GROUPS / f"{gid}.json").read_text(encoding="utf-8"))
+
+
+def override_dirname(overrides: list[str], exclude: tuple[str, ...] = ("group",)) -> str:
+    """Hydra's ``override_dirname`` of a job (its overrides sorted and joined by commas,
+    without the excluded keys), as ``conf/affiliate_sim.yaml`` configures it."""
+    return ",".join(sorted(o for o in overrides
+                           if o.split("=", 1)[0].lstrip("+~") not in exclude))
+
+
+def run_group(spec_of: Callable[[list[str]], Any], members: list[list[str]],
+              folder_of: Callable[[list[str]], Path]) -> list[dict[str, Any]]:
+    """Run sweep jobs that share an ensemble, each recorded in its own folder as if it had
+    run alone (see the module docstring); returns their status records.
+
+    Args:
+        spec_of: gives a member's validated :class:`~affiliate_sim.experiments.runs.RunSpec`
+            from its overrides (validation errors are recorded as that member's failure).
+        members: each member's overrides.
+        folder_of: each member's job folder.
+    """
+    from affiliate_sim.experiments.output import write_run
+    from affiliate_sim.experiments.runs import execute, finished_run
+
+    records, todo = [], []
+    for overrides in members:
+        out_dir = Path(folder_of(overrides))
+        if is_finished(out_dir):
+            records.append({"status": "skipped", "overrides": overrides})
+            continue
+        status = {"status": "running", "overrides": overrides, "pid": os.getpid(),
+                  "started": time.time()}
+        write_json(out_dir / STATUS, status)
+        records.append(status)
+        try:
+            _injected_failure(overrides)
+            todo.append((out_dir, status, spec_of(overrides)))
+        except Exception as err:  # noqa: BLE001  (a failed job is recorded, not raised)
+            _finish(out_dir, status, err)
+    try:
+        runs = execute([spec for _, _, spec in todo], collect=finished_run) if todo else []
+    except Exception as err:  # noqa: BLE001
+        for out_dir, status, _ in todo:
+            _finish(out_dir, status, err)
+        return records
+    for (out_dir, status, _), run in zip(todo, runs, strict=True):
+        try:
+            write_run(run, out_dir)
+            _finish(out_dir, status)
+        except Exception as err:  # noqa: BLE001
+            _finish(out_dir, status, err)
+    return records
+
+
+def _finish(out_dir: Path, status: dict[str, Any], err: BaseException | None = None) -> None:
+    if err is None:
+        status.update(status="done")
+    else:
+        status.update(status="failed", error=f"{type(err).__name__}: {err}",
+                      traceback="".join(traceback.format_exception(err, limit=8)))
+    status["finished"] = time.time()
+    write_json(out_dir / STATUS, status)
+
+
+def run_job(spec_of: Callable[[], Any], out_dir: Path, overrides: list[str]) -> dict[str, Any]:
+    """Run one sweep job robustly (see the module docstring); returns its status record."""
+    [record] = run_group(lambda _: spec_of(), [list(overrides)], lambda _: Path(out_dir))
+    return record
+
+
+#: Testing aid: a job whose overrides include one of these comma-separated items fails on
+#: purpose (e.g. ``AFFILIATE_SIM_FAIL_JOBS=seed=3``), to show that failures are recorded.
+FAIL_ENV = "AFFILIATE_SIM_FAIL_JOBS"
+
+
+def _injected_failure(overrides: list[str]) -> None:
+    wanted = [x for x in os.environ.get(FAIL_ENV, "").split(",") if x]
+    if any(w in overrides for w in wanted):
+        raise RuntimeError(f"failure injected by {FAIL_ENV} for this job")
+
+
+def summary_columns(summary: dict[str, Any]) -> dict[str, Any]:
+    """Summary metrics as flat columns: per organization and per camp."""
+    row: dict[str, Any] = {}
+    camps: dict[str, dict[str, float]] = {}
+    for name, o in summary["organizations"].items():
+        p = f"{name}."
+        row[p + "survived"] = o["survived"]
+        row[p + "fighters_end"] = o["fighters_end"]
+        row[p + "fighters_peak"] = o["fighters_peak"]
+        row[p + "day_of_collapse"] = o["day_of_collapse"]
+        row[p + "cells_held_end"] = o["cells_held_end"]
+        for flow, v in o["flows"].items():
+            row[p + flow] = v
+        c = camps.setdefault(o["camp"], {"fighters_end": 0.0, "fighters_start": 0.0,
+                                         "killed": 0.0, "organizations_surviving": 0})
+        c["fighters_end"] += o["fighters_end"]
+        c["fighters_start"] += o["fighters_start"]
+        c["killed"] += o["flows"]["killed"]
+        c["organizations_surviving"] += int(o["survived"])
+    for camp, c in camps.items():
+        for k, v in c.items():
+            row[f"camp:{camp}.{k}"] = v
+    for oid, ob in (summary.get("observations") or {}).items():
+        row[f"obs:{oid}.met"] = ob["met"]
+        row[f"obs:{oid}.value"] = ob["value"]
+    return row
+
+
+def _parse_override(item: str) -> tuple[str, Any]:
+    key, _, value = item.partition("=")
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        parsed = value
+    if not isinstance(parsed, (int, float, str, bool)) or parsed is None:
+        parsed = value
+    return key.lstrip("+~"), parsed
+
+
+def aggregate(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Collect every job of a sweep folder into ``sweep.parquet`` and ``timeseries.parquet``.
+
+    Returns the two tables (also written, atomically, into the sweep folder).
+    """
+    sweep_dir = Path(sweep_dir)
+    rows, series = [], []
+    for status_file in sorted(sweep_dir.glob(f"*/{STATUS}")):
+        job = status_file.parent
+        try:
+            status = json.loads(status_file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as err:
+            status = {"status": "failed", "error": f"unreadable status: {err}"}
+        row: dict[str, Any] = {"job": job.name}
+        for item in status.get("overrides", []):
+            key, value = _parse_override(item)
+            row[key] = value
+        finished = is_finished(job)
+        row["status"] = "done" if finished else status.get("status", "unknown")
+        row["error"] = None if finished else status.get("error")
+        if finished:
+            summary = json.loads((job / "summary.json").read_text(encoding="utf-8"))
+            row["scenario"] = summary["scenario"]
+            row["seed"] = summary["seed"]
+            row.update(summary_columns(summary))
+            ts = job / "timeseries.parquet"
+            if ts.is_file():
+                df = pd.read_parquet(ts)
+                df.insert(0, "job", job.name)
+                series.append(df)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    long = pd.concat(series, ignore_index=True) if series else pd.DataFrame()
+    write_parquet(sweep_dir / "sweep.parquet", table)
+    write_parquet(sweep_dir / "timeseries.parquet", long)
+    return table, long

@@ -1,0 +1,259 @@
+"""Core process: combat, and the offensive rule (whom an organization fights, and when).
+
+Lanchester-type attrition between hostile forces in the same or adjacent cells. A defender
+``v`` in cell ``c`` facing attacker ``k`` suffers the per-fighter hazard
+
+    h[v, k, c] = combat_rate * engage[k, v] * P[k, c] * t(c) / (F[v, c] + K[v, c])
+
+where ``P[k, c]`` is k's effective force reaching ``c`` (its own cell and ``adjacent_reach``
+of each neighbour, times :func:`effectiveness`), ``t(c)`` the protection of the terrain and
+``K[v, c]`` the defender's concealment. Losses ``F * h`` follow the square law (aimed fire)
+when the defender is large against its concealment, the linear law (area fire) when it is
+small and hidden: the defender's side of the guerrilla-versus-conventional asymmetry. On
+the attacker's side, a conventional force hunting guerrillas finds them
+``conventional_search`` times as well as a guerrilla force would (:func:`search`).
+
+The offensive rule, shared by every attacker (a former ally retaliating, a coalition
+provoked, a state on the offensive): every organization skirmishes with the hostile groups
+whose fighters are near its own (``hostility_engagement``, raised by grudge). It opens a
+full offensive against a hostile group when its side's strength near that group, times
+``1 + grudge``, exceeds the group's side's by ``offensive_threshold`` (the article: rivals
+with "a strong ground network ... an advantage"; the Taliban's "24 hours"), at a random
+time whose hazard grows with the excess. A state must first find a group: it opens a full
+offensive only once its intelligence on the group has reached ``raid_trigger``. An
+offensive commits the attacker's whole effort against the target and those who shelter it,
+and draws its fighters towards them; it ends when the target is gone from reach, the
+grudge-weighted odds turn against the attacker (propensity below 1), or after
+``offensive_max_days``. Ending it discharges ``GRUDGE_DISCHARGE`` of the grudge (revenge
+taken, in part) and the attacker regroups ``REGROUP_DAYS``. Grudges fade
+(``grudge_decay``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from affiliate_sim.mechanisms.base import ARTICLE as A
+from affiliate_sim.mechanisms.base import Param, hazard_share
+from affiliate_sim.vocabulary import STATE
+
+NAME = "combat"
+SWITCHABLE = False
+
+#: Days an attacker regroups after an offensive before it can open another.
+REGROUP_DAYS = 14
+#: Share of its grudge an attacker keeps when one of its offensives ends.
+GRUDGE_DISCHARGE = 0.5
+#: Cap on the relative excess propensity in the hazard of opening an offensive.
+MAX_EXCESS = 50.0
+
+PARAMS: tuple[Param, ...] = (
+    Param("combat_rate", 0.04, 0.0, 2.0, "1/day per effective fighter",
+          "modelling convention (Lanchester attrition); calibrated",
+          "Kill rate of one effective attacker against an exposed, unconcealed defender."),
+    Param("adjacent_reach", 0.35, 0.0, 1.0, "share",
+          "cases.md: attrition between forces 'in the same or adjacent cells'",
+          "Share of a cell's force that also bears on each of its four neighbours."),
+    Param("conceal_guerrilla", 40.0, 0.0, 1e4, "fighters",
+          "modelling convention (Deitchman guerrilla-vs-conventional asymmetry)",
+          "Concealment of a guerrilla force: below this size losses scale with its size "
+          "(area fire); above it, with the attacker's (aimed fire)."),
+    Param("conceal_conventional", 4.0, 0.0, 1e4, "fighters",
+          "modelling convention (Lanchester aimed fire)",
+          "Concealment of a conventional (state) force."),
+    Param("conventional_search", 0.3, 0.0, 1.0, "share",
+          A + ": 'What America and its agents could not do in 14 years, the Taliban did in "
+          "24 hours.'",
+          "Effectiveness of a conventional force hunting guerrillas, relative to a guerrilla "
+          "force that knows the ground (the attacker's side of the guerrilla-versus-"
+          "conventional asymmetry)."),
+    Param("offensive_power", 3.0, 1.0, 20.0, "multiplier",
+          A + ": 'the Taliban did in 24 hours'; 'full-scale offensive' (Derna)",
+          "Effectiveness multiplier of an organization on a full offensive."),
+    Param("fortune_sd", 0.25, 0.0, 2.0, "log-sd per day",
+          "modelling convention (day-to-day fortune of war)",
+          "Standard deviation of the daily lognormal noise on each organization's "
+          "effectiveness."),
+    Param("offensive_threshold", 2.0, 0.0, 100.0, "force ratio",
+          A + ": rivals 'often have a strong ground network ... an advantage'; "
+          "'frequently outnumbered'",
+          "Local force ratio (times 1 + grudge) at which an organization opens an "
+          "offensive."),
+    Param("offensive_rate", 0.3, 0.0, 10.0, "1/day",
+          "modelling convention",
+          "Hazard of opening an offensive per unit of relative excess propensity "
+          "(propensity / threshold - 1, capped at MAX_EXCESS)."),
+    Param("offensive_max_days", 21.0, 1.0, 365.0, "days",
+          A + ": Derna 'within two weeks'",
+          "Longest an offensive lasts before the attacker stands down to regroup."),
+    Param("hostility_engagement", 0.15, 0.0, 1.0, "share",
+          "modelling convention (low-level clashes between hostile groups)",
+          "Engagement intensity between hostile organizations outside an offensive."),
+    Param("grudge_decay", 0.01, 0.0, 1.0, "1/day",
+          "modelling convention",
+          "Decay rate of grudges."),
+)
+
+
+# ---------------------------------------------------------------------- kernel side
+@njit(cache=True)
+def effectiveness(quality, cohesion, offensive, fortune, offensive_power, fortune_sd):
+    """Combat effectiveness multiplier of an organization today: quality, cohesion, the
+    boost of an offensive, and a lognormal fortune of war with mean 1."""
+    luck = math.exp(fortune_sd * fortune - 0.5 * fortune_sd * fortune_sd)
+    boost = 1.0 + (offensive_power - 1.0) * offensive
+    return quality * (0.5 + 0.5 * cohesion) * boost * luck
+
+
+@njit(cache=True)
+def search(engage, attacker_conventional, defender_conventional, conventional_search):
+    """Engagement of k against v times k's skill at finding v: a conventional attacker
+    hunting a guerrilla defender is ``conventional_search`` as effective."""
+    if attacker_conventional and not defender_conventional:
+        return engage * conventional_search
+    return engage
+
+
+@njit(cache=True)
+def exposure(fighters, concealment, protection):
+    """``t(c) / (F + K)``: the defender-side factor of the combat hazard."""
+    return protection / (fighters + concealment + 1e-12)
+
+
+# ---------------------------------------------------------------------- decide side
+def setup(world, p) -> None:
+    """Concealment of each organization from its style of fighting."""
+    o = world.orgs
+    o.conceal = np.where(o.conventional, p["conceal_conventional"][:, None],
+                         p["conceal_guerrilla"][:, None])
+
+
+def propensity(allied, near, power, grudge) -> np.ndarray:
+    """``(R, O, O)`` ``[a, t]``: a's side over t's side near t's fighters, times ``1 +
+    grudge[a, t]``.
+
+    a's side is a and its allies (not t); t's side is t and its allies (not a); a side's
+    strength near t is the sum of its members' ``power * near[t, member]``. The ratio is
+    infinite when t's side has no strength there and a's has some, 0 when neither has.
+    """
+    O = power.shape[1]
+    eye = np.eye(O, dtype=bool)
+    pn = power[:, None, :] * near  # [r, t, s] = power[s] * near[t, s]
+    att = (eye[None, :, None, :] | allied[:, :, None, :]) & ~eye[None, None, :, :]
+    dfn = (eye[None, None, :, :] | allied[:, None, :, :]) & ~eye[None, :, None, :]
+    a = (att * pn[:, None, :, :]).sum(axis=-1)
+    d = (dfn * pn[:, None, :, :]).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(d > 0, a / np.where(d > 0, d, 1.0),
+                         np.where(a > 0, np.inf, 0.0))
+    return ratio * (1.0 + grudge)
+
+
+def _at(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``a[r, i, idx[r, i]]`` for ``(R, O, O)`` a and ``(R, O)`` idx (clipped at 0)."""
+    return np.take_along_axis(a, np.maximum(idx, 0)[:, :, None], axis=2)[:, :, 0]
+
+
+def engagement(target, hostile, allied, near, grudge, p) -> np.ndarray:
+    """``(R, O, O)`` each attacker's effort against each organization today.
+
+    On an offensive (``target >= 0``) the whole effort goes to the target and, in
+    proportion to their presence near it, to its allies who shelter it and are hostile to
+    the attacker. Otherwise each hostile group near the attacker's fighters draws
+    ``hostility_engagement * (1 + grudge)`` (at most 1) of effort, split by presence, the
+    total at most 1.
+    """
+    R, O = target.shape
+    eye = np.eye(O, dtype=bool)
+    # skirmishes
+    foes = hostile & ~eye[None]
+    presence = np.where(foes, near, 0.0)
+    psum = presence.sum(axis=2, keepdims=True)
+    level = np.minimum(1.0, p["hostility_engagement"][:, None, None] * (1.0 + grudge))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(psum > 0, presence / np.where(psum > 0, psum, 1.0), 0.0)
+    row = np.where(foes, level * share, 0.0)
+    total = row.sum(axis=2, keepdims=True)
+    row = np.where(total > 1.0, row / np.where(total > 1.0, total, 1.0), row)
+    # offensives
+    on = target >= 0
+    if on.any():
+        t = np.maximum(target, 0)
+        rr = np.arange(R)[:, None]
+        shelter = allied[rr, t] & hostile & ~eye[None]          # [r, a, s]: allied[t, s]
+        w = np.where(shelter, near[rr, t], 0.0)                 # near[t, s]
+        own = np.maximum(np.maximum(_at(near, t), near[rr, t, t]), 1e-9)
+        np.put_along_axis(w, t[:, :, None], own[:, :, None], axis=2)
+        w = w / w.sum(axis=2, keepdims=True)
+        row = np.where(on[:, :, None], w, row)
+    return row
+
+
+def decide(world, plan, p, rng, log) -> None:
+    """Continue, end or open offensives; set today's engagement, offensive intensity and
+    what the attackers' movers seek."""
+    O = world.O
+    f, rel, cd = world.forces, world.relations, world.conduct
+    day = world.day
+    chance = rng.uniform("open", (O,))
+    acting = world.takes_part("offensive")
+    grudge = plan.grudge
+    prop = propensity(rel.allied, f.near, f.power, grudge)
+    thr = p["collapse_threshold"][:, None]
+
+    # continue or end the current offensive
+    t = cd.offensive_target
+    on = acting & (t >= 0)
+    cd.offensive_days = np.where(on, cd.offensive_days + 1, cd.offensive_days)
+    tt = np.maximum(t, 0)
+    gone = (np.take_along_axis(f.totals, tt, axis=1) < thr) | (
+        _at(f.near.transpose(0, 2, 1), t) <= 0)
+    end = on & (gone | (_at(prop, t) < 1.0)
+                | (cd.offensive_days >= p["offensive_max_days"][:, None])
+                | ~_at(rel.hostile, t))
+    for r, i in zip(*np.nonzero(end), strict=True):
+        log("offensive_ended", r, i, t[r, i], cd.offensive_days[r, i],
+            "target gone" if gone[r, i] else "stood down")
+        rel.grudge[r, i, t[r, i]] *= GRUDGE_DISCHARGE  # revenge taken, in part
+    cd.offensive_target = np.where(end, -1, t)
+    cd.offensive_days = np.where(end, 0, cd.offensive_days)
+    cd.regroup_until = np.where(end, day + REGROUP_DAYS, cd.regroup_until)
+
+    # maybe open one
+    can = acting & (cd.offensive_target < 0) & (day >= cd.regroup_until)
+    eye = np.eye(O, dtype=bool)
+    cand = (rel.hostile & ~eye[None] & (f.totals[:, None, :] >= thr[:, :, None])
+            & (f.near.transpose(0, 2, 1) > 0))
+    is_state = world.orgs.camp == STATE
+    cand &= ~(is_state[:, :, None]
+              & (world.intel.intel < p["raid_trigger"][:, None, None]))  # find it first
+    score = np.where(cand, prop, 0.0)
+    best = score.argmax(axis=2)
+    best_prop = np.take_along_axis(score, best[:, :, None], axis=2)[:, :, 0]
+    limit = p["offensive_threshold"][:, None]
+    over = can & (best_prop > 0) & (best_prop > limit)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        excess = np.minimum(best_prop / limit - 1.0, MAX_EXCESS)
+    opens = over & (chance < hazard_share(p["offensive_rate"][:, None] * excess))
+    for r, i in zip(*np.nonzero(opens), strict=True):
+        log("offensive_started", r, i, best[r, i], best_prop[r, i],
+            "force ratio x (1 + grudge)")
+    cd.offensive_target = np.where(opens, best, cd.offensive_target)
+    cd.offensive_days = np.where(opens, 0, cd.offensive_days)
+
+    # today's engagement
+    target = np.where(acting, cd.offensive_target, -1)
+    plan.engage = np.where(acting[:, :, None],
+                           engagement(target, rel.hostile, rel.allied, f.near, grudge, p), 0.0)
+    attacking = target >= 0
+    plan.offensive = np.where(attacking, 1.0, plan.offensive)
+    rr, ii = np.nonzero(attacking)
+    plan.attract[rr, ii, target[rr, ii]] = 1.0
+
+
+def apply(world, flows, p, log) -> None:
+    """Grudges fade."""
+    world.relations.grudge *= np.exp(-p["grudge_decay"])[:, None, None]

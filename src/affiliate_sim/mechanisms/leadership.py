@@ -1,0 +1,79 @@
+"""Core process: leaders, succession, cohesion, collapse.
+
+The kernel kills emirs and commanders with the hazard around them (raids hunt leaders;
+in battle they face ``LEADER_COMBAT_EXPOSURE`` times their men's hazard, see
+:mod:`affiliate_sim.mechanisms.counterterrorism`). When an emir dies, a commander who
+survived the day succeeds him, at a cost in cohesion that is "rarely crippling for
+well-established jihadist groups" (``succession_shock * (1 - established)``); with no
+commander left the group has no emir. Cohesion recovers towards a target set by grievance
+and leadership (``cohesion_recovery``). A dormant faction that has fighters becomes active
+with a living emir. An armed group whose fighters fall below ``collapse_threshold`` after
+having had at least as many has collapsed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from affiliate_sim.mechanisms.base import ARTICLE as A
+from affiliate_sim.mechanisms.base import Param
+from affiliate_sim.mechanisms.population import armed
+
+NAME = "leadership"
+SWITCHABLE = False
+
+#: Cohesion target multiplier without a living emir, and without any commander.
+LEADERLESS, NO_COMMANDERS = 0.5, 0.8
+
+PARAMS: tuple[Param, ...] = (
+    Param("succession_shock", 0.35, 0.0, 1.0, "cohesion",
+          A + ": 'rarely crippling for well-established jihadist groups'",
+          "Cohesion lost when a new organization's emir is killed (scaled by 1 - "
+          "establishment)."),
+    Param("cohesion_recovery", 0.02, 0.0, 1.0, "1/day",
+          "modelling convention",
+          "Rate at which cohesion returns towards its target."),
+    Param("collapse_threshold", 10.0, 0.0, 1e5, "fighters",
+          "cases.md: 'collapse to under about 10 fighters'",
+          "Fighters below which an organization counts as collapsed."),
+)
+
+
+def succession(world, p, rs: np.ndarray, v: int) -> None:
+    """The emir of ``v`` is dead in replicates ``rs``: a commander succeeds him, at a cost
+    in cohesion."""
+    ld, o = world.leadership, world.orgs
+    has = ld.commanders[rs, v] > 0
+    ld.commanders[rs, v] = np.where(has, ld.commanders[rs, v] - 1, ld.commanders[rs, v])
+    ld.emir_alive[rs, v] = has
+    ld.successions[rs, v] = np.where(has, ld.successions[rs, v] + 1, 0)
+    ld.named[rs, v] = has & ld.named[rs, v]
+    shock = p["succession_shock"][rs] * (1.0 - o.established[rs, v])
+    o.cohesion[rs, v] = np.maximum(0.0, o.cohesion[rs, v] - shock)
+
+
+def apply(world, flows, p, log) -> None:
+    """Leaders killed today, succession, cohesion, activation, collapse, peak."""
+    ld, o, f = world.leadership, world.orgs, world.forces
+    killer = world.main_killer(flows.killed)
+    for r, v in zip(*np.nonzero(flows.commanders_killed), strict=True):
+        n = int(flows.commanders_killed[r, v])
+        ld.commanders[r, v] = max(ld.commanders[r, v] - n, 0)
+        log("commanders_killed", r, killer[r, v], v, n, "")
+    for r, v in zip(*np.nonzero(flows.emir_killed), strict=True):  # after commander losses
+        log("emir_killed", r, killer[r, v], v, 1.0, ld.emir_label(r, v))
+        succession(world, p, np.array([r]), int(v))
+    lead = (np.where(ld.emir_alive, 1.0, LEADERLESS)
+            * np.where(ld.commanders > 0, 1.0, NO_COMMANDERS))
+    target = o.base_cohesion * (1.0 - 0.5 * o.grievance) * lead
+    o.cohesion = np.clip(o.cohesion + p["cohesion_recovery"][:, None] * (target - o.cohesion),
+                         0.0, 1.0)
+    filled = ~o.active & (f.totals > 0)  # a dormant faction filled by a split
+    o.active |= filled
+    ld.emir_alive |= filled  # its leader emerges
+    thr = p["collapse_threshold"][:, None]
+    newly = ~f.collapsed & (f.peak >= thr) & (f.totals < thr) & armed(world)
+    for r, v in zip(*np.nonzero(newly), strict=True):
+        log("collapse", r, v, -1, f.totals[r, v], "fewer fighters than the threshold")
+    f.collapsed |= newly
+    f.peak = np.maximum(f.peak, f.totals)

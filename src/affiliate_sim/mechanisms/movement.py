@@ -1,0 +1,55 @@
+"""Core process: movement of fighters between neighbouring cells.
+
+Each day a share ``move_rate`` of every cell's fighters moves to the best of the cell and
+its (up to) four neighbours, by a softmax of a movement score; a neighbour's score is
+lowered by ``stay_bias`` (moving has a cost); sympathizers move with their comrades, and
+movement conserves fighters exactly. The score of a cell for an organization's movers
+(:func:`score`) is
+
+    - danger_weight * danger + attraction_weight * log1p(sought) + cover_weight * cover
+
+where ``danger`` is the combat and raid hazard the organization faces there, ``sought``
+the presence of what it seeks (an offensive's target, set by the offensive rule; a
+protector, set by retreat) as sensed from up to ``SENSE_PASSES`` cells away, and ``cover``
+the ruggedness and remoteness of the cell. The danger and cover weights are set by the
+retreat mechanism (zero when it is switched off); attraction is always on.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from affiliate_sim.mechanisms.base import ARTICLE as A
+from affiliate_sim.mechanisms.base import Param
+
+NAME = "movement"
+SWITCHABLE = False
+
+#: Passes of the stencil by which movers sense what they seek: a force is felt up to this
+#: many cells away, more faintly with distance (along a line the weights run about 9.3,
+#: 6.5, 2.5, 0.5, 0.06 for 0 to 4 cells; only the log of the sensed presence is used).
+SENSE_PASSES = 4
+#: Share of a cell's sensed presence passed to each neighbour at each pass.
+SENSE_SHARE = 0.5
+
+PARAMS: tuple[Param, ...] = (
+    Param("move_rate", 0.3, 0.0, 1.0, "share/day",
+          A + ": 'left to regroup in the city's southern suburbs'",
+          "Share of a cell's fighters who may move to a neighbouring cell in a day."),
+    Param("stay_bias", 3.0, 0.0, 100.0, "log-weight",
+          "modelling convention (fighters hold their ground unless a move is clearly better)",
+          "Score a neighbouring cell must gain over the current one to draw as many movers "
+          "as staying does."),
+    Param("attraction_weight", 2.0, 0.0, 100.0, "log-weight",
+          "modelling convention",
+          "Weight of an offensive target's or a protector's presence in movement."),
+)
+
+
+@njit(cache=True)
+def score(danger, danger_weight, sought, attraction_weight, cover, cover_weight):
+    """How much an organization's movers like a cell (see the module docstring)."""
+    pull = attraction_weight * math.log1p(sought) if sought > 0.0 else 0.0
+    return -danger_weight * danger + pull + cover_weight * cover

@@ -1,0 +1,401 @@
+"""Scenario files: YAML data, checked against a schema, never executed.
+
+A scenario describes one case: the geography (grid, named regions with terrain,
+remoteness, population, state presence), the organizations with their initial strength,
+position and attributes, their relations, the dated scripted inputs (the start of the case
+and shocks from outside the fighting) and, for the historical cases, the observations the
+model must produce. Files are read with ``yaml.safe_load`` (no tags, no objects) and every
+key is checked; a problem raises :class:`~affiliate_sim.errors.InputError` naming the file,
+the key path and the problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, make_dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from affiliate_sim.errors import InputError
+from affiliate_sim.paths import SCENARIO_DIR
+from affiliate_sim.scenario.observations import Observation
+from affiliate_sim.scenario.observations import parse as parse_observations
+from affiliate_sim.vocabulary import CAMPS, EVENT_KINDS, KINDS, STYLES
+
+LAYERS = ("terrain", "population", "remoteness", "state_presence")
+UNIT_LAYERS = ("terrain", "remoteness", "state_presence")  # in [0, 1]
+RELATIONS = ("hostile", "allied", "parent", "patron")
+INPUT_KINDS = ("pledge", "visibility_shock", "assassination", "courting")
+
+
+@dataclass(frozen=True)
+class OrgField:
+    """An optional field of an organization in a scenario file.
+
+    Attributes:
+        default: value when the file omits it.
+        check: ``unit`` (a number in [0, 1]), ``number`` (in [lo, hi]), ``integer`` (in
+            [lo, hi]), ``choice`` (one of ``choices``), ``string`` or ``bool``.
+    """
+
+    default: Any
+    check: str
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+#: Every optional field of an organization (``docs/model.md``, 2.2, says what each means).
+ORG_FIELDS: dict[str, OrgField] = {
+    "style": OrgField("guerrilla", "choice", choices=STYLES),  # conventional for states
+    "sympathizer_share": OrgField(0.0, "unit"),
+    "cohesion": OrgField(0.7, "unit"),
+    "brutality": OrgField(0.0, "unit"),
+    "visibility": OrgField(0.1, "unit"),
+    "purge_capacity": OrgField(0.0, "unit"),
+    "local_roots": OrgField(0.5, "unit"),
+    "quality": OrgField(1.0, "number", 0.0, 10.0),
+    "vigilance": OrgField(1.0, "number", 0.0, 2.0),
+    "injustice": OrgField(0.0, "unit"),
+    "grievance": OrgField(0.0, "unit"),
+    "strategic_disagreement": OrgField(0.0, "unit"),
+    "established": OrgField(0.5, "unit"),
+    "resources": OrgField(0.5, "unit"),
+    "foreign_access": OrgField(0.0, "unit"),
+    "commanders": OrgField(4, "integer", 0, 64),
+    "emir": OrgField("", "string"),
+    "dormant": OrgField(False, "bool"),
+    "dissident_of": OrgField("", "string"),
+    "description": OrgField("", "string"),
+}
+
+OrgSpec = make_dataclass(
+    "OrgSpec",
+    [("name", str), ("camp", str), ("kind", str), ("fighters", float),
+     ("regions", dict)]
+    + [(k, type(f.default), field(default=f.default)) for k, f in ORG_FIELDS.items()],
+    namespace={"__doc__": "An organization as the scenario gives it (required: name, camp, "
+                          "kind, fighters, regions; the rest from ORG_FIELDS)."},
+    module=__name__)
+
+
+@dataclass
+class InputSpec:
+    """A dated, scripted input."""
+
+    day: int
+    kind: str
+    actor: str
+    target: str = ""
+    magnitude: float = 1.0
+    note: str = ""
+    source: str = ""
+
+
+@dataclass
+class Scenario:
+    """A validated scenario."""
+
+    name: str
+    title: str
+    path: Path
+    days: int
+    height: int
+    width: int
+    layers: dict[str, np.ndarray]
+    regions: dict[str, np.ndarray]
+    organizations: list[OrgSpec]
+    relations: list[tuple[str, str, str]]
+    inputs: list[InputSpec]
+    observations: list[Observation] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    description: str = ""
+    start_date: str = ""
+
+    def org_index(self, name: str) -> int:
+        return [o.name for o in self.organizations].index(name)
+
+
+# ------------------------------------------------------------------ schema helpers
+class _Checker:
+    def __init__(self, where: str):
+        self.where = where
+
+    def fail(self, key: str, problem: str):
+        raise InputError(self.where, key, problem)
+
+    def mapping(self, value, key: str, allowed: dict[str, bool]) -> dict:
+        """Check a mapping's keys: ``allowed`` maps each key to whether it is required."""
+        if not isinstance(value, dict):
+            self.fail(key, f"must be a mapping, got {_tname(value)}")
+        for k in value:
+            if not isinstance(k, str):
+                self.fail(key, f"keys must be strings, got {k!r}")
+            if k not in allowed:
+                self.fail(_join(key, k), f"unknown key (allowed: {', '.join(allowed)})")
+        for k, req in allowed.items():
+            if req and k not in value:
+                self.fail(_join(key, k), "required key is missing")
+        return value
+
+    def string(self, value, key: str, choices=None) -> str:
+        if not isinstance(value, str) or not value.strip():
+            self.fail(key, f"must be a non-empty string, got {value!r}")
+        if choices is not None and value not in choices:
+            self.fail(key, f"{value!r} is not one of: {', '.join(choices)}")
+        return value
+
+    def number(self, value, key: str, lo=None, hi=None) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(key, f"must be a number, got {_tname(value)} {value!r}")
+        value = float(value)
+        if not np.isfinite(value):
+            self.fail(key, "must be a finite number")
+        if lo is not None and value < lo:
+            self.fail(key, f"{value:g} is below the minimum {lo:g}")
+        if hi is not None and value > hi:
+            self.fail(key, f"{value:g} is above the maximum {hi:g}")
+        return value
+
+    def integer(self, value, key: str, lo=None, hi=None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(key, f"must be a whole number, got {_tname(value)} {value!r}")
+        if lo is not None and value < lo:
+            self.fail(key, f"{value} is below the minimum {lo}")
+        if hi is not None and value > hi:
+            self.fail(key, f"{value} is above the maximum {hi}")
+        return value
+
+    def boolean(self, value, key: str) -> bool:
+        if not isinstance(value, bool):
+            self.fail(key, f"must be true or false, got {value!r}")
+        return value
+
+    def seq(self, value, key: str) -> list:
+        if not isinstance(value, list):
+            self.fail(key, f"must be a list, got {_tname(value)}")
+        return value
+
+
+def _tname(v) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", type(None): "nothing"}.get(
+        type(v), type(v).__name__)
+
+
+def _join(key: str, sub: str) -> str:
+    return f"{key}.{sub}" if key else sub
+
+
+# ------------------------------------------------------------------ loading
+TOP = {
+    "name": True, "title": False, "description": False, "sources": False, "start_date": False,
+    "days": True, "grid": True, "background": False, "regions": True, "organizations": True,
+    "relations": False, "inputs": False, "observations": False,
+}
+ORG_KEYS = {"name": True, "camp": True, "kind": True, "fighters": True, "region": False,
+            "regions": False, **{k: False for k in ORG_FIELDS}}
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """The file of a scenario given by name (``scenarios/NAME.yaml``) or path."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    return SCENARIO_DIR / f"{name_or_path}.yaml"
+
+
+def available() -> list[str]:
+    """Names of the shipped scenarios."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Read and validate a scenario file.
+
+    Raises:
+        InputError: naming the file, the key path and the problem.
+    """
+    path = resolve(name_or_path)
+    where = str(path)
+    if not path.is_file():
+        known = ", ".join(available()) or "none"
+        raise InputError(where, "scenario", f"no such scenario file (shipped: {known})")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(where, "file", f"cannot be read: {err}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise InputError(where, "yaml", f"malformed YAML{at}: {problem}") from None
+    return parse_scenario(data, path)
+
+
+def parse_scenario(data: Any, path: Path) -> Scenario:
+    """Validate already-parsed YAML data (see :func:`load_scenario`)."""
+    c = _Checker(str(path))
+    if data is None:
+        c.fail("(top)", "the file is empty")
+    c.mapping(data, "", TOP)
+    name = c.string(data["name"], "name")
+    days = c.integer(data["days"], "days", lo=1, hi=100_000)
+    grid = c.mapping(data["grid"], "grid", {"height": True, "width": True})
+    H = c.integer(grid["height"], "grid.height", lo=1, hi=4096)
+    W = c.integer(grid["width"], "grid.width", lo=1, hi=4096)
+
+    background = c.mapping(data.get("background", {}), "background",
+                           {k: False for k in LAYERS})
+    layers = {}
+    for k in LAYERS:
+        v = c.number(background.get(k, 0.0), f"background.{k}", lo=0.0,
+                     hi=1.0 if k in UNIT_LAYERS else None)
+        layers[k] = np.full((H, W), v)
+
+    regions: dict[str, np.ndarray] = {}
+    for i, reg in enumerate(c.seq(data["regions"], "regions")):
+        key = f"regions[{i}]"
+        c.mapping(reg, key, {"name": True, "rows": True, "cols": True, "description": False,
+                             **{k: False for k in LAYERS}})
+        rname = c.string(reg["name"], f"{key}.name")
+        if rname in regions:
+            c.fail(f"{key}.name", f"duplicate region name {rname!r}")
+        mask = np.zeros((H, W), dtype=bool)
+        r0, r1 = _span(c, reg["rows"], f"{key}.rows", H)
+        c0, c1 = _span(c, reg["cols"], f"{key}.cols", W)
+        mask[r0:r1, c0:c1] = True
+        regions[rname] = mask
+        for k in LAYERS:
+            if k in reg:
+                layers[k][mask] = c.number(reg[k], f"{key}.{k}", lo=0.0,
+                                           hi=1.0 if k in UNIT_LAYERS else None)
+    if not regions:
+        c.fail("regions", "at least one region is required")
+
+    orgs: list[OrgSpec] = []
+    names: set[str] = set()
+    for i, od in enumerate(c.seq(data["organizations"], "organizations")):
+        key = f"organizations[{i}]"
+        c.mapping(od, key, ORG_KEYS)
+        oname = c.string(od["name"], f"{key}.name")
+        if oname in names:
+            c.fail(f"{key}.name", f"duplicate organization name {oname!r}")
+        names.add(oname)
+        kw: dict[str, Any] = {
+            "name": oname,
+            "camp": c.string(od["camp"], f"{key}.camp", CAMPS),
+            "kind": c.string(od["kind"], f"{key}.kind", KINDS),
+            "fighters": c.number(od["fighters"], f"{key}.fighters", lo=0.0, hi=1e7),
+        }
+        if "region" in od and "regions" in od:
+            c.fail(f"{key}.regions", "give either region or regions, not both")
+        if "region" in od:
+            kw["regions"] = {c.string(od["region"], f"{key}.region"): 1.0}
+        elif "regions" in od:
+            rmap = od["regions"]
+            if not isinstance(rmap, dict) or not rmap:
+                c.fail(f"{key}.regions", "must be a mapping of region name to share")
+            kw["regions"] = {r: c.number(s, f"{key}.regions.{r}", lo=0.0)
+                             for r, s in rmap.items()}
+            if sum(kw["regions"].values()) <= 0:
+                c.fail(f"{key}.regions", "shares must add up to more than zero")
+        else:
+            c.fail(f"{key}.region", "required key is missing (region or regions)")
+        for r in kw["regions"]:
+            if r not in regions:
+                c.fail(f"{key}.region", f"no region named {r!r} (regions: "
+                       f"{', '.join(regions)})")
+        for f, spec in ORG_FIELDS.items():
+            if f not in od:
+                continue
+            k = f"{key}.{f}"
+            if spec.check == "unit":
+                kw[f] = c.number(od[f], k, lo=0.0, hi=1.0)
+            elif spec.check == "number":
+                kw[f] = c.number(od[f], k, lo=spec.lo, hi=spec.hi)
+            elif spec.check == "integer":
+                kw[f] = c.integer(od[f], k, lo=spec.lo, hi=spec.hi)
+            elif spec.check == "choice":
+                kw[f] = c.string(od[f], k, spec.choices)
+            elif spec.check == "bool":
+                kw[f] = c.boolean(od[f], k)
+            else:
+                kw[f] = c.string(od[f], k)
+        if "style" not in od and kw["kind"] == "state_force":
+            kw["style"] = "conventional"
+        orgs.append(OrgSpec(**kw))
+    if not orgs:
+        c.fail("organizations", "at least one organization is required")
+    for i, o in enumerate(orgs):
+        if o.dissident_of and o.dissident_of not in names:
+            c.fail(f"organizations[{i}].dissident_of", f"no organization named "
+                   f"{o.dissident_of!r}")
+        if o.dissident_of == o.name:
+            c.fail(f"organizations[{i}].dissident_of", "an organization cannot be its own "
+                   "dissident faction")
+
+    relations = []
+    for i, rel in enumerate(c.seq(data.get("relations", []) or [], "relations")):
+        key = f"relations[{i}]"
+        c.mapping(rel, key, {"a": True, "b": True, "kind": True, "note": False})
+        a = c.string(rel["a"], f"{key}.a")
+        b = c.string(rel["b"], f"{key}.b")
+        kind = c.string(rel["kind"], f"{key}.kind", RELATIONS)
+        for k, v in (("a", a), ("b", b)):
+            if v not in names:
+                c.fail(f"{key}.{k}", f"no organization named {v!r}")
+        if a == b:
+            c.fail(key, "an organization cannot relate to itself")
+        relations.append((a, b, kind))
+
+    inputs = []
+    for i, inp in enumerate(c.seq(data.get("inputs", []) or [], "inputs")):
+        key = f"inputs[{i}]"
+        c.mapping(inp, key, {"day": True, "kind": True, "actor": True, "target": False,
+                             "magnitude": False, "note": False, "source": False})
+        day = c.integer(inp["day"], f"{key}.day", lo=0)
+        if day >= days:
+            c.fail(f"{key}.day", f"day {day} is outside the run (days: {days})")
+        kind = c.string(inp["kind"], f"{key}.kind", INPUT_KINDS)
+        actor = c.string(inp["actor"], f"{key}.actor")
+        if actor not in names:
+            c.fail(f"{key}.actor", f"no organization named {actor!r}")
+        target = ""
+        if "target" in inp:
+            target = c.string(inp["target"], f"{key}.target")
+            if target not in names:
+                c.fail(f"{key}.target", f"no organization named {target!r}")
+        if kind in ("assassination", "courting") and not target:
+            c.fail(f"{key}.target", f"a {kind} input needs a target")
+        mag = c.number(inp.get("magnitude", 1.0), f"{key}.magnitude", lo=0.0, hi=1e6)
+        inputs.append(InputSpec(day=day, kind=kind, actor=actor, target=target,
+                                magnitude=mag, note=str(inp.get("note", "")),
+                                source=str(inp.get("source", ""))))
+
+    observations = parse_observations(data.get("observations"), str(path), names,
+                                      set(regions), days, tuple(EVENT_KINDS))
+    sources = [c.string(s, f"sources[{i}]") for i, s in
+               enumerate(c.seq(data.get("sources", []) or [], "sources"))]
+    return Scenario(
+        name=name, title=str(data.get("title", name)), path=path, days=days, height=H,
+        width=W, layers=layers, regions=regions, organizations=orgs, relations=relations,
+        inputs=sorted(inputs, key=lambda x: x.day), observations=observations,
+        sources=sources, description=str(data.get("description", "")),
+        start_date=str(data.get("start_date", "")),
+    )
+
+
+def _span(c: _Checker, value, key: str, size: int) -> tuple[int, int]:
+    """A half-open ``[start, stop)`` index span inside ``[0, size]``."""
+    seq = c.seq(value, key)
+    if len(seq) != 2:
+        c.fail(key, f"must be [start, stop], got {value!r}")
+    a = c.integer(seq[0], f"{key}[0]", lo=0, hi=size - 1)
+    b = c.integer(seq[1], f"{key}[1]", lo=1, hi=size)
+    if b <= a:
+        c.fail(key, f"stop {b} must be greater than start {a}")
+    return a, b

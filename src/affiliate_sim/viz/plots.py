@@ -1,0 +1,529 @@
+"""Matplotlib figures shared by the replay report and the notebooks.
+
+Every function takes plain data (arrays, results) and returns a ``matplotlib.figure.Figure``
+with a title, axis labels with units and a legend, readable without the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt  # the backend is the caller's (inline in notebooks, Agg headless)
+import numpy as np
+from matplotlib.figure import Figure
+
+from affiliate_sim.kernel.grid import held
+
+CAMP_COLOURS = {"IS": "#222222", "AQ": "#2a7fbf", "state": "#3c9d4e",
+                "independent": "#d98c1f"}
+#: Order of the camps in legends and per-camp panels.
+CAMP_ORDER = ("IS", "AQ", "state", "independent")
+
+
+def trajectory_bands(series: np.ndarray, names: Sequence[str], title: str,
+                     observations: Sequence[dict] = (), start_date: str = "",
+                     camps: Sequence[str] | None = None, log: bool = False) -> Figure:
+    """Fighters over time per organization across seeds: median and 10-90% band.
+
+    Args:
+        series: ``(seeds, days + 1, organizations)`` fighters.
+        names: organization names.
+        title: figure title.
+        observations: dicts with ``org``, ``window`` (day pair), ``label`` and optionally
+            ``at_least`` / ``at_most`` (a fighters target), drawn as markers.
+        start_date: day 0's date, for the axis label.
+        camps: camp of each organization (colours the lines by camp).
+        log: logarithmic fighters axis.
+    """
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    days = np.arange(series.shape[1])
+    cmap = plt.get_cmap("tab10")
+    for o, name in enumerate(names):
+        s = series[:, :, o]
+        if s.max() <= 0:
+            continue
+        lo, med, hi = np.percentile(s, [10, 50, 90], axis=0)
+        colour = cmap(o % 10)
+        ax.fill_between(days, lo, hi, color=colour, alpha=0.2, linewidth=0)
+        ax.plot(days, med, color=colour, lw=1.8,
+                label=f"{name} ({camps[o]})" if camps else name)
+    labelled: set[str] = set()
+
+    def once(label: str) -> str | None:
+        if label in labelled:
+            return None
+        labelled.add(label)
+        return label
+
+    for obs in observations:
+        a, b = obs["window"]
+        y = obs.get("at_most", obs.get("at_least"))
+        if obs.get("org") in names and y is not None:
+            ax.errorbar([b], [y], xerr=[[b - a], [0]], fmt="v" if "at_most" in obs else "^",
+                        color="crimson", ms=8, capsize=3, zorder=5,
+                        label=once("article observation (fighters, over its window)"))
+        else:
+            ax.axvspan(a, b, color="crimson", alpha=0.06, label=once("observation window"))
+    ax.set_xlabel(f"day (day 0 = {start_date})" if start_date else "day")
+    ax.set_ylabel("fighters (log scale)" if log else "fighters")
+    if log:
+        ax.set_yscale("symlog", linthresh=10)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------- maps
+def _org_colours(names: Sequence[str]) -> list:
+    cmap = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    return [cmap(i % cmap.N) for i in range(len(names))]
+
+
+def control(fighters: np.ndarray) -> np.ndarray:
+    """Who holds each cell: ``(H, W)`` index of the holding organization (the first, on a
+    tie), or -1 where nobody does; the model's rule (:func:`affiliate_sim.kernel.grid.held`).
+
+    Args:
+        fighters: ``(O, H, W)`` fighters per organization per cell.
+    """
+    h = held(fighters)
+    return np.where(h.any(axis=0), h.argmax(axis=0), -1)
+
+
+def _draw_regions(ax, regions: Mapping[str, np.ndarray] | None) -> None:
+    if not regions:
+        return
+    for name, mask in regions.items():
+        m = np.asarray(mask, dtype=float)
+        if m.sum() == 0:
+            continue
+        if m.min() < 1:
+            ax.contour(m, levels=[0.5], colors="white", linewidths=0.8, alpha=0.9)
+        yy, xx = np.nonzero(m)
+        ax.text(xx.mean(), yy.mean(), name, color="white", fontsize=7, ha="center",
+                va="center", alpha=0.9,
+                bbox={"facecolor": "black", "alpha": 0.35, "pad": 1, "linewidth": 0})
+
+
+def _control_panel(ax, fighters, names, camps, regions=None, legend=True):
+    owner = control(fighters)
+    colours = _org_colours(names)
+    rgba = np.ones(owner.shape + (4,))
+    rgba[..., :3] = 0.93  # unheld: light grey
+    top = fighters.max(axis=0)
+    scale = np.clip(np.log10(np.maximum(top, 1.0)) / 3.0, 0.35, 1.0)  # darker = more fighters
+    for o in range(len(names)):
+        sel = owner == o
+        if sel.any():
+            rgba[sel, :3] = np.array(colours[o][:3])[None] * scale[sel, None] + \
+                (1 - scale[sel, None]) * 0.93
+    ax.imshow(rgba, origin="upper", interpolation="nearest")
+    _draw_regions(ax, regions)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if legend:
+        from matplotlib.patches import Patch
+
+        held = sorted(set(owner[owner >= 0].tolist()))
+        handles = [Patch(color=colours[o], label=f"{names[o]} ({camps[o]})") for o in held]
+        handles.append(Patch(facecolor=(0.93, 0.93, 0.93), edgecolor="0.6", label="held by none"))
+        ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  frameon=False, title="holds the cell", title_fontsize=7)
+    return owner
+
+
+def _day_label(day: int, start_date: str = "") -> str:
+    if not start_date:
+        return f"day {day}"
+    import datetime as _dt
+
+    try:
+        d0 = _dt.date.fromisoformat(str(start_date))
+    except ValueError:
+        return f"day {day}"
+    return f"day {day} ({(d0 + _dt.timedelta(days=int(day))).isoformat()})"
+
+
+def control_map(fighters: np.ndarray, names: Sequence[str], camps: Sequence[str],
+                day: int = 0, title: str = "", regions: Mapping[str, np.ndarray] | None = None,
+                start_date: str = "") -> Figure:
+    """Who holds each cell on one day, and fighters per camp per cell.
+
+    The first panel colours each cell by the organization holding it (most fighters, at least
+    one; darker = more fighters). One panel per camp follows, with that camp's fighters per
+    cell on a shared logarithmic scale.
+
+    Args:
+        fighters: ``(O, H, W)`` fighters per organization per cell (a history snapshot).
+        names: organization names.
+        camps: camp of each organization (``IS``, ``AQ``, ``state``, ``independent``).
+        day: the day shown (for the title).
+        title: figure title (the case).
+        regions: named boolean masks ``(H, W)``, outlined and labelled.
+        start_date: day 0's date.
+    """
+    from matplotlib.colors import LogNorm
+
+    present = [c for c in CAMP_ORDER if any(k == c for k in camps)]
+    ncol = 2 if len(present) > 1 else 1
+    nrow = max(1, -(-len(present) // ncol))
+    fig = plt.figure(figsize=(5.2 + 2.9 * ncol, 5.4))
+    gs = fig.add_gridspec(nrow, 1 + ncol, width_ratios=[1.9] + [1] * ncol,
+                          hspace=0.3, wspace=0.15)
+    ax0 = fig.add_subplot(gs[:, 0])
+    owner = _control_panel(ax0, fighters, names, camps, regions, legend=False)
+    ax0.set_title("who holds each cell (darker = more fighters)", fontsize=9)
+    colours = _org_colours(names)
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=colours[o], label=f"{names[o]} ({camps[o]})")
+               for o in sorted(set(owner[owner >= 0].tolist()))]
+    handles.append(Patch(facecolor=(0.93, 0.93, 0.93), edgecolor="0.6", label="held by none"))
+    ax0.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.01),
+               ncol=2, frameon=False)
+    per_camp = {c: fighters[[k == c for k in camps]].sum(axis=0) for c in present}
+    vmax = max([float(v.max()) for v in per_camp.values()] + [10.0])
+    norm = LogNorm(vmin=1.0, vmax=vmax)
+    camp_axes = []
+    for k, c in enumerate(present):
+        ax = fig.add_subplot(gs[k // ncol, 1 + k % ncol])
+        camp_axes.append(ax)
+        v = np.ma.masked_less(per_camp[c], 1.0)
+        im = ax.imshow(v, origin="upper", interpolation="nearest", cmap=_camp_cmap(c),
+                       norm=norm)
+        ax.set_facecolor("0.97")
+        ax.set_title(f"{c} camp: {per_camp[c].sum():,.0f} fighters", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03).set_label(
+            "fighters per cell", fontsize=7)
+    fig.suptitle(f"{title}: {_day_label(day, start_date)}" if title
+                 else _day_label(day, start_date), fontsize=11)
+    fig.subplots_adjust(left=0.02, right=0.97, top=0.88, bottom=0.12)
+    return fig
+
+
+def _camp_cmap(camp: str):
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list(f"camp_{camp}", ["#f2f2f2",
+                                                              CAMP_COLOURS.get(camp, "#555")])
+
+
+def nearest_snapshots(snapshots: Mapping[int, np.ndarray], n: int = 6) -> list[int]:
+    """``n`` snapshot days spread evenly over the run (always the first and the last)."""
+    days = sorted(snapshots)
+    if len(days) <= n:
+        return days
+    idx = np.unique(np.round(np.linspace(0, len(days) - 1, n)).astype(int))
+    return [days[i] for i in idx]
+
+
+def nearest_snapshot(snapshots: Mapping[int, np.ndarray], day: int) -> int:
+    """The snapshot day closest to ``day`` (snapshots are weekly, plus the last day)."""
+    return min(snapshots, key=lambda d: (abs(d - day), d))
+
+
+def control_strip(snapshots: Mapping[int, np.ndarray], names: Sequence[str],
+                  camps: Sequence[str], days: Sequence[int] | None = None, title: str = "",
+                  regions: Mapping[str, np.ndarray] | None = None, start_date: str = "",
+                  n: int = 6) -> Figure:
+    """Small multiples: who holds each cell on several days, left to right.
+
+    Args:
+        snapshots: ``{day: (O, H, W) fighters}`` (the model history's weekly snapshots).
+        names, camps: organizations and their camps.
+        days: days to show (each must be a snapshot day); default ``n`` spread over the run.
+        title: figure title.
+        regions: named masks, outlined.
+        start_date: day 0's date.
+        n: panels when ``days`` is not given.
+    """
+    from matplotlib.patches import Patch
+
+    days = list(days) if days is not None else nearest_snapshots(snapshots, n)
+    missing = [d for d in days if d not in snapshots]
+    if missing:
+        raise ValueError(f"no snapshot for day(s) {missing}; snapshot days: "
+                         f"{sorted(snapshots)[:5]}...")
+    fig, axes = plt.subplots(1, len(days), figsize=(2.3 * len(days) + 2.2, 2.9))
+    axes = np.atleast_1d(axes)
+    held: set[int] = set()
+    for ax, d in zip(axes, days, strict=True):
+        owner = _control_panel(ax, snapshots[d], names, camps, regions, legend=False)
+        held |= set(owner[owner >= 0].tolist())
+        ax.set_title(_day_label(d, start_date), fontsize=8)
+    colours = _org_colours(names)
+    handles = [Patch(color=colours[o], label=f"{names[o]} ({camps[o]})") for o in sorted(held)]
+    handles.append(Patch(facecolor=(0.93, 0.93, 0.93), edgecolor="0.6", label="held by none"))
+    fig.legend(handles=handles, fontsize=7, loc="center right", frameon=False,
+               title="holds the cell", title_fontsize=7)
+    fig.suptitle(title or "who holds each cell over time", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1 - 2.0 / (2.3 * len(days) + 2.2), 1))
+    return fig
+
+
+# ---------------------------------------------------------------------------- flows
+def flow_components(history, org: int | str, bin_days: int = 7) -> dict[str, np.ndarray]:
+    """Fighters gained (positive) and lost (negative) by one organization, per period.
+
+    Losses to partners are split by partner (``killed by X``, ``detained by X``,
+    ``surrendered to X``, ``defected to X``); gains by source (local and foreign recruits,
+    ``defectors from X``). Every component is an array over periods of ``bin_days`` days.
+
+    Args:
+        history: a :class:`affiliate_sim.model.history.RunHistory` (``run.history``).
+        org: organization index or name.
+        bin_days: days per period.
+    """
+    names = list(history.names)
+    i = names.index(org) if isinstance(org, str) else int(org)
+    D = history.days
+    nb = -(-D // bin_days)
+
+    def binned(x: np.ndarray) -> np.ndarray:
+        pad = np.zeros(nb * bin_days)
+        pad[:D] = x
+        return pad.reshape(nb, bin_days).sum(axis=1)
+
+    out: dict[str, np.ndarray] = {}
+    out["recruited (local)"] = binned(history.flows["recruited_local"][:, i])
+    out["recruited (foreign)"] = binned(history.flows["recruited_foreign"][:, i])
+    for j, partner in enumerate(names):
+        if j != i and history.pairs["defected"][:, j, i].sum() > 0:
+            out[f"defectors from {partner}"] = binned(history.pairs["defected"][:, j, i])
+    for k, verb in (("killed", "killed by"), ("detained", "detained by"),
+                    ("surrendered", "surrendered to"), ("defected", "defected to")):
+        for j, partner in enumerate(names):
+            if history.pairs[k][:, i, j].sum() > 0:
+                out[f"{verb} {partner}"] = -binned(history.pairs[k][:, i, j])
+    out["fled"] = -binned(history.flows["fled"][:, i])
+    out["deserted"] = -binned(history.flows["deserted"][:, i])
+    return {k: v for k, v in out.items() if np.abs(v).sum() > 0}
+
+
+def flows_stacked(history, org: int | str, bin_days: int = 7, title: str = "",
+                  start_date: str = "") -> Figure:
+    """One organization's flows as stacked bars per period: gains up, losses down, with its
+    fighters (right axis).
+
+    Args:
+        history: ``model.history``.
+        org: organization index or name.
+        bin_days: days per bar.
+        title: figure title (default: the organization).
+        start_date: day 0's date, for the axis label.
+    """
+    names = list(history.names)
+    i = names.index(org) if isinstance(org, str) else int(org)
+    parts = flow_components(history, i, bin_days)
+    fig, ax = plt.subplots(figsize=(9.5, 4.6))
+    if parts:
+        nb = len(next(iter(parts.values())))
+        x = np.arange(nb) * bin_days + bin_days / 2
+        cmap = plt.get_cmap("tab20")
+        up = np.zeros(nb)
+        down = np.zeros(nb)
+        for k, (label, v) in enumerate(parts.items()):
+            pos = v >= 0
+            base = np.where(pos, up, down)
+            ax.bar(x, v, width=bin_days * 0.9, bottom=base, color=cmap(k % 20), label=label)
+            up = np.where(pos, up + v, up)
+            down = np.where(pos, down, down + v)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel(f"day (day 0 = {start_date})" if start_date else "day")
+    ax.set_ylabel(f"fighters gained (+) / lost (-) per {bin_days} days")
+    ax2 = ax.twinx()
+    ax2.plot(np.arange(history.days + 1), history.stocks["fighters"][:, i], color="black",
+             lw=1.5, ls="--", label="fighters (right axis)")
+    ax2.set_ylabel("fighters")
+    ax2.set_ylim(bottom=0)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=7, loc="upper left", bbox_to_anchor=(1.08, 1.0),
+              frameon=False)
+    ax.set_title(title or f"Flows of {names[i]}")
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------- sweeps
+def lever_heatmap(table, value: str, row: str = "scenario", col: str = "lever",
+                  baseline: str | None = None, title: str = "", label: str = "",
+                  fmt: str = "{:.2f}", robust: bool = True) -> Figure:
+    """A lever against an outcome across cases: one cell per (row, column), mean over seeds.
+
+    With ``baseline`` (a value of ``col``, e.g. ``"none"``), cells show the difference from
+    that column's mean in the same row, on a diverging scale centred on zero.
+
+    Args:
+        table: a sweep table (``sweep.parquet`` or :func:`affiliate_sim.cli.compose.lever_sweep`).
+        value: the outcome column (numeric or boolean).
+        row, col: the columns to cross (cases and levers).
+        baseline: the column value to subtract, or None.
+        title: figure title.
+        label: colour-bar label (the outcome and its unit).
+        fmt: number format of the annotations.
+        robust: with a baseline, clip the colour scale at the 95th percentile of the
+            differences (the annotations keep the exact values).
+    """
+    done = table[table["status"] == "done"] if "status" in table else table
+    pivot = done.pivot_table(index=row, columns=col, values=value, aggfunc="mean")
+    pivot = pivot.astype(float)
+    if baseline is not None:
+        if baseline not in pivot.columns:
+            raise ValueError(f"baseline {baseline!r} is not a value of {col!r}: "
+                             f"{list(pivot.columns)}")
+        pivot = pivot.sub(pivot[baseline], axis=0)
+        pivot = pivot[[c for c in pivot.columns if c != baseline]]
+    data = pivot.to_numpy()
+    fig, ax = plt.subplots(figsize=(1.1 * data.shape[1] + 3.2, 0.45 * data.shape[0] + 1.8))
+    finite = data[np.isfinite(data)]
+    extend = "neither"
+    if baseline is not None:
+        lim = float(np.abs(finite).max()) if finite.size else 0.0
+        if robust and finite.size >= 8:  # one huge effect must not wash out the others
+            clip = float(np.percentile(np.abs(finite), 95))
+            if 0 < clip < lim:
+                lim, extend = clip, "both"
+        lim = max(lim, 1e-9)
+        im = ax.imshow(data, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
+    else:
+        im = ax.imshow(data, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(data.shape[1]), [str(c) for c in pivot.columns], rotation=35,
+                  ha="right", fontsize=8)
+    ax.set_yticks(range(data.shape[0]), [str(r) for r in pivot.index], fontsize=8)
+    lo, hi = im.get_clim()
+    for (r, c), v in np.ndenumerate(data):
+        if np.isfinite(v):
+            x = (v - lo) / (hi - lo) if hi > lo else 0.5
+            dark = (abs(x - 0.5) > 0.3) if baseline is not None else x < 0.55
+            text = fmt.format(v)
+            if text.startswith("-") and text[1:] == fmt.format(0.0):
+                text = text[1:]  # no "-0.00"
+            ax.text(c, r, text, ha="center", va="center", fontsize=7,
+                    color="white" if dark else "black")
+    ax.set_xlabel(col)
+    ax.set_ylabel(row)
+    cb = fig.colorbar(im, ax=ax, extend=extend)
+    what = label or value
+    cb.set_label(f"{what} - {baseline}" if baseline is not None else what, fontsize=8)
+    ax.set_title(title or (f"{what}: change from {col}={baseline} (mean over seeds)"
+                           if baseline is not None else f"{what} (mean over seeds)"),
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def outcome_distributions(table, value: str, by: str = "lever", facet: str = "scenario",
+                          title: str = "", label: str = "", ncols: int = 3) -> Figure:
+    """Distributions across seeds: one panel per ``facet`` value (case), a box and the seeds
+    as points for each ``by`` value (lever).
+
+    Args:
+        table: a sweep table.
+        value: the outcome column.
+        by: the column on the x axis.
+        facet: the column of the panels.
+        title: figure title.
+        label: y-axis label (the outcome and its unit).
+        ncols: panels per row.
+    """
+    done = table[table["status"] == "done"] if "status" in table else table
+    facets = sorted(done[facet].unique())
+    levels = sorted(done[by].unique(), key=str)
+    nrows = -(-len(facets) // ncols)
+    fig, axes = plt.subplots(nrows, min(ncols, len(facets)),
+                             figsize=(3.6 * min(ncols, len(facets)), 2.8 * nrows + 0.6),
+                             squeeze=False, sharex=True)
+    rng = np.random.default_rng(0)  # jitter only
+    for ax, f in zip(axes.flat, facets, strict=False):
+        sub = done[done[facet] == f]
+        data = [sub.loc[sub[by] == lv, value].astype(float).to_numpy() for lv in levels]
+        ax.boxplot([d if len(d) else [np.nan] for d in data], positions=range(len(levels)),
+                   widths=0.6, showfliers=False)
+        for k, d in enumerate(data):
+            ax.scatter(k + rng.uniform(-0.15, 0.15, len(d)), d, s=8, alpha=0.6,
+                       color="tab:blue", zorder=3)
+        ax.set_title(str(f), fontsize=9)
+        ax.grid(alpha=0.3, axis="y")
+        ax.set_ylabel(label or value, fontsize=8)
+    for ax in axes.flat[len(facets):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xticks(range(len(levels)), [str(lv) for lv in levels], rotation=45, ha="right",
+                      fontsize=7)
+        ax.set_xlabel(by)
+    fig.suptitle(title or f"{label or value} across seeds, by {by}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------- replay
+def observation_scores(table: Mapping[str, Mapping[str, Mapping]], threshold: float = 0.8,
+                       title: str = "") -> Figure:
+    """Share of seeds meeting each article observation, case by case (horizontal bars).
+
+    Args:
+        table: ``{case: {observation id: {"share_met": float, ...}}}`` (``replay.json``).
+        threshold: the bar an observation must reach (drawn as a line).
+        title: figure title.
+    """
+    labels, shares, groups = [], [], []
+    for case, obs in table.items():
+        for oid, o in obs.items():
+            labels.append(f"{case}: {oid}")
+            shares.append(float(o["share_met"]))
+            groups.append(case)
+    fig, ax = plt.subplots(figsize=(8.5, 0.22 * len(labels) + 1.4))
+    y = np.arange(len(labels))[::-1]
+    cases = list(dict.fromkeys(groups))
+    cmap = plt.get_cmap("tab10")
+    colours = [cmap(cases.index(g) % 10) for g in groups]
+    ax.barh(y, shares, color=colours, height=0.75)
+    ax.axvline(threshold, color="crimson", ls="--", lw=1,
+               label=f"bar: met in {threshold:.0%} of seeds")
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of seeds in which the observation is met")
+    met = sum(s >= threshold for s in shares)
+    ax.set_title(title or f"Article observations met: {met} of {len(shares)} "
+                 f"in at least {threshold:.0%} of seeds", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return fig
+
+
+def knockout_matrix(knock: Mapping[str, Mapping[str, Mapping]], title: str = "") -> Figure:
+    """How many observations of each case change when each mechanism is switched off.
+
+    Args:
+        knock: ``{case: {mechanism: {observation id: {"on": share, "off": share}}}}``
+            (``knockouts.json``).
+        title: figure title.
+    """
+    cases = list(knock)
+    mechs = sorted({m for c in knock.values() for m in c})
+    data = np.array([[len(knock[c].get(m, {})) for m in mechs] for c in cases], dtype=float)
+    fig, ax = plt.subplots(figsize=(0.8 * len(mechs) + 3, 0.45 * len(cases) + 1.8))
+    im = ax.imshow(data, cmap="Oranges", aspect="auto", vmin=0)
+    ax.set_xticks(range(len(mechs)), mechs, rotation=35, ha="right", fontsize=8)
+    ax.set_yticks(range(len(cases)), cases, fontsize=8)
+    for (r, c), v in np.ndenumerate(data):
+        ax.text(c, r, f"{v:.0f}", ha="center", va="center", fontsize=8)
+    ax.set_xlabel("mechanism switched off")
+    ax.set_ylabel("case")
+    fig.colorbar(im, ax=ax).set_label("observations whose share met changes", fontsize=8)
+    ax.set_title(title or "Which mechanism each case needs (knock-outs)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def save(fig: Figure, path) -> None:
+    """Save a figure as PNG and close it."""
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
