@@ -12,7 +12,9 @@ end-of-sweep aggregation, as a user sees them (not the start of the Ray cluster)
 Serial and joblib sweeps are run ``--rounds`` times, alternating, and the fastest of each is
 kept (the machine is noisy; alternation spreads any disturbance over both).
 
-It also prints the cost of composing one job's config: ``affiliate-sim`` checks one config
+Jobs that differ only in their seed run as ensembles (the sweeper groups them, so every
+core gets a share); the figures are jobs, not launches. It also prints the cost of
+composing one job's config: ``affiliate-sim`` checks one config
 per value of the longest swept key before the sweep (seeds: one in all), and the sweeper
 of ``conf/hydra/sweeper/checked.yaml`` skips Hydra's per-job check in the driver, so every
 job composes its own config once, in its worker.
@@ -28,7 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from affiliate_sim.ray_local import LOCAL_RAY, local_ray_cluster
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the test-only local Ray cluster helper
+
+from ray_local import LOCAL_RAY, local_ray_cluster  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -47,8 +52,8 @@ def driver_times(days: int, n: int = 5) -> tuple[float, float]:
     the job's config (compose and validate), and one composition by Hydra (done twice)."""
     from hydra import compose, initialize_config_dir
 
-    from affiliate_sim import config as appconfig
-    from affiliate_sim.cli import check_overrides
+    from affiliate_sim.cli import config as appconfig
+    from affiliate_sim.cli.main import check_overrides
 
     jobs = [["scenario=derna_illustrative", f"seed={seed}", f"days={days}"]
             for seed in range(n)]

@@ -68,7 +68,7 @@ class ReplaySchema:
     params: Any = field(default_factory=ParamsSchema)
     mechanisms: Mechanisms = field(default_factory=Mechanisms)
     seeds: int = 20
-    knockout_seeds: int = 5
+    knockout_seeds: int = 20
     workers: int | None = None
     days: int | None = None
     cases: list[str] = field(default_factory=list)

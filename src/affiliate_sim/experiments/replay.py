@@ -117,7 +117,7 @@ def case_figure(sc, results: list[CaseResult], title: str | None = None):
                                   obs_marks, sc.start_date, camps, log=True)
 
 
-def replay(params: Params, out_dir: Path, seeds: int = 20, knockout_seeds: int = 5,
+def replay(params: Params, out_dir: Path, seeds: int = 20, knockout_seeds: int = 20,
            workers: int | None = None, cases: tuple[str, ...] = CASES,
            days: int | None = None) -> dict[str, Any]:
     """Run the replay and write its report (see the module docstring)."""

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from affiliate_sim.mechanisms import MECHANISMS
 from affiliate_sim.scenario import Scenario
 from affiliate_sim.scenario.observations import evaluate
 from affiliate_sim.scenario.params import Params
@@ -45,9 +46,11 @@ class RunSpec:
         return cls(scenario, params, int(seed), int(days or scenario.days))
 
     def group(self) -> tuple:
-        """What replicates of one ensemble must share."""
-        return (self.scenario.name, str(self.scenario.path), self.days, tuple(
-            sorted(self.params.to_dict()["mechanisms"].items())))
+        """What replicates of one ensemble must share: the case, the run length, the
+        switched-on mechanisms."""
+        m = self.params.mechanisms
+        return (self.scenario.name, str(self.scenario.path), self.days,
+                tuple(getattr(m, name) for name in MECHANISMS))
 
 
 @dataclass
