@@ -252,11 +252,14 @@ def test_jobs_differing_only_in_seed_and_parameters_share_an_ensemble():
             for c in ("a", "b") for v in (1, 2) for s in range(3)]
     jobs.append(["scenario=a", "seed=0", "params.x=1", "days=6"])  # another length
     groups = plan_groups(jobs, cores=2, ensemble=64)
-    assert sorted(len(g) for g in groups) == [1, 3, 3, 3, 3]
+    assert sorted(len(g) for g in groups) == [1, 6, 6]  # three groups: enough for 2 cores
     for g in groups:  # one scenario and length per group; every job exactly once
         assert len({(m[0], m[3]) for m in g}) == 1
     assert sorted(map(tuple, (m for g in groups for m in g))) == sorted(map(tuple, jobs))
-    assert max(len(g) for g in plan_groups(jobs * 40, cores=1, ensemble=64)) == 64
+    # one group and 2 cores: cut in two; a large group: ensembles of at most 64
+    assert sorted(len(g) for g in plan_groups(jobs[:6], cores=2, ensemble=64)) == [3, 3]
+    big = [["scenario=a", f"seed={s}"] for s in range(200)]
+    assert sorted(len(g) for g in plan_groups(big, cores=2, ensemble=64)) == [50] * 4
 
 
 def test_member_folders_are_named_as_hydra_names_jobs():

@@ -12,9 +12,11 @@ Two changes to Hydra's basic sweeper:
   same scenario, run length, lever, parameter set and mechanisms) can share one model: they
   are launched as one Hydra job (the first member's overrides plus ``group=ID``) that runs
   them as one ensemble and writes each member's own job folder, exactly as separate jobs
-  would (:func:`affiliate_sim.experiments.sweep.run_group`). A group is split so that every
-  core of this machine gets a share, into ensembles of at most ``ENSEMBLE`` members; its
-  members are listed in ``SWEEP_DIR/.groups/ID.json``. Results do not depend on the
+  would (:func:`affiliate_sim.experiments.sweep.run_group`). Groups are cut into ensembles
+  of at most ``ENSEMBLE`` members, and further when there are fewer groups than this
+  machine has cores, so that every core gets a share
+  (:func:`affiliate_sim.experiments.runs.split_groups`); a group's members are listed in
+  ``SWEEP_DIR/.groups/ID.json``. Results do not depend on the
   grouping: a replicate of an ensemble is bit-identical to a run of its own.
 
 ``max_batch_size`` counts launched (grouped) jobs. The sweeper lives in the
@@ -25,7 +27,6 @@ with ``hydra/sweeper=checked`` (the default of ``conf/affiliate_sim.yaml``).
 from __future__ import annotations
 
 import itertools
-import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,14 +47,12 @@ def structural(job: Sequence[str]) -> tuple[str, ...]:
 def plan_groups(jobs: Sequence[Sequence[str]], cores: int, ensemble: int
                 ) -> list[list[list[str]]]:
     """The jobs cut into groups that run as one ensemble each, in sweep order."""
+    from affiliate_sim.experiments.runs import split_groups
+
     by_key: dict[tuple[str, ...], list[list[str]]] = {}
     for job in jobs:
         by_key.setdefault(structural(job), []).append(list(job))
-    groups = []
-    for members in by_key.values():
-        size = min(ensemble, max(1, math.ceil(len(members) / max(cores, 1))))
-        groups += [members[k:k + size] for k in range(0, len(members), size)]
-    return groups
+    return split_groups(list(by_key.values()), cores, ensemble)
 
 
 class CheckedSweeper(BasicSweeper):

@@ -117,21 +117,26 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def split_groups(groups: Sequence[list], workers: int, ensemble: int) -> list[list]:
+    """Cut groups (of runs that can share a model) into ensembles of at most ``ensemble``
+    members, in near-equal chunks; when there are fewer groups than workers, each group is
+    cut further so that every worker gets a share."""
+    parts = max(1, math.ceil(max(workers, 1) / max(len(groups), 1)))
+    out = []
+    for members in groups:
+        n = max(math.ceil(len(members) / max(ensemble, 1)), min(parts, len(members)), 1)
+        size = math.ceil(len(members) / n)
+        out += [list(members[k:k + size]) for k in range(0, len(members), size)]
+    return out
+
+
 def plan_tasks(specs: Sequence[RunSpec], ensemble: int, workers: int) -> list[list[int]]:
-    """Indices of the specs of each ensemble to run: groups split into near-equal chunks
-    of at most ``ensemble`` replicates, and, with several workers, small enough that every
-    worker gets some of each group."""
+    """Indices of the specs of each ensemble to run (:func:`split_groups` of the groups of
+    :meth:`RunSpec.group`), longest first so that workers finish together."""
     groups: dict[tuple, list[int]] = {}
     for k, s in enumerate(specs):
         groups.setdefault(s.group(), []).append(k)
-    tasks = []
-    for members in groups.values():
-        size = min(ensemble, math.ceil(len(members) / max(1, workers))) if workers > 1 \
-            else ensemble
-        n = math.ceil(len(members) / max(1, size))
-        for chunk in np.array_split(np.array(members), n):
-            tasks.append([int(k) for k in chunk])
-    # longest first, so that workers finish together
+    tasks = split_groups(list(groups.values()), workers, ensemble)
     tasks.sort(key=lambda t: -len(t) * specs[t[0]].days)
     return tasks
 
