@@ -156,3 +156,39 @@ def test_kernel_is_pure(seed):
             assert not np.shares_memory(out, inp), name
     # and the same inputs give the same day again
     _assert_same(interact(*inputs), first)
+
+
+def test_threaded_kernel_gives_the_same_bits():
+    """A lone replicate of a large grid runs on numba's threads, in fixed bands of rows:
+    the same bits as on one thread, and the reference's values."""
+    rng = np.random.default_rng(21)
+    inputs = random_state(rng, 1, 4, 40, 9)
+    one = interact(*inputs, parallel=False)
+    threads = interact(*inputs, parallel=True)
+    for name in FLOW_FIELDS:
+        np.testing.assert_array_equal(getattr(one, name), getattr(threads, name),
+                                      err_msg=name)
+    small = random_state(rng, 2, 3, 11, 6)
+    assert_flows_equal(interact(*small, parallel=True), interact_reference(*small))
+
+
+def test_compiled_cache_follows_every_kernel_and_mechanism_source(tmp_path, monkeypatch):
+    """The compiled kernel inlines the mechanisms' functions: its cache stamp changes with
+    any of their sources, not only with the kernel's own file."""
+    import shutil
+
+    from affiliate_sim.kernel import cache
+
+    package = tmp_path / "affiliate_sim"
+    for folder in cache.SOURCES:
+        shutil.copytree(cache._PACKAGE / folder, package / folder)
+    monkeypatch.setattr(cache, "_PACKAGE", package)
+    before = cache.fingerprint()
+    assert before == cache.fingerprint()
+    purge = package / "mechanisms" / "purge.py"
+    purge.write_text(purge.read_text() + "\n# a change to a mechanism\n")
+    assert cache.fingerprint() != before
+    from affiliate_sim.kernel.step import _day_serial
+
+    stamp = _day_serial._cache._cache_file._source_stamp  # the guard is in place
+    assert stamp[0] == "affiliate_sim" and len(stamp[1]) == 64

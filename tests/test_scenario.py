@@ -157,3 +157,25 @@ def test_malformed_files(tmp_path, text, problem):
 def test_missing_file_names_the_shipped_ones(tmp_path):
     with pytest.raises(InputError, match="no such scenario file.*derna_illustrative"):
         load_scenario(tmp_path / "nope.yaml")
+
+
+@pytest.mark.slow
+def test_an_installed_package_carries_its_configs_and_scenarios(tmp_path):
+    """`pip install .` gets conf/ and scenarios/ as package data (found through
+    importlib.resources, not beside a source tree)."""
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(root), "--no-deps", "-q",
+                    "-w", str(tmp_path)], check=True, capture_output=True, timeout=600)
+    [wheel] = tmp_path.glob("affiliate_sim-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for scenario in available():
+        assert f"affiliate_sim/scenarios/{scenario}.yaml" in names
+    for conf in ("affiliate_sim.yaml", "replay.yaml", "calibrate.yaml", "params/calibrated.yaml",
+                 "lever/none.yaml", "sweep/policy_levers.yaml", "hydra/sweeper/checked.yaml"):
+        assert f"affiliate_sim/conf/{conf}" in names, conf
+    assert "hydra_plugins/affiliate_sim_sweeper.py" in names
