@@ -73,13 +73,12 @@ def allocate(prospect: np.ndarray, p) -> np.ndarray:
 def decide(world, plan, p, rng, log) -> None:
     """The core shares out its means; foreign fighters follow."""
     o, f, rel = world.orgs, world.forces, world.relations
-    invests = world.takes_part("invest")
-    core = np.nonzero(world.roles.get("invest", np.zeros(world.O, bool)))[0]
-    if len(core) == 0:
+    c = world.core
+    if c < 0:
         return
-    c = int(core[0])
+    invests = world.takes_part("invest")[:, c:c + 1]
     affiliate = ((o.camp == IS) & o.active & (f.totals > 0) & (o.kind != IS_CORE)
-                 & ((rel.patron == c) | (rel.patron < 0)) & invests[:, c:c + 1])
+                 & ((rel.patron == c) | (rel.patron < 0)) & invests)
     prospect = np.where(affiliate, prospects(o.momentum, f.dominance, o.foreign_access,
                                              f.totals), 0.0)
     share = allocate(prospect, p)

@@ -121,8 +121,7 @@ def join_is(world, p, log, rs: np.ndarray, i: int, note: str) -> None:
     rs, old = rs[old != IS], old[old != IS]
     if len(rs) == 0:
         return
-    core = np.nonzero(o.kind[0] == IS_CORE)[0]
-    core = int(core[0]) if len(core) else -1
+    core = world.core
     o.camp[rs, i] = IS
     o.kind[rs, i] = np.where(o.kind[rs, i] != SPLINTER, IS_AFFILIATE, o.kind[rs, i])
     rel.origin[rs, i] = np.where(rel.parent_of[rs, i] >= 0, rel.parent_of[rs, i],

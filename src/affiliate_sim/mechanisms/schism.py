@@ -24,7 +24,7 @@ import numpy as np
 from affiliate_sim.mechanisms.base import ARTICLE as A
 from affiliate_sim.mechanisms.base import Param, hazard_share
 from affiliate_sim.mechanisms.population import armed
-from affiliate_sim.vocabulary import IS, IS_CORE
+from affiliate_sim.vocabulary import IS
 
 NAME = "schism"
 SWITCHABLE = True
@@ -115,8 +115,7 @@ def decide(world, plan, p, rng, log) -> None:
         reviewer = world.takes_part("review_walis")
         contested = ((d >= 0) & (o.camp == IS) & (o.grievance >= p["schism_threshold"][:, None])
                      & (f.totals > 0) & reviewer.any(axis=1)[:, None])
-        core = np.nonzero(o.kind[0] == IS_CORE)[0]
-        core = int(core[0]) if len(core) else -1
+        core = world.core
         for r, v in zip(*np.nonzero(contested), strict=True):
             if review[r, v] < p["core_backs_wali"][r]:
                 log("wali_backed", r, core, v, o.grievance[r, v], "the core stuck with its man")

@@ -226,6 +226,7 @@ class World:
     Attributes:
         names: organization names (``O``).
         day: days elapsed.
+        core: the IS core (the patron of pledges, the investor; -1: none in the scenario).
         roles: ``{decision: (O,) bool}``, which organizations take that decision (from
             their agent class, :mod:`affiliate_sim.model.agents`).
         acting: ``(R, O)`` bool, who decides today (set by :meth:`begin_day`).
@@ -242,6 +243,7 @@ class World:
     conduct: Conduct
     region: Region
     day: int = 0
+    core: int = -1
     roles: dict[str, np.ndarray] = field(default_factory=dict)
     acting: np.ndarray | None = None
     hooks: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
@@ -352,7 +354,8 @@ class World:
         region = Region(is_appeal=np.zeros(R), is_defeats=np.zeros(R))
         world = cls(names=[o.name for o in specs], grid=grid, forces=forces, orgs=orgs,
                     relations=relations, intel=intel, leadership=leadership,
-                    conduct=conduct, region=region)
+                    conduct=conduct, region=region,
+                    core=int(np.argmax(kind == IS_CORE)) if (kind == IS_CORE).any() else -1)
         world.refresh()
         forces.initial = forces.totals.copy()
         forces.peak = forces.totals.copy()
