@@ -6,14 +6,13 @@ makes it fail, in most seeds: the outcome is produced by that mechanism, not scr
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from affiliate_sim.experiments.runs import RunSpec, execute
+from affiliate_sim.mechanisms import MECHANISMS
 from affiliate_sim.paths import CALIBRATED
 from affiliate_sim.scenario import CASES, load_scenario
-from affiliate_sim.scenario.params import Mechanisms, load_params, without
+from affiliate_sim.scenario.params import load_params, without
 
 SEEDS = 8
 
@@ -28,7 +27,14 @@ RESPONSIBLE = [
     ("algeria_2014", "raid_kills_most_in_days", "counterterrorism"),
     ("yemen_2015", "first_public_split", "schism"),
     ("sirte_2015", "foreign_fighters_arrive", "investment"),
+    ("imu_2015", "imu_flees_to_zabul", "retreat"),
+    ("derna_2014", "asks_safe_passage", "retreat"),
+    ("khorasan_2015", "wilayat_survives_the_year", "terrain"),
 ]
+#: Mechanisms no observation of the nine cases depends on (the replay's knock-outs change
+#: none): the momentum mechanism shapes the IS appeal, which the article describes but
+#: the cases do not measure.
+UNOBSERVED = {"momentum"}
 
 
 def share_met(case, obs_id, params):
@@ -56,5 +62,5 @@ def test_mechanism_off_fails_its_observation(case, obs_id, mechanism):
     assert off <= 1 / SEEDS, f"{obs_id} still met with {mechanism} off ({off:.2f})"
 
 
-def test_mechanisms_object_has_every_switch():
-    assert {f.name for f in dataclasses.fields(Mechanisms)} >= {m for _, _, m in RESPONSIBLE}
+def test_every_mechanism_but_the_unobserved_has_an_observation_it_is_responsible_for():
+    assert {m for _, _, m in RESPONSIBLE} == set(MECHANISMS) - UNOBSERVED
