@@ -40,8 +40,14 @@ import math
 
 import numpy as np
 
-from affiliate_sim.kernel.arrays import KERNEL_PARAMS, CellFields, DayPlan, Flows, KernelState
-from affiliate_sim.kernel.arrays import Noise
+from affiliate_sim.kernel.arrays import (
+    KERNEL_PARAMS,
+    CellFields,
+    DayPlan,
+    Flows,
+    KernelState,
+    Noise,
+)
 from affiliate_sim.mechanisms.counterterrorism import LEADER_COMBAT_EXPOSURE
 from affiliate_sim.mechanisms.movement import SENSE_PASSES, SENSE_SHARE
 

@@ -177,8 +177,8 @@ def test_a_bad_value_in_a_preset_stops_the_sweep_before_any_job(tmp_path, monkey
     checks the values a preset sweeps before the sweep starts."""
     import shutil
 
-    from affiliate_sim.cli import main as cli
     from affiliate_sim.cli import config as appconfig
+    from affiliate_sim.cli import main as cli
 
     conf = tmp_path / "conf"
     shutil.copytree(appconfig.CONF_DIR, conf)

@@ -13,9 +13,9 @@ import subprocess
 
 import pandas as pd
 import pytest
+from ray_local import LOCAL_RAY, local_ray_cluster
 from test_sweep import BIN, statuses
 
-from ray_local import LOCAL_RAY, local_ray_cluster
 from affiliate_sim.experiments.sweep import FAIL_ENV, job_dir
 
 SWEEP = ["scenario=derna_illustrative", "seed=range(0,2)", "days=60",

@@ -22,7 +22,12 @@ from typing import Any
 import pandas as pd
 
 from affiliate_sim.cli import config as appconfig
-from affiliate_sim.experiments.runs import RunSpec, default_workers, execute, finished_run
+from affiliate_sim.experiments.runs import (
+    RunSpec,
+    default_workers,
+    execute,
+    finished_run,
+)
 from affiliate_sim.scenario.params import Params
 
 

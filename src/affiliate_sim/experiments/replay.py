@@ -24,9 +24,9 @@ import numpy as np
 
 from affiliate_sim.experiments.output import atomic_write, write_json
 from affiliate_sim.experiments.runs import CaseResult, RunSpec, default_workers, execute
+from affiliate_sim.mechanisms import MECHANISMS
 from affiliate_sim.scenario import CASES, load_scenario
 from affiliate_sim.scenario.observations import Observation
-from affiliate_sim.mechanisms import MECHANISMS
 from affiliate_sim.scenario.params import Params, without
 from affiliate_sim.viz import plots
 

@@ -45,7 +45,14 @@ import numpy as np
 from numba import njit, prange
 
 from affiliate_sim.kernel import cache
-from affiliate_sim.kernel.arrays import COLUMN, CellFields, DayPlan, Flows, KernelState, Noise
+from affiliate_sim.kernel.arrays import (
+    COLUMN,
+    CellFields,
+    DayPlan,
+    Flows,
+    KernelState,
+    Noise,
+)
 from affiliate_sim.mechanisms.combat import effectiveness, exposure, search
 from affiliate_sim.mechanisms.counterterrorism import detection, leader_hazard
 from affiliate_sim.mechanisms.movement import SENSE_PASSES, SENSE_SHARE, score

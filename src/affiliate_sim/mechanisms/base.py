@@ -45,6 +45,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 #: Short-hand for sources quoting the article.
 ARTICLE = "article"
 
@@ -73,6 +75,4 @@ class Param:
 
 def hazard_share(h):
     """Share ``1 - exp(-h)`` of a population a hazard ``h`` (1/day) removes in one day."""
-    import numpy as np
-
     return -np.expm1(-h)
