@@ -28,12 +28,31 @@ def test_replay_command(tmp_path):
     assert set(table) == {"algeria_2014", "yemen_2015"}
     for case in table.values():
         for v in case.values():
-            assert set(v) == {"share_met", "median", "target"}
+            assert set(v) == {"share_met", "interval", "median", "target", "null_share_met",
+                              "informative"}
             assert v["share_met"] in (0.0, 0.5, 1.0)
+            assert v["interval"][0] <= v["share_met"] <= v["interval"][1]
+            assert v["informative"] == (v["null_share_met"] < 0.5)
+    # the null model does not raid: Algeria's raid is met by the model only
+    assert table["algeria_2014"]["raid_kills_most_in_days"]["null_share_met"] == 0.0
     report = (out / "report.md").read_text()
     assert "![algeria_2014](algeria_2014.png)" in report
     assert "Mechanisms whose removal changes an outcome" in report
     assert (out / "algeria_2014.png").stat().st_size > 10_000
+
+
+def test_wilson_interval():
+    from affiliate_sim.experiments.replay import separated, wilson
+
+    lo, hi = wilson(10, 20)
+    assert lo < 0.5 < hi and abs((lo + hi) / 2 - 0.5) < 1e-12
+    assert wilson(0, 50)[0] == 0.0 and 0.0 < wilson(0, 50)[1] < 0.1
+    assert wilson(50, 50)[1] == 1.0 and 0.9 < wilson(50, 50)[0] < 1.0
+    # 95% Wilson interval of 8/10 (Newcombe 1998, table I: 0.490-0.943)
+    lo, hi = wilson(8, 10)
+    assert abs(lo - 0.490) < 1e-3 and abs(hi - 0.943) < 1e-3
+    assert separated(wilson(45, 50), wilson(5, 50))
+    assert not separated(wilson(30, 50), wilson(25, 50))
 
 
 @pytest.mark.slow

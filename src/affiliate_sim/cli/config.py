@@ -67,8 +67,8 @@ class ReplaySchema:
 
     params: Any = field(default_factory=ParamsSchema)
     mechanisms: Mechanisms = field(default_factory=Mechanisms)
-    seeds: int = 20
-    knockout_seeds: int = 20
+    seeds: int = 50
+    knockout_seeds: int = 50
     workers: int | None = None
     days: int | None = None
     cases: list[str] = field(default_factory=list)

@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
 
 @hydra.main(config_path=str(appconfig.CONF_DIR), config_name="replay", version_base="1.3")
 def _replay_main(cfg: DictConfig) -> None:
-    from affiliate_sim.experiments.replay import replay
+    from affiliate_sim.experiments.replay import headline, replay
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     spec = appconfig.validate_replay(cfg)
@@ -222,10 +222,11 @@ def _replay_main(cfg: DictConfig) -> None:
         HydraConfig.get().runtime.cwd, spec.out)
     table = replay(spec.params, out, seeds=spec.seeds, knockout_seeds=spec.knockout_seeds,
                    workers=spec.workers, cases=spec.cases, days=spec.days)
-    shares = [v["share_met"] for c in table.values() for v in c.values()]
-    good = sum(1 for s in shares if s >= 0.8)
-    print(f"affiliate-replay: {good} of {len(shares)} observations met in >= 80% of "
-          f"{spec.seeds} seeds; report: {os.path.join(out, 'report.md')}")
+    h = headline(table)
+    print(f"affiliate-replay: {h['informative_met']} of {h['informative']} informative "
+          f"observations met in >= 80% of {spec.seeds} seeds ({h['met']} of "
+          f"{h['observations']} counting those the null model meets too); report: "
+          f"{os.path.join(out, 'report.md')}")
 
 
 def replay_main(argv: list[str] | None = None) -> None:

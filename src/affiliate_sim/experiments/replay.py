@@ -1,9 +1,18 @@
 """Replay of the nine historical cases against the article's observations.
 
-Runs every case for K seeds with one parameter set, then each case again with each
-mechanism switched off (fewer seeds), and writes:
+Runs every case for K seeds with one parameter set; again with all ten mechanisms switched
+off (the *null model*, same seeds); and again with each mechanism switched off in turn
+(the knock-outs, the first seeds: common random numbers). Writes:
 
-* ``replay.json``: ``{case: {observation_id: {"share_met", "median", "target"}}}``;
+* ``replay.json``: ``{case: {observation_id: {"share_met", "interval", "median", "target",
+  "null_share_met", "informative"}}}``: the share of seeds meeting the observation and its
+  95% Wilson interval, the simulated median, the target, the share of seeds the null model
+  meets it in, and whether it is *informative* (the null model meets it in fewer than
+  half of the seeds, :data:`UNINFORMATIVE`); the headline counts informative observations
+  only;
+* ``knockouts.json``: per case and mechanism, the observations whose share met moves when
+  the mechanism is off, with both Wilson intervals; an effect is *separated* when the two
+  intervals do not overlap (the report marks only those);
 * ``report.md``: per case, a figure of the simulated trajectories (median and 10-90% band
   per organization, the article's observations marked), a table of every observation (its
   target, the share of seeds that met it, the simulated median, the article's sentence) and
@@ -32,6 +41,40 @@ from affiliate_sim.viz import plots
 
 #: Change in the share of seeds meeting an observation that counts as "changes the outcome".
 KNOCKOUT_CHANGE = 0.25
+#: An observation the null model meets in at least this share of seeds is uninformative.
+UNINFORMATIVE = 0.5
+#: Share of seeds an observation must be met in to count as met in the headline.
+MET = 0.8
+#: Normal quantile of the Wilson intervals (95%).
+Z95 = 1.959963984540054
+
+
+def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion ``k / n`` (Wilson 1927)."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = k / n
+    d = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / d
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    lo = 0.0 if k <= 0 else max(0.0, centre - half)
+    hi = 1.0 if k >= n else min(1.0, centre + half)
+    return float(lo), float(hi)
+
+
+def separated(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Whether two intervals do not overlap."""
+    return a[1] < b[0] or b[1] < a[0]
+
+
+def headline(table: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Counts over a replay table: observations, informative ones, and those met in at
+    least :data:`MET` of seeds (all, and informative only)."""
+    obs = [v for c in table.values() for v in c.values()]
+    inf = [v for v in obs if v.get("informative", True)]
+    return {"observations": len(obs), "informative": len(inf),
+            "met": sum(v["share_met"] >= MET for v in obs),
+            "informative_met": sum(v["share_met"] >= MET for v in inf)}
 
 
 class Progress:
@@ -67,6 +110,7 @@ def summarize(results: list[CaseResult], observations: list[Observation]) -> dic
         finite = vals[np.isfinite(vals)]
         out[obs.id] = {
             "share_met": float(met.mean()) if len(met) else 0.0,
+            "interval": wilson(float(met.sum()), len(met)),
             "median": float(np.median(finite)) if len(finite) else None,
             "target": obs.target_text(),
         }
@@ -117,20 +161,27 @@ def case_figure(sc, results: list[CaseResult], title: str | None = None):
                                   obs_marks, sc.start_date, camps, log=True)
 
 
-def replay(params: Params, out_dir: Path, seeds: int = 20, knockout_seeds: int = 20,
+def replay(params: Params, out_dir: Path, seeds: int = 50, knockout_seeds: int = 50,
            workers: int | None = None, cases: tuple[str, ...] = CASES,
-           days: int | None = None) -> dict[str, Any]:
+           days: int | None = None, null: bool = True) -> dict[str, Any]:
     """Run the replay and write its report (see the module docstring)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     workers = workers or default_workers()
+    knockout_seeds = min(knockout_seeds, seeds)
     scenarios = {c: load_scenario(c) for c in cases}
     mechs = [m for m in MECHANISMS if params.on(m)] if knockout_seeds > 0 else []
+    nullp = without(params, *MECHANISMS)
     specs = [RunSpec.of(scenarios[c], params, s, days) for c in cases for s in range(seeds)]
+    null_specs = ([RunSpec.of(scenarios[c], nullp, s, days) for c in cases
+                   for s in range(seeds)] if null else [])
     ko_specs = [RunSpec.of(scenarios[c], without(params, m), s, days)
                 for c in cases for m in mechs for s in range(knockout_seeds)]
-    results = execute(specs + ko_specs, workers=workers, progress=Progress("replay"))
-    base, ko = results[:len(specs)], results[len(specs):]
+    results = execute(specs + null_specs + ko_specs, workers=workers,
+                      progress=Progress("replay"))
+    base = results[:len(specs)]
+    nulls = results[len(specs):len(specs) + len(null_specs)]
+    ko = results[len(specs) + len(null_specs):]
 
     table: dict[str, Any] = {}
     knock: dict[str, dict[str, dict[str, Any]]] = {}
@@ -138,22 +189,33 @@ def replay(params: Params, out_dir: Path, seeds: int = 20, knockout_seeds: int =
         sc = scenarios[c]
         mine = [r for r in base if r.scenario == c]
         table[c] = summarize(mine, sc.observations)
+        if null:
+            off_all = summarize([r for r in nulls if r.scenario == c], sc.observations)
+            for oid, v in table[c].items():
+                v["null_share_met"] = off_all[oid]["share_met"]
+                v["informative"] = off_all[oid]["share_met"] < UNINFORMATIVE
         knock[c] = {}
         ref = summarize(mine[:knockout_seeds], sc.observations)
         for m in mechs:
             rs = [r for r, spec in zip(ko, ko_specs, strict=True)
                   if spec.scenario.name == c and not spec.params.on(m)]
             off = summarize(rs, sc.observations)
-            changed = {oid: {"on": ref[oid]["share_met"], "off": off[oid]["share_met"]}
-                       for oid in off
-                       if abs(off[oid]["share_met"] - ref[oid]["share_met"]) >= KNOCKOUT_CHANGE}
-            knock[c][m] = changed
+            knock[c][m] = {
+                oid: {"on": ref[oid]["share_met"], "off": off[oid]["share_met"],
+                      "on_interval": ref[oid]["interval"],
+                      "off_interval": off[oid]["interval"],
+                      "separated": separated(ref[oid]["interval"], off[oid]["interval"])}
+                for oid in off
+                if abs(off[oid]["share_met"] - ref[oid]["share_met"]) >= KNOCKOUT_CHANGE
+                or separated(ref[oid]["interval"], off[oid]["interval"])}
         fig = case_figure(sc, mine)
         plots.save(fig, out_dir / f"{c}.png")
 
     plots.save(plots.observation_scores(table), out_dir / "observations.png")
     if mechs and knockout_seeds > 0:
-        plots.save(plots.knockout_matrix(knock), out_dir / "knockouts.png")
+        sep = {c: {m: {o: d for o, d in ch.items() if d["separated"]} for m, ch in v.items()}
+               for c, v in knock.items()}
+        plots.save(plots.knockout_matrix(sep), out_dir / "knockouts.png")
     write_json(out_dir / "replay.json", table)
     write_json(out_dir / "knockouts.json", knock)
     report = render(table, knock, scenarios, params, seeds, knockout_seeds)
@@ -166,46 +228,59 @@ def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int) -
     """The Markdown report."""
     lines = ["# Replay of the nine cases", "",
              f"Every case run for {seeds} seeds (0 to {seeds - 1}) with one parameter set; "
-             f"mechanism knock-outs with {ko_seeds} seeds each. An observation is *met* in a "
-             "seed when its measured value is within the article's target (with its "
-             "tolerance). Figures: median (line) and 10-90% band (shade) of fighters per "
-             "organization across seeds; red markers are the article's fighter-count "
-             "observations (at the end of their window), shaded spans other observation "
-             "windows.", ""]
-    total = [v["share_met"] for c in table for v in table[c].values()]
-    short = sum(1 for s in total if s < 0.8)
-    lines += [f"**{len(total) - short} of {len(total)} observations met in at least 80% of "
-              f"seeds.**", ""]
-    lines += ["| case | observations | met in >= 80% of seeds |", "|---|---|---|"]
+             "the null model (all ten mechanisms off) with the same seeds; mechanism "
+             f"knock-outs with the first {ko_seeds} seeds (common random numbers). An "
+             "observation is *met* in a seed when its measured value is within the "
+             "article's target (with its tolerance); it is *informative* when the null "
+             f"model meets it in fewer than {UNINFORMATIVE:.0%} of seeds. Intervals are 95% "
+             "Wilson intervals of the share of seeds. Figures: median (line) and 10-90% "
+             "band (shade) of fighters per organization across seeds; red markers are the "
+             "article's fighter-count observations (at the end of their window), shaded "
+             "spans other observation windows.", ""]
+    h = headline(table)
+    lines += [f"**{h['informative_met']} of {h['informative']} informative observations met "
+              f"in at least {MET:.0%} of seeds** ({h['met']} of {h['observations']} "
+              f"observations counting the {h['observations'] - h['informative']} the null "
+              "model meets too).", ""]
+    lines += [f"| case | observations | informative | informative met in >= {MET:.0%} |",
+              "|---|---|---|---|"]
     for c, obs in table.items():
-        good = sum(1 for v in obs.values() if v["share_met"] >= 0.8)
-        lines.append(f"| {c} | {len(obs)} | {good} |")
+        inf = [v for v in obs.values() if v.get("informative", True)]
+        good = sum(1 for v in inf if v["share_met"] >= MET)
+        lines.append(f"| {c} | {len(obs)} | {len(inf)} | {good} |")
     lines += ["", "![share of seeds meeting each observation](observations.png)", ""]
     if ko_seeds > 0 and any(knock.values()):
-        lines += ["Knock-outs: how many observations of each case change (share of seeds "
-                  f"meeting them moves by {KNOCKOUT_CHANGE} or more) when one mechanism is "
-                  "switched off.", "", "![knock-outs](knockouts.png)", ""]
+        lines += ["Knock-outs: observations whose share met changes, with separated 95% "
+                  "intervals, when one mechanism is switched off.", "",
+                  "![knock-outs](knockouts.png)", ""]
     for c, obs in table.items():
         sc = scenarios[c]
         lines += [f"## {sc.title}", "", f"`{c}`, day 0 = {sc.start_date}. "
                   + " ".join(sc.description.split()), "", f"![{c}]({c}.png)", "",
-                  "| observation | target | share met | simulated median | article |",
-                  "|---|---|---|---|---|"]
+                  "| observation | target | share met (95% interval) | null model | "
+                  "simulated median | article |",
+                  "|---|---|---|---|---|---|"]
         by_id = {o.id: o for o in sc.observations}
         for oid, v in obs.items():
             med = "n/a" if v["median"] is None else f"{v['median']:.3g}"
             src = " ".join(by_id[oid].source.split()).replace("|", "/")
-            flag = "" if v["share_met"] >= 0.8 else " **(short)**"
+            flag = "" if v["share_met"] >= MET else " **(short)**"
+            lo, hi = v["interval"]
+            null = v.get("null_share_met")
+            ntext = "n/a" if null is None else (
+                f"{null:.2f}" + ("" if v["informative"] else " (uninformative)"))
             lines.append(f"| `{oid}` ({by_id[oid].quantity}) | {v['target']} | "
-                         f"{v['share_met']:.2f}{flag} | {med} | {src} |")
-        lines += ["", "Mechanisms whose removal changes an outcome (share of seeds meeting "
-                  f"it moves by {KNOCKOUT_CHANGE} or more):", ""]
+                         f"{v['share_met']:.2f} ({lo:.2f}-{hi:.2f}){flag} | {ntext} | {med} "
+                         f"| {src} |")
+        lines += ["", "Mechanisms whose removal changes an outcome (95% intervals of the "
+                  "share met with and without it do not overlap):", ""]
         any_change = False
         for m, changed in knock[c].items():
-            if changed:
+            sep = {o: d for o, d in changed.items() if d.get("separated")}
+            if sep:
                 any_change = True
                 desc = ", ".join(f"`{o}` {d['on']:.2f} -> {d['off']:.2f}"
-                                 for o, d in changed.items())
+                                 for o, d in sep.items())
                 lines.append(f"- **{m}** off: {desc}")
         if not any_change:
             lines.append("- none")
@@ -215,4 +290,4 @@ def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int) -
     return "\n".join(lines)
 
 
-__all__ = ["CASES", "replay", "run_cases", "summarize"]
+__all__ = ["CASES", "headline", "replay", "run_cases", "summarize", "wilson"]

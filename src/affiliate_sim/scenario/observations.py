@@ -22,15 +22,20 @@ Quantities (each reads the model's history, never its inputs):
   recruited_local, recruited_foreign, defected_in) of ``org`` within the window, optionally
   only with ``partner`` (the killer, detainer, receiver or destination).
 * ``flow_share``: the same divided by ``org``'s fighters at the start of the window.
+* ``peak_flow``: the largest total of a ``flow`` of ``org`` (optionally only with
+  ``partner``) within any ``span`` days of the window; with ``stat: day``, the first day
+  of that span instead.
 * ``event_count``: events of kind ``event`` within the window, optionally filtered by
   ``actor`` and ``target_org``.
+* ``event_total``: the sum of the same events' magnitudes (e.g. commanders killed).
 * ``first_event_day``: day of the first such event (the window end + 1 if none).
 * ``main_killer_share``: share of ``org``'s killed within the window killed by ``partner``.
-* ``region_share``: share of ``region``'s cells held by ``org`` at the end of the window.
+* ``region_share``: share of ``region``'s cells held by ``org`` at the end of the window
+  (``stat: end``), or its ``min`` / ``max`` over the window.
 * ``max_drop``: the largest fall of ``org``'s fighters within any ``span`` days of the
   window, as a share of its fighters at the start of that span; spans that start with
   fewer than ``min_fighters`` (default 5) are ignored, so a remnant's last losses do not
-  count as "most of the group".
+  count as "most of the group"; with ``stat: day``, the first day of that span.
 * ``region_presence``: share of ``org``'s fighters inside ``region`` at the window's end.
 
 A window may be anchored on an event: with ``anchor: KIND`` (and optionally
@@ -49,11 +54,15 @@ import numpy as np
 
 from affiliate_sim.errors import InputError
 
-QUANTITIES = ("fighters", "flow", "flow_share", "event_count", "first_event_day",
-              "main_killer_share", "region_share", "max_drop", "region_presence")
+QUANTITIES = ("fighters", "flow", "flow_share", "peak_flow", "event_count", "event_total",
+              "first_event_day", "main_killer_share", "region_share", "max_drop",
+              "region_presence")
 FLOWS = ("killed", "detained", "surrendered", "defected", "fled", "deserted",
          "recruited_local", "recruited_foreign", "defected_in")
-STATS = ("end", "min", "max")
+STATS = ("end", "min", "max", "day")
+#: The statistics each quantity accepts (``end`` is every quantity's default).
+STAT_OF = {"fighters": ("end", "min", "max"), "region_share": ("end", "min", "max"),
+           "max_drop": ("end", "day"), "peak_flow": ("end", "day")}
 
 KEYS = {"id": True, "quantity": True, "window": True, "source": True, "org": False,
         "partner": False, "flow": False, "event": False, "actor": False, "target_org": False,
@@ -61,7 +70,8 @@ KEYS = {"id": True, "quantity": True, "window": True, "source": True, "org": Fal
         "tolerance": False, "note": False, "anchor": False, "anchor_actor": False,
         "min_fighters": False}
 NEEDS = {"fighters": ("org",), "flow": ("org", "flow"), "flow_share": ("org", "flow"),
-         "event_count": ("event",), "first_event_day": ("event",),
+         "peak_flow": ("org", "flow", "span"), "event_count": ("event",),
+         "event_total": ("event",), "first_event_day": ("event",),
          "main_killer_share": ("org", "partner"), "region_share": ("org", "region"),
          "max_drop": ("org", "span"), "region_presence": ("org", "region")}
 
@@ -168,8 +178,9 @@ def parse(items: Any, where: str, orgs: set[str], regions: set[str], days: int,
             fail("flow", f"{o['flow']!r} is not one of: {', '.join(FLOWS)}")
         if "event" in o and o["event"] not in event_kinds:
             fail("event", f"{o['event']!r} is not an event kind ({', '.join(event_kinds)})")
-        if "stat" in o and o["stat"] not in STATS:
-            fail("stat", f"{o['stat']!r} is not one of: {', '.join(STATS)}")
+        if "stat" in o and o["stat"] not in STAT_OF.get(q, ("end",)):
+            fail("stat", f"{o['stat']!r} is not one of: "
+                         f"{', '.join(STAT_OF.get(q, ('end',)))} (for {q})")
         if "span" in o and (isinstance(o["span"], bool) or not isinstance(o["span"], int)
                             or o["span"] < 1):
             fail("span", "must be a whole number of days >= 1")
@@ -221,13 +232,24 @@ def measure(model, obs: Observation) -> float:
             return total
         start = h.stocks["fighters"][a, i]
         return total / start if start > 0 else 0.0
-    if q in ("event_count", "first_event_day"):
-        days = [e["day"] for e in model.events if e["kind"] == obs.event and a <= e["day"] <= b
+    if q == "peak_flow":
+        series = _flow_series(h, names, obs, i, a, b)
+        s = min(obs.span, len(series))
+        if s < 1:
+            return float(a) if obs.stat == "day" else 0.0
+        c = np.concatenate([[0.0], np.cumsum(series)])
+        window = c[s:] - c[:-s]
+        k = int(np.argmax(window))
+        return float(a + k) if obs.stat == "day" else float(window[k])
+    if q in ("event_count", "event_total", "first_event_day"):
+        hits = [e for e in model.events if e["kind"] == obs.event and a <= e["day"] <= b
                 and (not obs.actor or e["actor"] == obs.actor)
                 and (not obs.target_org or e["target"] == obs.target_org)]
         if q == "event_count":
-            return float(len(days))
-        return float(min(days)) if days else float(b + 1)
+            return float(len(hits))
+        if q == "event_total":
+            return float(sum(e["magnitude"] for e in hits))
+        return float(min(e["day"] for e in hits)) if hits else float(b + 1)
     if q == "main_killer_share":
         killed = h.pairs["killed"][a:b, i].sum(0)
         total = killed.sum()
@@ -235,7 +257,8 @@ def measure(model, obs: Observation) -> float:
     if q == "region_share":
         j = h.region_names.index(obs.region)
         cells = float(model.case.regions[obs.region].sum())
-        return float(h.region_cells[b, i, j] / cells)
+        series = h.region_cells[a:b + 1, i, j] / cells
+        return float({"end": series[-1], "min": series.min(), "max": series.max()}[obs.stat])
     if q == "max_drop":
         f = h.stocks["fighters"][a:b + 1, i]
         s = obs.span
@@ -246,7 +269,7 @@ def measure(model, obs: Observation) -> float:
         start = f[:-s]
         drop = np.where(start >= max(obs.min_fighters, 1e-9),
                         (start - f[s:]) / np.maximum(start, 1e-12), 0.0)
-        return float(drop.max())
+        return float(a + int(np.argmax(drop))) if obs.stat == "day" else float(drop.max())
     if q == "region_presence":
         j = h.region_names.index(obs.region)
         total = h.stocks["fighters"][b, i]
@@ -254,13 +277,19 @@ def measure(model, obs: Observation) -> float:
     raise ValueError(q)  # unreachable after validation
 
 
+def _flow_series(h, names, obs, i, a, b) -> np.ndarray:
+    """The daily series of an observation's flow over days ``a .. b - 1``."""
+    if obs.flow in ("killed", "detained", "surrendered", "defected", "defected_in"):
+        m = h.pairs["defected" if obs.flow == "defected_in" else obs.flow][a:b]
+        if obs.flow == "defected_in":
+            m = m.transpose(0, 2, 1)
+        sub = m[:, i, names.index(obs.partner)] if obs.partner else m[:, i, :].sum(axis=1)
+        return np.asarray(sub, dtype=float)
+    return np.asarray(h.flows[obs.flow][a:b, i], dtype=float)
+
+
 def _flow(h, names, obs, i, a, b) -> float:
-    j = names.index(obs.partner) if obs.partner else slice(None)
-    if obs.flow in ("killed", "detained", "surrendered", "defected"):
-        return float(np.sum(h.pairs[obs.flow][a:b, i, j]))
-    if obs.flow == "defected_in":
-        return float(np.sum(h.pairs["defected"][a:b, j, i]))
-    return float(h.flows[obs.flow][a:b, i].sum())
+    return float(_flow_series(h, names, obs, i, a, b).sum())
 
 
 def evaluate(model, observations: list[Observation]) -> dict[str, dict[str, Any]]:

@@ -138,7 +138,7 @@ def load_params(path) -> Params:
     return Params.from_dict(yaml.safe_load(text) or {}, where=str(path))
 
 
-def without(params: Params, mechanism: str) -> Params:
-    """A copy of ``params`` with one mechanism switched off."""
-    mech = dataclasses.replace(params.mechanisms, **{mechanism: False})
+def without(params: Params, *mechanisms: str) -> Params:
+    """A copy of ``params`` with the given mechanisms switched off."""
+    mech = dataclasses.replace(params.mechanisms, **{m: False for m in mechanisms})
     return dataclasses.replace(params, mechanisms=mech)
