@@ -56,7 +56,6 @@ def random_params(rng: np.random.Generator) -> Params:
     u = rng.uniform
     p = Params(
         combat_rate=u(0.02, 0.3),
-        adjacent_reach=u(0.0, 0.6),
         offensive_power=u(1.0, 5.0),
         fortune_sd=u(0.0, 0.6),
         local_recruit_rate=u(0.001, 0.03),
@@ -73,7 +72,6 @@ def random_params(rng: np.random.Generator) -> Params:
         raid_rate=u(0.005, 0.06),
         raid_kill_share=u(0.0, 1.0),
         leader_hit_rate=u(0.5, 6.0),
-        move_rate=u(0.05, 0.95),
         stay_bias=u(0.0, 5.0),
         danger_aversion=u(0.0, 50.0),
         attraction_weight=u(0.0, 3.0),
@@ -190,7 +188,12 @@ def random_state(rng: np.random.Generator, R: int, O: int, H: int, W: int,
         pull_loyal=_sub_stochastic(rng, R, O, 0.3),
         split=split,
         surrender_to=surrender_to,
+        leniency=np.where(surrender_to >= 0, u(0.1, 1.0, (R, O)), 0.0),
+        yield_sympathizers=np.where(surrender_to >= 0, u(0.0, 0.5, (R, O)), 0.0),
+        yield_loyal=np.where(surrender_to >= 0, u(0.0, 0.2, (R, O)), 0.0),
+        flight=_sparse(rng, (R, O), 0.5, 0.0, 0.3),
         recruit_appeal=u(0.0, 2.0, (R, O)),
+        recruit_ceiling=np.where(rng.random((R, O)) < 0.2, 1e12, u(0.5, 40.0, (R, O))),
         foreign_inflow=_sparse(rng, (R, O), 0.5, 0.0, 25.0),
         conversion=u(0.0, 0.08, (R, O)),
         attract=attract,
@@ -201,7 +204,11 @@ def random_state(rng: np.random.Generator, R: int, O: int, H: int, W: int,
         grudge=np.zeros((R, O, O)),
     )
 
-    params = pack_params(param_arrays([random_params(rng) for _ in range(R)]))
+    arrays = param_arrays([random_params(rng) for _ in range(R)])
+    # the per-cell values the processes derive from the physical parameters
+    arrays.update(adjacent_reach=u(0.0, 0.6, R), move_rate=u(0.05, 0.95, R),
+                  sense_passes=np.full(R, float(rng.integers(1, 7))))  # one cell size
+    params = pack_params(arrays)
     noise = Noise(fortune=rng.standard_normal((R, O)),
                   leader=rng.random((R, O, 1 + max_commanders)))
     return state, fields, plan, params, noise

@@ -49,7 +49,7 @@ from affiliate_sim.kernel.arrays import (
     Noise,
 )
 from affiliate_sim.mechanisms.counterterrorism import LEADER_COMBAT_EXPOSURE
-from affiliate_sim.mechanisms.movement import SENSE_PASSES, SENSE_SHARE
+from affiliate_sim.mechanisms.movement import SENSE_SHARE
 
 #: Neighbour offsets (row, column) in the order up, down, left, right.
 _NEIGHBOURS: tuple[tuple[int, int], ...] = ((-1, 0), (1, 0), (0, -1), (0, 1))
@@ -175,6 +175,11 @@ def interact_reference(state: KernelState, fields: CellFields, plan: DayPlan,
             fear_strength = max(float(state.purge_capacity[r, v]) * float(plan.purge[r, v])
                                 * q["purge_capacity_scale"], 0.0)
             receiver = int(plan.surrender_to[r, v])
+            # nobody surrenders without a receiver
+            leniency = float(plan.leniency[r, v]) if receiver >= 0 else 0.0
+            yield_s = float(plan.yield_sympathizers[r, v]) if receiver >= 0 else 0.0
+            yield_l = float(plan.yield_loyal[r, v]) if receiver >= 0 else 0.0
+            flight = float(plan.flight[r, v])
             desert = float(plan.desertion[r, v])
             evac = float(plan.evacuate[r, v])
             split_total = sum(split[v][j] for j in range(O))
@@ -198,16 +203,19 @@ def interact_reference(state: KernelState, fields: CellFields, plan: DayPlan,
                 fear = fear_strength * purge_reach[c]
                 hp = q["purge_rate"] * fear
                 hf = q["flee_rate"] * fear
-                hs = (q["surrender_rate"] * fear * presence[c]) if receiver >= 0 else 0.0
+                hs = q["surrender_rate"] * fear * presence[c] * leniency
+                # surrender and flight in proportion to the danger faced
+                danger = hc + hr
+                ys, yl, fl = yield_s * danger, yield_l * danger, flight * danger
                 # defection of sympathizers, bandwagoning of loyal fighters
                 def_s = [q["defection_rate"] * (1.0 + fear) * pull_s[v][j] * access[j][c]
                          for j in range(O)]
                 def_l = [q["bandwagon_rate"] * pull_l[v][j] * access[j][c]
                          for j in range(O)]
 
-                common = hc + hr + desert + evac
-                Hs = common + hp + hf + hs + sum(def_s) + split_total
-                Hl = common + sum(def_l)
+                common = hc + hr + desert + evac + fl
+                Hs = common + hp + hf + hs + ys + sum(def_s) + split_total
+                Hl = common + yl + sum(def_l)
 
                 out_s = S[v][c] * _share_left(Hs)
                 out_l = Lo[v][c] * _share_left(Hl)
@@ -227,12 +235,12 @@ def interact_reference(state: KernelState, fields: CellFields, plan: DayPlan,
                 killed[r, v, v] += q["purge_kill_share"] * n
                 detained[r, v, v] += (1.0 - q["purge_kill_share"]) * n
                 if receiver >= 0:
-                    surrendered[r, v, receiver] += hs * zs
+                    surrendered[r, v, receiver] += (hs + ys) * zs + yl * zl
                 for j in range(O):
                     n = def_s[j] * zs + def_l[j] * zl + split[v][j] * zs
                     defected[r, v, j] += n
                     arrive[j][c] += n  # defectors arrive where they left, as loyal fighters
-                fled[r, v] += hf * zs + evac * z
+                fled[r, v] += hf * zs + (evac + fl) * z
                 deserted[r, v] += desert * z
 
         # ---- 4. leadership hits
@@ -263,8 +271,14 @@ def interact_reference(state: KernelState, fields: CellFields, plan: DayPlan,
             # competition only among recruiting groups (appeal > 0), not with states
             here = sum(F[v][c] for v in range(O) if float(plan.recruit_appeal[r, v]) > 0)
             for v in range(O):
+                # carrying capacity: what the population can hold, braked by the state
+                capacity = (float(plan.recruit_ceiling[r, v]) * pop[c]
+                            * (1.0 - q["recruit_state_brake"] * presence[c]))
+                room = max(0.0, 1.0 - here / capacity) if capacity > 0 else 0.0
+                if float(plan.recruit_appeal[r, v]) <= 0:
+                    continue
                 local[v][c] = (q["local_recruit_rate"] * float(plan.recruit_appeal[r, v])
-                               * pop[c] * F[v][c] / (here + q["recruit_scale"]))
+                               * pop[c] * F[v][c] / (here + q["recruit_scale"]) * room)
         for v in range(O):
             total = sum(F[v][c] for c in cells)
             if total > 0:
@@ -290,7 +304,7 @@ def interact_reference(state: KernelState, fields: CellFields, plan: DayPlan,
         far = []
         for j in range(O):
             x = dict(F[j])
-            for _ in range(SENSE_PASSES):
+            for _ in range(int(q["sense_passes"])):
                 x = {c: x[c] + SENSE_SHARE * sum(x[n] for n in _neighbours(c[0], c[1], H, W))
                      for c in cells}
             far.append(x)

@@ -24,7 +24,7 @@ from affiliate_sim.kernel.arrays import (
     Noise,
     pack_params,
 )
-from affiliate_sim.scenario.params import param_arrays
+from affiliate_sim.scenario.params import case_arrays
 
 RTOL = 1e-9
 ATOL = 1e-7
@@ -106,7 +106,7 @@ def _movement_only(rng, R, O, H, W, scale):
     plan = DayPlan.empty(R, O)
     plan.attract = rng.random((R, O, O)) * (rng.random((R, O, O)) < 0.5)
     plan.cover = scale * rng.random((R, O))
-    p = pack_params(param_arrays([random_params(rng) for _ in range(R)]))
+    p = pack_params(case_arrays([random_params(rng) for _ in range(R)]))
     return state, fields, plan, p, noise
 
 
@@ -150,7 +150,7 @@ def test_movement_moves_someone():
         state_presence=np.zeros((1, 3)), cover=np.array([[0.0, 50.0, 0.0]]))
     plan = DayPlan.empty(1, 1)
     plan.cover[:] = 1.0  # a retreating force: the middle cell is all cover
-    p = pack_params(param_arrays([random_params(np.random.default_rng(0))]))
+    p = pack_params(case_arrays([random_params(np.random.default_rng(0))]))
     p[:, COLUMN["move_rate"]] = 0.5
     flows = interact(state, CellFields.neutral(1, 1, 3), plan, p,
                      Noise(fortune=np.zeros((1, 1)), leader=np.ones((1, 1, 1))))
@@ -200,10 +200,40 @@ def test_no_purge_no_purge_losses(seed):
     flows = interact(state, fields, plan, p, noise)
     assert np.all(_diagonal(flows.killed) == 0.0)
     assert np.all(_diagonal(flows.detained) == 0.0)
-    assert np.all(flows.surrendered == 0.0)  # surrender only out of fear of a purge
+    # fighters in danger still surrender (surrender as a choice, no purge needed) ...
+    assert flows.surrendered.sum() > 0
+    plan.yield_sympathizers[:] = 0.0
+    plan.yield_loyal[:] = 0.0
+    flows = interact(state, fields, plan, p, noise)
+    assert np.all(flows.surrendered == 0.0)  # ... and otherwise only out of fear of a purge
     # flight is then only evacuation
+    plan.flight[:] = 0.0
     plan.evacuate[:] = 0.0
     assert np.all(interact(state, fields, plan, p, noise).fled == 0.0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_surrender_grows_with_danger_and_leniency(seed):
+    """Surrender as a choice: without any purge, more danger (combat) or a more lenient
+    receiver means more surrenders; a group without cohesion yields more than its
+    sympathizers alone would."""
+    state, fields, plan, p, noise = _inputs(seed)
+    plan.purge[:] = 0.0
+    plan.surrender_to[:] = -1
+    states = np.nonzero(state.conventional[0])[0]
+    if states.size == 0:
+        pytest.skip("no state in this random world")
+    plan.surrender_to[:] = np.where(np.arange(plan.surrender_to.shape[1]) == states[0], -1,
+                                    states[0])[None]
+    plan.yield_sympathizers[:] = 0.3
+    plan.yield_loyal[:] = 0.1
+    base = interact(state, fields, plan, p, noise).surrendered.sum()
+    assert base > 0
+    plan.engage = plan.engage * 2.0
+    assert interact(state, fields, plan, p, noise).surrendered.sum() > base
+    plan.engage = plan.engage / 2.0
+    plan.yield_loyal[:] = 0.2
+    assert interact(state, fields, plan, p, noise).surrendered.sum() > base
 
 
 @pytest.mark.parametrize("seed", range(4))

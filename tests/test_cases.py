@@ -18,23 +18,23 @@ SEEDS = 8
 
 #: (case, observation, mechanism responsible for it)
 RESPONSIBLE = [
-    ("somalia_2015", "tens_detained", "purge"),
-    ("somalia_2015", "mumin_pledges", "pledge"),
+    ("somalia_2015", "about_30_detained_by_october", "purge"),
     ("derna_2014", "full_offensive_after_assassination", "coalition"),
-    ("derna_2014", "council_forms", "coalition"),
+    ("derna_2014", "clashes_in_early_2015", "coalition"),
     ("imu_2015", "taliban_offensive_soon", "retaliation"),
     ("murabitun_2015", "belmokhtar_offensive", "retaliation"),
-    ("algeria_2014", "raid_kills_most_in_days", "counterterrorism"),
-    ("yemen_2015", "first_public_split", "schism"),
+    ("algeria_2014", "remnant_by_early_2016", "counterterrorism"),
+    ("khorasan_2015", "dissidents_have_followers", "schism"),
     ("sirte_2015", "foreign_fighters_arrive", "investment"),
-    ("imu_2015", "imu_flees_to_zabul", "retreat"),
-    ("derna_2014", "asks_safe_passage", "retreat"),
-    ("khorasan_2015", "wilayat_survives_the_year", "terrain"),
+    ("sirte_2015", "about_6500_by_early_2016", "momentum"),
+    ("imu_2015", "decisive_blow_in_a_day", "retreat"),
+    ("imu_2015", "dozens_of_dadullahs_killed", "terrain"),
 ]
-#: Mechanisms no observation of the nine cases depends on (the replay's knock-outs change
-#: none): the momentum mechanism shapes the IS appeal, which the article describes but
-#: the cases do not measure.
-UNOBSERVED = {"momentum"}
+#: Mechanisms no met observation of the nine cases depends on with the current calibrated
+#: set: the pledge mechanism's observation (Mumin's pledge in October 2015) is met in no
+#: seed, the pledge coming a week or two late (docs/calibration.md lists it as a
+#: shortfall).
+UNOBSERVED = {"pledge"}
 
 
 def share_met(case, obs_id, params):

@@ -13,6 +13,7 @@ from affiliate_sim.scenario.params import (
     PARAMETERS,
     Mechanisms,
     Params,
+    case_arrays,
     param_arrays,
     parameter_table,
 )
@@ -50,7 +51,11 @@ def test_each_parameter_declared_once_by_the_process_that_owns_it():
             assert prm.name not in owners, f"{prm.name} declared by {owners.get(prm.name)} too"
             owners[prm.name] = m.NAME
     assert owners == {name: process for name, (process, _) in PARAMETERS.items()}
-    assert set(KERNEL_PARAMS) <= set(PARAMETERS)
+    # the kernel reads parameters, or the per-cell values a process derives from them
+    derived = case_arrays([Params()], 10.0)
+    assert set(KERNEL_PARAMS) <= set(derived)
+    assert set(KERNEL_PARAMS) - set(PARAMETERS) == {"move_rate", "adjacent_reach",
+                                                     "sense_passes"}
     for row in parameter_table():
         assert row["mechanism"] == owners[row["name"]]
 
@@ -69,7 +74,25 @@ def test_parameters_one_value_per_replicate():
     sets = [Params(combat_rate=0.1), Params(combat_rate=0.2), Params()]
     arrays = param_arrays(sets)
     np.testing.assert_array_equal(arrays["combat_rate"], [0.1, 0.2, Params().combat_rate])
-    packed = pack_params(arrays)
+    packed = pack_params(case_arrays(sets))
     assert packed.shape == (3, len(KERNEL_PARAMS))
     np.testing.assert_array_equal(packed[:, KERNEL_PARAMS.index("combat_rate")],
                                   [0.1, 0.2, Params().combat_rate])
+
+
+def test_physical_parameters_follow_the_cell_size():
+    """One parameter set means the same in every case: a 2.5 km cell passes most of its
+    fighters on in a day, a 100 km cell few; reach covers a neighbour of a small cell and
+    little of a large one; a large cell gives more room to hide; sensing reaches the same
+    distance."""
+    p = Params()
+    small, large = case_arrays([p], 2.5), case_arrays([p], 100.0)
+    assert small["move_rate"][0] > 0.9 > 0.2 > large["move_rate"][0] > 0.0
+    assert small["adjacent_reach"][0] == 1.0 and large["adjacent_reach"][0] < 0.1
+    assert large["conceal_guerrilla_cell"][0] == pytest.approx(
+        small["conceal_guerrilla_cell"][0] * (100.0 / 2.5) ** 2)
+    mid = case_arrays([p], 25.0)
+    assert mid["sense_passes"][0] * 25.0 == pytest.approx(100.0)
+    assert large["sense_passes"][0] == 1.0
+    # the km/day speed: a cell of the speed's own size passes 1 - 1/e a day
+    assert case_arrays([p], p.move_speed)["move_rate"][0] == pytest.approx(1 - np.exp(-1))

@@ -69,6 +69,27 @@ def test_calibrate_command(tmp_path):
     Params.from_dict(yaml.safe_load(text) or {})  # loads as a valid parameter set
 
 
+@pytest.mark.slow
+def test_crossval_command(tmp_path):
+    """Leave-one-case-out: each case's score comes from a calibration without it."""
+    out = tmp_path / "crossval.json"
+    res = subprocess.run([str(BIN / "affiliate-calibrate"), "crossval=true",
+                          "cases=[algeria_2014,murabitun_2015]", "seeds=1",
+                          "max_evaluations=2", "replay_seeds=2", "workers=1", f"out={out}",
+                          f"hydra.run.dir={tmp_path / 'h'}"],
+                         capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr
+    table = json.loads(out.read_text())
+    assert set(table["cases"]) == {"algeria_2014", "murabitun_2015"}
+    for case in table["cases"].values():
+        assert case["informative"] == sum(v["informative"]
+                                          for v in case["observations"].values())
+        assert 0 <= case["met"] <= case["informative"]
+        assert case["evaluations"] == 2
+    assert table["settings"]["cases"] == ["algeria_2014", "murabitun_2015"]
+    assert "left out" in res.stderr
+
+
 def test_bad_replay_override(tmp_path):
     res = subprocess.run([str(BIN / "affiliate-replay"), "cases=[atlantis]",
                           f"out={tmp_path}"], capture_output=True, text=True, timeout=120)

@@ -179,3 +179,16 @@ def test_an_installed_package_carries_its_configs_and_scenarios(tmp_path):
                  "lever/none.yaml", "sweep/policy_levers.yaml", "hydra/sweeper/checked.yaml"):
         assert f"affiliate_sim/conf/{conf}" in names, conf
     assert "hydra_plugins/affiliate_sim_sweeper.py" in names
+
+
+@pytest.mark.parametrize("name", available())
+def test_every_shipped_scenario_declares_its_cell_size(name):
+    """Physical scale: each shipped scenario says how many km a cell is (the default is
+    for ad-hoc files only), and the file's text says the same."""
+    import yaml
+
+    from affiliate_sim.scenario.files import resolve
+
+    data = yaml.safe_load(resolve(name).read_text(encoding="utf-8"))
+    assert "cell_km" in data
+    assert load_scenario(name).cell_km == float(data["cell_km"]) > 0

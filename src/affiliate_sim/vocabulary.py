@@ -52,4 +52,14 @@ EVENT_KINDS: dict[str, str] = {
     "cadres_sent": "the IS core (actor) sends senior cadres and money to target (its share "
                    "passes CADRE_SHARE)",
     "collapse": "actor falls below the collapse threshold of fighters",
+    "offensive_ordered": "scripted: a government or coalition orders actor to attack target "
+                         "(magnitude: intensity)",
+    "air_support": "scripted: air power supports actor's combat (against target, if any; "
+                   "magnitude: attrition multiplier)",
+    "recognized": "scripted: the IS core (actor) recognizes target as its province",
+    "decapitation": "scripted: state actor kills target's emir, provoking nobody",
+    "withdrawal": "scripted: actor withdraws from a region (note: the region)",
+    "deployment": "scripted: fighters of actor arrive from outside (magnitude: how many)",
+    "core_fortunes": "scripted: the IS core's (actor) fortunes across theatres change "
+                     "(magnitude: its means and broadcast relative to the start)",
 }

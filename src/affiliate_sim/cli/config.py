@@ -87,6 +87,9 @@ class CalibrateSchema:
     workers: int | None = None
     cases: list[str] = field(default_factory=list)
     out: str | None = None  # None: the package's conf/params/calibrated.yaml
+    explore: int = 0  # Sobol points evaluated before Nelder-Mead starts from the best
+    crossval: bool = False  # leave-one-case-out instead (out: None = replay/crossval.json)
+    replay_seeds: int = 20  # seeds of each held-out case's replay (crossval)
 
 
 def register() -> None:
@@ -200,10 +203,14 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
             raise InputError(where, f"free.{name}", f"bounds {bounds} leave the parameter's "
                              f"range [{lo}, {hi}]")
         free[name] = (float(bounds[0]), float(bounds[1]))
-    _check_min(data, where, {"seeds": 1, "max_evaluations": 1, "workers": 1})
+    _check_min(data, where, {"seeds": 1, "max_evaluations": 1, "workers": 1,
+                             "replay_seeds": 1, "explore": 0})
     cases = tuple(data.get("cases") or CASES)
     for c in cases:
         load_scenario(c)
+    if data.get("crossval") and len(cases) < 2:
+        raise InputError(where, "cases", "cross-validation needs at least two cases")
     return {"params": params, "free": free, "seeds": data["seeds"],
             "max_evaluations": data["max_evaluations"], "workers": data.get("workers"),
-            "cases": cases, "out": data["out"]}
+            "cases": cases, "out": data["out"], "crossval": bool(data.get("crossval")),
+            "replay_seeds": data.get("replay_seeds", 20), "explore": data.get("explore", 0)}

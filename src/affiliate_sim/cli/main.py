@@ -245,10 +245,14 @@ def _calibrate_main(cfg: DictConfig) -> None:
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     spec = appconfig.validate_calibrate(cfg)
+    if spec["crossval"]:
+        _crossval(spec)
+        return
     cal = calibrate(spec["params"], spec["free"], spec["cases"], seeds=spec["seeds"],
                     max_evaluations=spec["max_evaluations"],
                     workers=spec["workers"] or default_workers(),
-                    log=lambda msg: print(msg, file=sys.stderr, flush=True))
+                    log=lambda msg: print(msg, file=sys.stderr, flush=True),
+                    explore=spec["explore"])
     from affiliate_sim.paths import CALIBRATED
 
     out = (str(CALIBRATED) if spec["out"] is None else spec["out"]
@@ -258,6 +262,23 @@ def _calibrate_main(cfg: DictConfig) -> None:
     write_params(out, cal, spec["free"], spec["cases"], spec["seeds"], command)
     print(f"affiliate-calibrate: loss {cal.loss_start:.4f} -> {cal.loss_best:.4f} in "
           f"{cal.evaluations} evaluations; wrote {out}")
+
+
+def _crossval(spec) -> None:
+    from affiliate_sim.experiments.crossval import crossval
+    from affiliate_sim.experiments.runs import default_workers
+
+    cwd = HydraConfig.get().runtime.cwd
+    out = spec["out"] or os.path.join("replay", "crossval.json")
+    out = out if os.path.isabs(out) else os.path.join(cwd, out)
+    table = crossval(spec["params"], spec["free"], spec["cases"], seeds=spec["seeds"],
+                     max_evaluations=spec["max_evaluations"],
+                     replay_seeds=spec["replay_seeds"],
+                     workers=spec["workers"] or default_workers(), out=out,
+                     log=lambda msg: print(msg, file=sys.stderr, flush=True),
+                     explore=spec["explore"])
+    print(f"affiliate-calibrate: leave-one-case-out over {len(spec['cases'])} cases; median "
+          f"share of informative observations met {table['median_share']:.2f}; wrote {out}")
 
 
 def calibrate_main(argv: list[str] | None = None) -> None:

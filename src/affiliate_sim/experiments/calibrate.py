@@ -11,8 +11,10 @@ Method (documented in ``docs/calibration.md``):
 * loss: the mean over all observations of ``(1 - share of seeds meeting it)`` plus
   ``DISTANCE_WEIGHT`` times the mean normalised distance of the measured values to the
   target (so that the search is guided before an observation starts to be met);
-* optimiser: ``scipy.optimize.minimize(method="Nelder-Mead")`` with bounds, a budget of
-  evaluations, started from the given parameter set.
+* search: first ``explore`` points of a scrambled Sobol sequence over the bounds (seeded,
+  so deterministic; the given parameter set is evaluated first), then
+  ``scipy.optimize.minimize(method="Nelder-Mead")`` with bounds from the best point found,
+  for the rest of the budget of evaluations.
 
 The best parameter set is written (atomically) as a ``conf/params`` YAML file whose header
 records the command, the loss before and after, and the seeds.
@@ -73,11 +75,16 @@ class Calibration:
     evaluations: int
     shares: dict[str, dict[str, float]]
     history: list[tuple[int, float]]
+    explore: int = 0
+
+
+#: Seed of the Sobol sequence of the exploration stage.
+EXPLORE_SEED = 20161
 
 
 def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[str, ...],
               seeds: int = 4, max_evaluations: int = 60, workers: int = 1,
-              log=print) -> Calibration:
+              log=print, explore: int = 0) -> Calibration:
     """Search the free parameters for the lowest loss (see the module docstring)."""
     from scipy.optimize import minimize
 
@@ -114,20 +121,30 @@ def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[
         return value
 
     first = objective(x0)
-    if max_evaluations > 1 and names:
-        minimize(objective, x0, method="Nelder-Mead", bounds=list(zip(lo, hi, strict=True)),
-                 options={"maxfev": max_evaluations - 1, "xatol": 1e-3, "fatol": 1e-4,
-                          "initial_simplex": _simplex(x0, lo, hi)})
+    explore = min(explore, max(max_evaluations - 1 - (len(names) + 1), 0)) if names else 0
+    if explore > 0:
+        from scipy.stats import qmc
+
+        points = qmc.Sobol(len(names), scramble=True, seed=EXPLORE_SEED).random(explore)
+        for u in points:
+            objective(lo + u * (hi - lo))
+    rest = max_evaluations - 1 - explore
+    if rest > 0 and names:
+        x1 = best["x"]
+        minimize(objective, x1, method="Nelder-Mead", bounds=list(zip(lo, hi, strict=True)),
+                 options={"maxfev": rest, "xatol": 1e-3, "fatol": 1e-4,
+                          "initial_simplex": _simplex(x1, lo, hi, 0.1 if explore else 0.2)})
     return Calibration(params=params_at(best["x"]), loss_start=first, loss_best=best["loss"],
-                       evaluations=len(history), shares=best["shares"], history=history)
+                       evaluations=len(history), shares=best["shares"], history=history,
+                       explore=explore)
 
 
-def _simplex(x0, lo, hi) -> np.ndarray:
-    """A starting simplex stepping 20% of each bound's width (inwards)."""
+def _simplex(x0, lo, hi, share: float = 0.2) -> np.ndarray:
+    """A starting simplex stepping ``share`` of each bound's width (inwards)."""
     pts = [np.array(x0, dtype=float)]
     for k in range(len(x0)):
         p = np.array(x0, dtype=float)
-        step = 0.2 * (hi[k] - lo[k])
+        step = share * (hi[k] - lo[k])
         p[k] = p[k] + step if p[k] + step <= hi[k] else p[k] - step
         pts.append(p)
     return np.array(pts)
@@ -141,8 +158,8 @@ def write_params(path: Path, cal: Calibration, free, cases, seeds: int, command:
     lines = [
         "# Calibrated parameter set: one for all nine cases (written by affiliate-calibrate).",
         f"# Command: {command}",
-        f"# Method: Nelder-Mead (scipy) on the mean over all observations of (1 - share met)"
-        f" + {DISTANCE_WEIGHT} x normalised distance,",
+        f"# Method: {cal.explore} Sobol points, then Nelder-Mead (scipy), on the mean over all "
+        f"observations of (1 - share met) + {DISTANCE_WEIGHT} x normalised distance,",
         f"#   common random numbers: seeds {CALIBRATION_SEED0}..{CALIBRATION_SEED0 + seeds - 1}"
         f" for every case; cases: {', '.join(cases)}.",
         f"# Free parameters: {', '.join(free)}.",

@@ -226,7 +226,9 @@ def replay(params: Params, out_dir: Path, seeds: int = 50, knockout_seeds: int =
 
 def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int) -> str:
     """The Markdown report."""
-    lines = ["# Replay of the nine cases", "",
+    title = ("the nine cases" if tuple(table) == tuple(CASES)
+             else ", ".join(f"`{c}`" for c in table))
+    lines = [f"# Replay of {title}", "",
              f"Every case run for {seeds} seeds (0 to {seeds - 1}) with one parameter set; "
              "the null model (all ten mechanisms off) with the same seeds; mechanism "
              f"knock-outs with the first {ko_seeds} seeds (common random numbers). An "

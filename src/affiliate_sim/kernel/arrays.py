@@ -14,15 +14,19 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-#: The parameters the kernel reads, in the column order of the packed array.
+#: The parameters the kernel reads, in the column order of the packed array (per cell:
+#: ``adjacent_reach``, ``move_rate`` and ``sense_passes`` are derived from the physical
+#: parameters and the case's cell size by the processes' ``per_cell``).
 KERNEL_PARAMS: tuple[str, ...] = (
     "combat_rate", "adjacent_reach", "offensive_power", "fortune_sd", "conventional_search",
     "raid_rate", "raid_kill_share", "leader_hit_rate",
     "purge_rate", "flee_rate", "surrender_rate", "purge_capacity_scale", "purge_kill_share",
     "defection_rate", "bandwagon_rate", "defection_reach",
-    "local_recruit_rate", "recruit_scale", "reversion_rate",
-    "attraction_weight", "move_rate", "stay_bias",
+    "local_recruit_rate", "recruit_scale", "recruit_state_brake", "reversion_rate",
+    "attraction_weight", "move_rate", "stay_bias", "sense_passes",
 )
+#: A recruiting ceiling so high it never binds (an empty plan's).
+NO_CEILING = 1e12
 #: Column of each kernel parameter in the packed array.
 COLUMN: dict[str, int] = {name: k for k, name in enumerate(KERNEL_PARAMS)}
 
@@ -114,7 +118,14 @@ class DayPlan:
         split: ``(R, O, O)`` ``[r, v, j]`` extra hazard (1/day) that v's sympathizers leave
             for j in a public split, wherever they are.
         surrender_to: ``(R, O)`` int, the organization receiving v's surrenders (-1: none).
+        leniency: ``(R, O)`` the treatment v's fighters expect from ``surrender_to`` (0:
+            no receiver); it scales the purge's surrenders.
+        yield_sympathizers, yield_loyal: ``(R, O)`` surrender hazard of v's sympathizers
+            and loyal fighters per unit of the danger they face (combat and raids).
+        flight: ``(R, O)`` hazard of v's fighters fleeing per unit of danger.
         recruit_appeal: ``(R, O)`` local recruiting appeal of v.
+        recruit_ceiling: ``(R, O)`` fighters per 1000 inhabitants v's recruiting groups can
+            hold in a cell before local recruitment stops (the carrying capacity).
         foreign_inflow: ``(R, O)`` fighters per day arriving to v from outside the region
             (foreign fighters, state reinforcements).
         conversion: ``(R, O)`` 1/day, loyal fighters of v turning sympathizers.
@@ -136,7 +147,12 @@ class DayPlan:
     pull_loyal: np.ndarray
     split: np.ndarray
     surrender_to: np.ndarray
+    leniency: np.ndarray
+    yield_sympathizers: np.ndarray
+    yield_loyal: np.ndarray
+    flight: np.ndarray
     recruit_appeal: np.ndarray
+    recruit_ceiling: np.ndarray
     foreign_inflow: np.ndarray
     conversion: np.ndarray
     attract: np.ndarray
@@ -155,7 +171,9 @@ class DayPlan:
             engage=z3(), offensive=z2(), raid=z3(), purge=z2(),
             pull_sympathizers=z3(), pull_loyal=z3(), split=z3(),
             surrender_to=np.full((R, O), -1, dtype=np.int64),
-            recruit_appeal=z2(), foreign_inflow=z2(), conversion=z2(),
+            leniency=z2(), yield_sympathizers=z2(), yield_loyal=z2(), flight=z2(),
+            recruit_appeal=z2(), recruit_ceiling=np.full((R, O), NO_CEILING),
+            foreign_inflow=z2(), conversion=z2(),
             attract=z3(), cover=z2(), danger_weight=z2(), evacuate=z2(), desertion=z2(),
             grudge=z3(),
         )

@@ -18,10 +18,12 @@ Order within the day (all from the stocks at the start of the day), for each rep
    fighters: combat by each attacker (combat, terrain), raids by each state
    (counterterrorism), the purge and the fear it causes (purge), defection to accessible
    organizations (pledge), public splits (schism), desertion (population), evacuation
-   under safe passage (retreat);
+   under safe passage (retreat), surrender and flight in proportion to the danger faced
+   (surrender);
 3. competing risks, and attribution of each flow to its cause, organization and partner;
    defectors arrive where they left, as loyal fighters;
-4. recruitment, local (population) and foreign (investment, reinforcement); new stocks;
+4. recruitment, local (population, up to the cell's carrying capacity) and foreign
+   (investment, reinforcement); new stocks;
    latent sympathy converts and reverts;
 5. leadership hits from the hazard around the leaders (counterterrorism);
 6. movement (movement, retreat): a share of each cell's fighters moves to the cell and its
@@ -55,9 +57,9 @@ from affiliate_sim.kernel.arrays import (
 )
 from affiliate_sim.mechanisms.combat import effectiveness, exposure, search
 from affiliate_sim.mechanisms.counterterrorism import detection, leader_hazard
-from affiliate_sim.mechanisms.movement import SENSE_PASSES, SENSE_SHARE, score
+from affiliate_sim.mechanisms.movement import SENSE_SHARE, score
 from affiliate_sim.mechanisms.pledge import access
-from affiliate_sim.mechanisms.population import local_recruits
+from affiliate_sim.mechanisms.population import local_recruits, room
 from affiliate_sim.mechanisms.purge import fear as purge_fear
 from affiliate_sim.mechanisms.purge import hazards as purge_hazards
 
@@ -84,10 +86,12 @@ _BR = COLUMN["bandwagon_rate"]
 _DREACH = COLUMN["defection_reach"]
 _LRR = COLUMN["local_recruit_rate"]
 _RS = COLUMN["recruit_scale"]
+_RSB = COLUMN["recruit_state_brake"]
 _REV = COLUMN["reversion_rate"]
 _AW = COLUMN["attraction_weight"]
 _MR = COLUMN["move_rate"]
 _BIAS = COLUMN["stay_bias"]
+_SP = COLUMN["sense_passes"]
 
 
 @njit(cache=True)
@@ -137,11 +141,11 @@ def _nonzero_rows(m, transpose):
 
 @njit(cache=True)
 def _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shield,
-         purge_reach, presence, population, pull_s, pull_l, split, surrender_to, appeal,
+         purge_reach, presence, population, pull_s, pull_l, split, choice, appeal,
          evacuate, desertion, eff, eng, raid_in, fear0, split_tot, conv_share, foreign_per,
          n_atk, atk, n_dest, dest, n_src, src, is_dest, cr, ar, rr, pr, fr, sr, dfr, bwr,
-         dreach, lrr, rs, keep_rev, press, acc, arrive, part, rows, s_mid, l_mid, inv_here,
-         kill_acc, def_acc, sums, danger, preF, preS):
+         dreach, lrr, rs, rsb, keep_rev, press, acc, arrive, part, rows, s_mid, l_mid,
+         inv_here, kill_acc, def_acc, sums, danger, preF, preS):
     """Row i of replicate r: every organization's hazards, competing risks and flows by
     partner (added to the band's accumulators), then recruitment and the new stocks before
     movement."""
@@ -181,7 +185,8 @@ def _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shiel
                 ds[j] += ps * acc[k, j]
                 dl[j] += pl * acc[k, j]
         ra, ev, de = raid_in[v], evacuate[r, v], desertion[r, v]
-        has_receiver = surrender_to[r, v] >= 0
+        len_v, ys_w, yl_w, fl_w = (choice[r, 0, v], choice[r, 1, v], choice[r, 2, v],
+                                   choice[r, 3, v])
         cv, vis, split_v, fear_v = conceal[r, v], visibility[r, v], split_tot[v], fear0[v]
         t_raid = t_purge = t_surr = t_fled = t_desert = t_wraid = t_wcombat = 0.0
         for j in range(W):
@@ -202,10 +207,14 @@ def _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shiel
                 l_mid[v, j] = 0.0
                 continue
             fear = fear_v * purge_reach[r, i, j]
-            hp, hf, hs = purge_hazards(fear, presence[i, j], has_receiver, pr, fr, sr)
-            common = hc + hr + de + ev
-            h_s = common + hp + hf + hs + dfr * (1.0 + fear) * ds[j] + split_v
-            h_l = common + bwr * dl[j]
+            hp, hf, hs = purge_hazards(fear, presence[i, j], len_v, pr, fr, sr)
+            dang = hc + hr  # the danger the fighters here face
+            y_s = ys_w * dang  # surrender as a choice (surrender)
+            y_l = yl_w * dang
+            fl = fl_w * dang  # flight from danger (surrender)
+            common = hc + hr + de + ev + fl
+            h_s = common + hp + hf + hs + y_s + dfr * (1.0 + fear) * ds[j] + split_v
+            h_l = common + y_l + bwr * dl[j]
             out_s = sym * _share_left(h_s) if sym > 0.0 else 0.0
             out_l = loy * _share_left(h_l) if loy > 0.0 else 0.0
             zs = out_s / h_s if out_s > 0.0 else 0.0
@@ -217,8 +226,8 @@ def _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shiel
             zs_row[j] = zs
             t_raid += det * z
             t_purge += hp * zs
-            t_surr += hs * zs
-            t_fled += hf * zs + ev * z
+            t_surr += (hs + y_s) * zs + y_l * zl
+            t_fled += hf * zs + (ev + fl) * z
             t_desert += de * z
             t_wraid += f * hr
             t_wcombat += f * hc
@@ -255,7 +264,8 @@ def _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shiel
         for v in range(O):
             if appeal[r, v] > 0:
                 h += F[r, v, i, j]
-        inv_here[j] = 1.0 / (h + rs)
+        inv_here[0, j] = 1.0 / (h + rs)
+        inv_here[1, j] = h
     for v in range(O):
         for j in range(W):
             arrive[v, j] = 0.0
@@ -264,11 +274,14 @@ def _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shiel
             for j in range(W):
                 arrive[v, j] += part[k, v, j]
         conv_v, frn_v, ap = conv_share[v], foreign_per[v], appeal[r, v]
+        ceil_v = choice[r, 4, v]
         t_loc = t_frn = 0.0
         for j in range(W):
             f = F[r, v, i, j]
-            loc = (local_recruits(lrr, ap, population[i, j], f, inv_here[j])
-                   if f > 0.0 else 0.0)
+            loc = (local_recruits(lrr, ap, population[i, j], f, inv_here[0, j],
+                                  room(inv_here[1, j], ceil_v, population[i, j],
+                                       presence[i, j], rsb))
+                   if f > 0.0 and ap > 0.0 else 0.0)
             frn = frn_v * f
             t_loc += loc
             t_frn += frn
@@ -283,7 +296,7 @@ def _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shiel
 def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, conventional,
          emir_alive, commanders, population, presence, cover,
          conceal_factor, protection, raid_shield, purge_reach,
-         engage, offensive, raid, purge, pull_s, pull_l, split, surrender_to, appeal,
+         engage, offensive, raid, purge, pull_s, pull_l, split, surrender_to, choice, appeal,
          inflow, conversion, attract, cover_w, danger_w, evacuate, desertion,
          P, fortune, leader,
          killed, detained, surrendered, defected, fled, deserted, rec_local, rec_foreign,
@@ -313,7 +326,7 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, conventio
     rows = np.empty((B, 7, O, W))  # incoming, ds, dl, killing weight, ys, yl, zs
     s_mid = np.empty((B, O, W))
     l_mid = np.empty((B, O, W))
-    inv_here = np.empty((B, W))
+    inv_here = np.empty((B, 2, W))  # 1 / (recruiters here + recruit_scale); recruiters
     is_dest = np.empty(O, dtype=np.bool_)
     # per-band accumulators of the day's flows
     kill_acc = np.empty((B, O, O))
@@ -329,7 +342,7 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, conventio
         rr = P[r, _RR]
         pr, fr, sr = P[r, _PR], P[r, _FR], P[r, _SR]
         dfr, bwr, dreach = P[r, _DR], P[r, _BR], P[r, _DREACH]
-        lrr, rs, rev = P[r, _LRR], P[r, _RS], P[r, _REV]
+        lrr, rs, rev, rsb = P[r, _LRR], P[r, _RS], P[r, _REV], P[r, _RSB]
         keep_rev = _share_left(rev)
 
         # ---- 1. per organization
@@ -367,10 +380,10 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, conventio
             sums[b] = 0.0
             for i in range(b * H // B, (b + 1) * H // B):
                 _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shield,
-                     purge_reach, presence, population, pull_s, pull_l, split, surrender_to,
+                     purge_reach, presence, population, pull_s, pull_l, split, choice,
                      appeal, evacuate, desertion, eff, eng, raid_in, fear0, split_tot,
                      conv_share, foreign_per, n_atk, atk, n_dest, dest, n_src, src, is_dest,
-                     cr, ar, rr, pr, fr, sr, dfr, bwr, dreach, lrr, rs, keep_rev,
+                     cr, ar, rr, pr, fr, sr, dfr, bwr, dreach, lrr, rs, rsb, keep_rev,
                      press[b], acc[b], arrive[b], part[b], rows[b], s_mid[b], l_mid[b],
                      inv_here[b], kill_acc[b], def_acc[b], sums[b], danger, preF, preS)
 
@@ -427,7 +440,7 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, conventio
                 for i in range(H):
                     for j in range(W):
                         far[k, i, j] = F[r, k, i, j]
-                for _ in range(SENSE_PASSES):
+                for _ in range(int(P[r, _SP])):
                     _spread_inplace(far[k], SENSE_SHARE, row_a[k], row_b[k])
         n_attr, attr = _nonzero_rows(attract[r], False)
         aw = P[r, _AW]
@@ -560,6 +573,16 @@ _day_serial = njit(cache=True)(_day)
 _day_parallel = njit(cache=True, parallel=True)(_renamed(_day, "_day_parallel"))
 
 
+def _choice(plan: DayPlan) -> np.ndarray:
+    """``(R, 5, O)``: leniency, surrender weights (sympathizers, loyal), flight, recruiting
+    ceiling; nobody surrenders without a receiver."""
+    receiver = plan.surrender_to >= 0
+    return np.stack([np.where(receiver, plan.leniency, 0.0),
+                     np.where(receiver, plan.yield_sympathizers, 0.0),
+                     np.where(receiver, plan.yield_loyal, 0.0),
+                     plan.flight, plan.recruit_ceiling], axis=1)
+
+
 def interact(state: KernelState, fields: CellFields, plan: DayPlan, params: np.ndarray,
              noise: Noise, parallel: bool | None = None) -> Flows:
     """Compute every flow of one day.
@@ -603,6 +626,7 @@ def interact(state: KernelState, fields: CellFields, plan: DayPlan, params: np.n
         c(plan.raid, dtype=np.float64), c(plan.purge, dtype=np.float64),
         c(plan.pull_sympathizers, dtype=np.float64), c(plan.pull_loyal, dtype=np.float64),
         c(plan.split, dtype=np.float64), c(plan.surrender_to, dtype=np.int64),
+        c(_choice(plan), dtype=np.float64),
         c(plan.recruit_appeal, dtype=np.float64), c(plan.foreign_inflow, dtype=np.float64),
         c(plan.conversion, dtype=np.float64), c(plan.attract, dtype=np.float64),
         c(plan.cover, dtype=np.float64), c(plan.danger_weight, dtype=np.float64),

@@ -21,6 +21,7 @@ terrain            10      remoteness and terrain
 combat             core    Lanchester attrition and the offensive rule
 movement           core    movement of fighters between neighbouring cells
 population         core    recruitment, desertion, reinforcement, latent sympathy, growth
+surrender          core    surrender and flight as the choices of fighters in danger
 leadership         core    leaders, succession, cohesion, collapse
 =================  ======  ===============================================================
 """
@@ -43,6 +44,7 @@ from affiliate_sim.mechanisms import (
     retaliation,
     retreat,
     schism,
+    surrender,
     terrain,
 )
 from affiliate_sim.mechanisms.base import Param
@@ -53,8 +55,9 @@ PROCESSES: tuple[ModuleType, ...] = (
     coalition,         # locals ally against an outsider
     retaliation,       # attackers turn on shelterers; grudges reach them
     combat,            # offensives: continue, end, open; engagement
-    purge,             # purges; who receives surrenders
+    purge,             # purges
     retreat,           # retreat, safe passage; how movers weigh danger and cover
+    surrender,         # who receives surrenders; surrender and flight weights
     schism,            # public statements; the core's review of walis; disaffection
     counterterrorism,  # raids and raid operations
     population,        # recruiting appeal, desertion, reinforcement, courting

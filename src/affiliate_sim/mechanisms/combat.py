@@ -5,9 +5,12 @@ Lanchester-type attrition between hostile forces in the same or adjacent cells. 
 
     h[v, k, c] = combat_rate * engage[k, v] * P[k, c] * t(c) / (F[v, c] + K[v, c])
 
-where ``P[k, c]`` is k's effective force reaching ``c`` (its own cell and ``adjacent_reach``
-of each neighbour, times :func:`effectiveness`), ``t(c)`` the protection of the terrain and
-``K[v, c]`` the defender's concealment. Losses ``F * h`` follow the square law (aimed fire)
+where ``P[k, c]`` is k's effective force reaching ``c`` (its own cell and the share
+``adjacent_reach = min(1, reach_km / cell_km)`` of each neighbour's, times
+:func:`effectiveness`), ``t(c)`` the protection of the terrain and
+``K[v, c]`` the defender's concealment (a density: ``conceal_guerrilla`` fighters per 100
+km², times the cell's area, so that a large cell offers more room to hide;
+:func:`per_cell`). Losses ``F * h`` follow the square law (aimed fire)
 when the defender is large against its concealment, the linear law (area fire) when it is
 small and hidden: the defender's side of the guerrilla-versus-conventional asymmetry. On
 the attacker's side, a conventional force hunting guerrillas finds them
@@ -26,7 +29,18 @@ and draws its fighters towards them; it ends when the target is gone from reach,
 grudge-weighted odds turn against the attacker (propensity below 1), or after
 ``offensive_max_days``. Ending it discharges ``GRUDGE_DISCHARGE`` of the grudge (revenge
 taken, in part) and the attacker regroups ``REGROUP_DAYS``. Grudges fade
-(``grudge_decay``).
+(``grudge_decay``). An offensive ordered from outside (a scripted ``offensive`` input)
+runs its ordered days at its ordered intensity whatever the odds, unless its target is
+gone. Air support (a scripted input) multiplies the engagement of the side it supports,
+so that its kills are booked to that side.
+
+Backlash (Bennett 2008, JASSS 11(4) 7: violence that reaches civilians feeds the
+insurgency it targets): the losses an organization suffers at others' hands in populated
+places raise a backlash, in [0, 1], that multiplies its recruiting appeal by ``1 +
+backlash`` (:mod:`affiliate_sim.mechanisms.population`); its gain is ``backlash_gain`` times
+the day's losses as a share of its strength, times ``pop / (pop + BACKLASH_POPULATION)`` of
+the fighter-weighted population of its cells; it fades at ``backlash_decay``. States do not
+gain from it.
 """
 
 from __future__ import annotations
@@ -49,21 +63,26 @@ REGROUP_DAYS = 14
 GRUDGE_DISCHARGE = 0.5
 #: Cap on the relative excess propensity in the hazard of opening an offensive.
 MAX_EXCESS = 50.0
+#: Population (thousands per cell) at which violence raises half the backlash it would in
+#: a crowded place.
+BACKLASH_POPULATION = 10.0
 
 PARAMS: tuple[Param, ...] = (
     Param("combat_rate", 0.04, 0.0, 2.0, "1/day per effective fighter",
           "modelling convention (Lanchester attrition); calibrated",
           "Kill rate of one effective attacker against an exposed, unconcealed defender."),
-    Param("adjacent_reach", 0.35, 0.0, 1.0, "share",
-          "cases.md: attrition between forces 'in the same or adjacent cells'",
-          "Share of a cell's force that also bears on each of its four neighbours."),
-    Param("conceal_guerrilla", 40.0, 0.0, 1e4, "fighters",
+    Param("reach_km", 8.75, 0.0, 1000.0, "km",
+          "cases.md: attrition between forces 'in the same or adjacent cells'; modelling "
+          "convention (the range of raids and patrols from a position)",
+          "Distance over which a force bears on its surroundings: the share min(1, reach_km "
+          "/ cell_km) of a cell's force also bears on each of its four neighbours."),
+    Param("conceal_guerrilla", 6.4, 0.0, 1e4, "fighters per 100 km2",
           "modelling convention (Deitchman guerrilla-vs-conventional asymmetry)",
-          "Concealment of a guerrilla force: below this size losses scale with its size "
-          "(area fire); above it, with the attacker's (aimed fire)."),
-    Param("conceal_conventional", 4.0, 0.0, 1e4, "fighters",
+          "Concealment of a guerrilla force, per 100 km2 of a cell: below this size losses "
+          "scale with its size (area fire); above it, with the attacker's (aimed fire)."),
+    Param("conceal_conventional", 0.64, 0.0, 1e4, "fighters per 100 km2",
           "modelling convention (Lanchester aimed fire)",
-          "Concealment of a conventional (state) force."),
+          "Concealment of a conventional (state) force, per 100 km2 of a cell."),
     Param("conventional_search", 0.3, 0.0, 1.0, "share",
           A + ": 'What America and its agents could not do in 14 years, the Taliban did in "
           "24 hours.'",
@@ -92,6 +111,13 @@ PARAMS: tuple[Param, ...] = (
     Param("hostility_engagement", 0.15, 0.0, 1.0, "share",
           "modelling convention (low-level clashes between hostile groups)",
           "Engagement intensity between hostile organizations outside an offensive."),
+    Param("backlash_gain", 2.0, 0.0, 100.0, "backlash per share lost",
+          "Bennett 2008 (JASSS 11(4) 7): civilian casualties feed insurgent recruitment",
+          "Backlash raised by losing one's whole strength to others' violence in a crowded "
+          "place (losses as a share of strength times the population factor)."),
+    Param("backlash_decay", 0.01, 0.0, 1.0, "1/day",
+          "modelling convention (grievances fade over months)",
+          "Daily decay of backlash."),
     Param("grudge_decay", 0.01, 0.0, 1.0, "1/day",
           "modelling convention",
           "Decay rate of grudges."),
@@ -127,8 +153,18 @@ def exposure(fighters, concealment, protection):
 def setup(world, p) -> None:
     """Concealment of each organization from its style of fighting."""
     o = world.orgs
-    o.conceal = np.where(o.conventional, p["conceal_conventional"][:, None],
-                         p["conceal_guerrilla"][:, None])
+    o.conceal = np.where(o.conventional, p["conceal_conventional_cell"][:, None],
+                         p["conceal_guerrilla_cell"][:, None])
+
+
+def per_cell(p, cell_km: float) -> dict:
+    """The per-cell values of this process's physical parameters for cells of ``cell_km``
+    km: the share of a force bearing on each neighbour, and the concealment of guerrilla
+    and conventional forces in a cell (fighters)."""
+    area = cell_km * cell_km / 100.0  # in units of 100 km2
+    return {"adjacent_reach": np.minimum(1.0, p["reach_km"] / cell_km),
+            "conceal_guerrilla_cell": p["conceal_guerrilla"] * area,
+            "conceal_conventional_cell": p["conceal_conventional"] * area}
 
 
 def propensity(allied, near, power, grudge) -> np.ndarray:
@@ -209,10 +245,13 @@ def decide(world, plan, p, rng, log) -> None:
     on = acting & (t >= 0)
     cd.offensive_days = np.where(on, cd.offensive_days + 1, cd.offensive_days)
     tt = np.maximum(t, 0)
+    ordered = day < cd.ordered_until  # an offensive ordered from outside (an input)
     gone = (np.take_along_axis(f.totals, tt, axis=1) < thr) | (
-        _at(f.near.transpose(0, 2, 1), t) <= 0)
-    end = on & (gone | (_at(prop, t) < 1.0)
-                | (cd.offensive_days >= p["offensive_max_days"][:, None])
+        ~ordered & (_at(f.near.transpose(0, 2, 1), t) <= 0))
+    end = on & (gone
+                | (~ordered & ((_at(prop, t) < 1.0)
+                               | (cd.offensive_days >= p["offensive_max_days"][:, None])))
+                | (cd.ordered_until == day)
                 | ~_at(rel.hostile, t))
     for r, i in zip(*np.nonzero(end), strict=True):
         log("offensive_ended", r, i, t[r, i], cd.offensive_days[r, i],
@@ -220,6 +259,7 @@ def decide(world, plan, p, rng, log) -> None:
         rel.grudge[r, i, t[r, i]] *= GRUDGE_DISCHARGE  # revenge taken, in part
     cd.offensive_target = np.where(end, -1, t)
     cd.offensive_days = np.where(end, 0, cd.offensive_days)
+    cd.ordered_until = np.where(end, -1, cd.ordered_until)
     cd.regroup_until = np.where(end, day + REGROUP_DAYS, cd.regroup_until)
 
     # maybe open one
@@ -248,12 +288,32 @@ def decide(world, plan, p, rng, log) -> None:
     target = np.where(acting, cd.offensive_target, -1)
     plan.engage = np.where(acting[:, :, None],
                            engagement(target, rel.hostile, rel.allied, f.near, grudge, p), 0.0)
+    air = day < cd.air_until  # air support (an input) multiplies the attrition
+    plan.engage = np.where(air, plan.engage * cd.air, plan.engage)
     attacking = target >= 0
-    plan.offensive = np.where(attacking, 1.0, plan.offensive)
+    plan.offensive = np.where(attacking, np.where(day < cd.ordered_until,
+                                                  cd.ordered_intensity, 1.0), plan.offensive)
     rr, ii = np.nonzero(attacking)
     plan.attract[rr, ii, target[rr, ii]] = 1.0
 
 
+def backlash_step(backlash, losses, strength, population, p) -> np.ndarray:
+    """New backlash after a day's losses at others' hands (see the module docstring)."""
+    share = losses / np.maximum(strength, 1.0)
+    crowd = population / (population + BACKLASH_POPULATION)
+    b = backlash + p["backlash_gain"][:, None] * share * crowd * (1.0 - backlash)
+    return np.clip(b * np.exp(-p["backlash_decay"])[:, None], 0.0, 1.0)
+
+
 def apply(world, flows, p, log) -> None:
-    """Grudges fade."""
+    """Grudges fade; backlash from the day's violence."""
     world.relations.grudge *= np.exp(-p["grudge_decay"])[:, None, None]
+    o, f = world.orgs, world.forces
+    O = world.O
+    others = ~np.eye(O, dtype=bool)[None]
+    losses = (np.where(others, flows.killed + flows.detained, 0.0)).sum(axis=2)
+    F = f.fighters
+    tot = np.maximum(F.sum(axis=(2, 3)), 1e-12)
+    pop = (F * world.grid.population[None, None]).sum(axis=(2, 3)) / tot
+    b = backlash_step(o.backlash, losses, f.start_totals, pop, p)
+    o.backlash = np.where(o.camp == STATE, 0.0, b)

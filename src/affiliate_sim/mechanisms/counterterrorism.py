@@ -12,8 +12,13 @@ and the state's presence and falls with ruggedness and remoteness (the terrain's
 ``raid_shield``); the hazard on a group's leaders (:func:`leader_hazard`). Decide side:
 each state force raids every hostile group at a background level set by its vigilance and
 intelligence, and launches short, intense raid operations once intelligence passes the
-trigger. Apply side: intelligence accumulates (faster on visible groups and for a vigilant
-state) and decays; a visibility shock fades.
+trigger. Raids hunt large groups harder than a handful in hiding (``hiding_scale``): a
+remnant of a few men is hard to find. Apply side: intelligence accumulates (faster on
+visible groups and for a vigilant state), the more slowly the deeper the group's roots
+among the population (``roots_shield``: the population shelters it and does not inform),
+and jumps with every fighter the state detains or receives in surrender
+(``intel_per_informant``: detainees and defectors talk); it decays; a visibility shock
+fades.
 """
 
 from __future__ import annotations
@@ -73,6 +78,19 @@ PARAMS: tuple[Param, ...] = (
           A + ": 'Algerian security forces killed the group's emir'",
           "Hazard of a leader being killed per unit of the raid hazard around him (in "
           "battle leaders face LEADER_COMBAT_EXPOSURE times their fighters' hazard)."),
+    Param("roots_shield", 0.7, 0.0, 1.0, "share",
+          A + ": Wilayat Sinai 'withstood repeated offensives'; cases.md: 'an affiliate "
+          "embedded in terrain and population'",
+          "Share of a state's intelligence gain a group with full local roots denies it (the "
+          "population shelters it and does not inform)."),
+    Param("intel_per_informant", 0.01, 0.0, 1.0, "share per fighter",
+          "modelling convention: detainees and defectors are a state's main source",
+          "Share of a state's remaining ignorance of a group each of its fighters the state "
+          "detains or receives in surrender removes."),
+    Param("hiding_scale", 10.0, 0.0, 1e4, "fighters",
+          A + ": 'only six or seven Islamic State fighters remain'",
+          "Size at which a group draws half the raiding a large group draws (a handful of "
+          "men in hiding is hard to find)."),
     Param("visibility_decay", 0.01, 0.0, 1.0, "1/day",
           "modelling convention",
           "Rate at which a visibility shock fades back to the organization's baseline."),
@@ -120,7 +138,8 @@ def decide(world, plan, p, rng, log) -> None:
                                  it.operation_days)
     it.next_operation = np.where(start, world.day + OPERATION_REFRACTORY, it.next_operation)
     on = it.operation_days > 0
-    row = (o.vigilance[:, :, None] * (0.5 + it.intel)
+    found = f.totals / (f.totals + p["hiding_scale"][:, None] + 1e-12)  # a handful hides
+    row = (o.vigilance[:, :, None] * (0.5 + it.intel) * found[:, None, :]
            * np.where(on, p["raid_operation_intensity"][:, None, None], 1.0))
     plan.raid = np.where(raiders & world.relations.hostile & present, row, plan.raid)
     it.operation_days = np.where(raiders, np.maximum(it.operation_days - 1, 0),
@@ -134,7 +153,12 @@ def apply(world, flows, p, log) -> None:
                                                                      - o.visibility)
     is_state = o.camp == STATE
     targets = armed(world) & (f.totals > 0)
-    gain = p["intel_gain"][:, None, None] * o.vigilance[:, :, None] * o.visibility[:, None, :]
-    new = it.intel + gain * (1.0 - it.intel) - p["intel_decay"][:, None, None] * it.intel
+    shield = 1.0 - p["roots_shield"][:, None] * o.local_roots  # (R, O) of the target
+    gain = (p["intel_gain"][:, None, None] * o.vigilance[:, :, None]
+            * (o.visibility * shield)[:, None, :])
+    talk = (flows.detained + flows.surrendered).transpose(0, 2, 1)  # [state, target]
+    informed = -np.expm1(-p["intel_per_informant"][:, None, None] * talk)
+    new = (it.intel + (gain + informed - gain * informed) * (1.0 - it.intel)
+           - p["intel_decay"][:, None, None] * it.intel)
     mask = is_state[:, :, None] & targets[:, None, :] & world.relations.hostile
     it.intel = np.where(mask, np.clip(new, 0.0, 1.0), 0.0)

@@ -29,6 +29,8 @@ SELECTIVITY = 2.0
 CADRE_SHARE = 0.25
 #: Daily gain of resources at full investment share and scale 1.
 RESOURCE_GAIN = 0.01
+#: How much more the core weighs a province it has recognized (a scripted input).
+RECOGNITION_WEIGHT = 2.0
 
 PARAMS: tuple[Param, ...] = (
     Param("central_investment", 1.0, 0.0, 5.0, "multiplier",
@@ -81,12 +83,14 @@ def decide(world, plan, p, rng, log) -> None:
                  & ((rel.patron == c) | (rel.patron < 0)) & invests)
     prospect = np.where(affiliate, prospects(o.momentum, f.dominance, o.foreign_access,
                                              f.totals), 0.0)
+    prospect = np.where(o.recognized, RECOGNITION_WEIGHT * prospect, prospect)
     share = allocate(prospect, p)
     for r, v in zip(*np.nonzero((share >= CADRE_SHARE) & (o.investment_share < CADRE_SHARE)),
                     strict=True):
         log("cadres_sent", r, c, v, share[r, v], "senior cadres and money")
     o.investment_share = share
-    inflow = (p["foreign_fighter_rate"] * p["central_investment"])[:, None] * share \
+    means = p["central_investment"] * world.region.core_fortunes  # its fortunes elsewhere
+    inflow = (p["foreign_fighter_rate"] * means)[:, None] * share \
         * world.region.is_appeal[:, None]
     plan.foreign_inflow = plan.foreign_inflow + inflow
 
@@ -94,6 +98,7 @@ def decide(world, plan, p, rng, log) -> None:
 def apply(world, flows, p, log) -> None:
     """Cadres raise cohesion; money raises resources."""
     o = world.orgs
-    scale = p["central_investment"][:, None] * o.investment_share
+    scale = (p["central_investment"] * world.region.core_fortunes)[:, None] \
+        * o.investment_share
     o.cohesion = np.clip(o.cohesion + p["cadre_cohesion_gain"][:, None] * scale, 0.0, 1.0)
     o.resources = np.clip(o.resources + RESOURCE_GAIN * scale, 0.0, 1.0)

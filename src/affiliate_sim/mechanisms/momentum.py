@@ -50,10 +50,11 @@ def defeat_record(record, losses, fighters) -> np.ndarray:
     return record + (np.minimum(rate, 1.0) - record) / DEFEAT_MEMORY
 
 
-def is_appeal(is_momentum, defeats, p) -> np.ndarray:
-    """``(R,)`` appeal of the IS brand in the region (>= 0)."""
+def is_appeal(is_momentum, defeats, p, fortunes=1.0) -> np.ndarray:
+    """``(R,)`` appeal of the IS brand in the region (>= 0); ``fortunes`` are the core's
+    across theatres (a scripted input, 1 by default)."""
     seen = np.minimum(defeats / DEFEAT_SATURATION, 1.0)
-    broadcast = p["is_broadcast"] * (1.0 - p["counter_messaging"] * seen)
+    broadcast = p["is_broadcast"] * fortunes * (1.0 - p["counter_messaging"] * seen)
     return np.maximum(broadcast + p["momentum_gain"] * is_momentum, 0.0)
 
 
@@ -77,4 +78,4 @@ def apply(world, flows, p, log) -> None:
     with np.errstate(divide="ignore", invalid="ignore"):
         mom = np.where(total > 0, (o.momentum * weight).sum(axis=1) / np.where(
             total > 0, total, 1.0), 0.0)
-    reg.is_appeal = is_appeal(mom, reg.is_defeats, p)
+    reg.is_appeal = is_appeal(mom, reg.is_defeats, p, reg.core_fortunes)

@@ -1,7 +1,9 @@
 """Core process: movement of fighters between neighbouring cells.
 
 Each day a share ``move_rate`` of every cell's fighters moves to the best of the cell and
-its (up to) four neighbours, by a softmax of a movement score; a neighbour's score is
+its (up to) four neighbours (the share follows the physical speed, :func:`per_cell`: ``1 -
+exp(-move_speed / cell_km)``, so that fighters cross a 2.5 km cell of Derna in a day and a
+100 km cell of Somalia in about eleven), by a softmax of a movement score; a neighbour's score is
 lowered by ``stay_bias`` (moving has a cost); sympathizers move with their comrades, and
 movement conserves fighters exactly. The score of a cell for an organization's movers
 (:func:`score`) is
@@ -10,7 +12,8 @@ movement conserves fighters exactly. The score of a cell for an organization's m
 
 where ``danger`` is the combat and raid hazard the organization faces there, ``sought``
 the presence of what it seeks (an offensive's target, set by the offensive rule; a
-protector, set by retreat) as sensed from up to ``SENSE_PASSES`` cells away, and ``cover``
+protector, set by retreat) as sensed from about ``SENSE_KM`` away (that many km in cells,
+:func:`per_cell`), and ``cover``
 the ruggedness and remoteness of the cell. The danger and cover weights are set by the
 retreat mechanism (zero when it is switched off); attraction is always on.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 from affiliate_sim.mechanisms.base import ARTICLE as A
@@ -27,17 +31,24 @@ from affiliate_sim.mechanisms.base import Param
 NAME = "movement"
 SWITCHABLE = False
 
-#: Passes of the stencil by which movers sense what they seek: a force is felt up to this
-#: many cells away, more faintly with distance (along a line the weights run about 9.3,
-#: 6.5, 2.5, 0.5, 0.06 for 0 to 4 cells; only the log of the sensed presence is used).
+#: Passes of the stencil by which movers sense what they seek at the reference cell size
+#: (25 km): a force is felt up to this many cells away, more faintly with distance (along
+#: a line the weights run about 9.3, 6.5, 2.5, 0.5, 0.06 for 0 to 4 cells; only the log of
+#: the sensed presence is used). A case's passes follow its cell size (:func:`per_cell`).
 SENSE_PASSES = 4
+#: Distance (km) up to which movers sense what they seek.
+SENSE_KM = 100.0
+#: Most passes of the sensing stencil (a bound on the work on small cells).
+SENSE_MAX_PASSES = 12
 #: Share of a cell's sensed presence passed to each neighbour at each pass.
 SENSE_SHARE = 0.5
 
 PARAMS: tuple[Param, ...] = (
-    Param("move_rate", 0.3, 0.0, 1.0, "share/day",
-          A + ": 'left to regroup in the city's southern suburbs'",
-          "Share of a cell's fighters who may move to a neighbouring cell in a day."),
+    Param("move_speed", 9.0, 0.0, 1000.0, "km/day",
+          A + ": 'left to regroup in the city's southern suburbs'; modelling convention "
+          "(insurgents on foot and in pick-ups, net of halts)",
+          "Net distance fighters who move cover in a day; a cell of cell_km km passes a "
+          "share 1 - exp(-move_speed / cell_km) of its fighters a day."),
     Param("stay_bias", 3.0, 0.0, 100.0, "log-weight",
           "modelling convention (fighters hold their ground unless a move is clearly better)",
           "Score a neighbouring cell must gain over the current one to draw as many movers "
@@ -53,3 +64,12 @@ def score(danger, danger_weight, sought, attraction_weight, cover, cover_weight)
     """How much an organization's movers like a cell (see the module docstring)."""
     pull = attraction_weight * math.log1p(sought) if sought > 0.0 else 0.0
     return -danger_weight * danger + pull + cover_weight * cover
+
+
+def per_cell(p, cell_km: float) -> dict:
+    """The kernel's per-cell values of this process's physical parameters for cells of
+    ``cell_km`` km: the share of a cell's fighters who move in a day, and the passes of the
+    sensing stencil."""
+    return {"move_rate": -np.expm1(-p["move_speed"] / cell_km),
+            "sense_passes": np.full_like(p["move_speed"], float(
+                min(SENSE_MAX_PASSES, max(1, round(SENSE_KM / cell_km)))))}

@@ -90,7 +90,8 @@ def loyal_pull(world) -> np.ndarray:
 
     Fighters of a group in decline (negative momentum) drift to their origin (the group
     they split from) or to a non-hostile group of their camp that is doing better; the pull
-    ``(1 - cohesion) * decline`` is shared equally among the destinations.
+    ``(1 - cohesion) * decline`` is shared equally among the destinations. A state's
+    soldiers do not bandwagon to another state force.
     """
     o, f, rel = world.orgs, world.forces, world.relations
     R, O = world.R, world.O
@@ -107,7 +108,7 @@ def loyal_pull(world) -> np.ndarray:
     back[rr, vv, org[rr, vv]] = present[rr, org[rr, vv]]
     dest = better | back
     n = dest.sum(axis=2)
-    go = present & (decline > 0) & (n > 0)
+    go = present & (decline > 0) & (n > 0) & (o.camp != STATE)  # soldiers do not bandwagon
     share = np.where(go, (1.0 - o.cohesion) * decline / np.maximum(n, 1), 0.0)
     return np.where(dest & go[:, :, None], share[:, :, None], 0.0)
 

@@ -3,16 +3,23 @@
 Local recruitment runs through local networks: a group recruits in a cell in proportion to
 the cell's population, its recruiting appeal and its share of the recruiting groups'
 fighters there (``local_recruit_rate``, ``recruit_scale``); states do not compete for
-recruits. The appeal (:func:`decide`) is ``local_roots * (0.5 + 0.5 * resources) * (1 +
-brand)``, the brand being the IS appeal for the IS camp (the core's broadcast,
-``is_broadcast``, as shaped by the momentum mechanism) and nothing for the others. Groups
-desert at ``desertion_rate * (1 - cohesion) * (1.5 - resources)``. A state force draws
-reinforcements from its hinterland back towards its initial strength
-(``state_reinforcement``). Loyal fighters of a group the IS core courts (a scripted input)
-turn latent IS sympathizers at ``conversion_rate * IS appeal * courting``; latent
-sympathizers return to loyalty at ``reversion_rate``. Each organization's momentum is an
-exponential memory of its monthly growth rate (``momentum_memory``), which the pledge,
-investment and momentum mechanisms read.
+recruits. Recruitment has a carrying capacity (:func:`room`): it stops as the armed groups
+in a cell approach what the population can sustain, ``mobilization_ceiling`` fighters per
+1000 inhabitants, scaled by the group's roots (``0.5 + local_roots``) and braked by the
+state's presence (``recruit_state_brake``); the fighters rival groups already hold in the
+cell count against it. The appeal (:func:`decide`) is ``local_roots * (0.5 + 0.5 *
+resources) * (1 + brand) * (1 + backlash)``, the brand being the IS appeal for the IS camp
+(the core's broadcast, ``is_broadcast``, as shaped by the momentum mechanism) and nothing
+for the others, the backlash the grievance that state violence in populated places raises
+for the group it targets (counterterrorism). Groups desert at ``desertion_rate * (1 -
+cohesion) * (1.5 - resources)``. A state force draws reinforcements from a finite reserve
+(``reserve`` in the scenario; by default its starting strength once over) back towards its
+initial strength (``state_reinforcement``); when the reserve is spent, its losses are
+final. Loyal fighters of a group the IS core courts (a scripted input) turn latent IS
+sympathizers at ``conversion_rate * IS appeal * courting``; latent sympathizers return to
+loyalty at ``reversion_rate``. Each organization's momentum is an exponential memory of its
+monthly growth rate (``momentum_memory``), which the pledge, investment and momentum
+mechanisms read.
 """
 
 from __future__ import annotations
@@ -36,6 +43,14 @@ PARAMS: tuple[Param, ...] = (
           "modelling convention",
           "Presence at which an organization reaches half its recruiting potential in a "
           "cell."),
+    Param("mobilization_ceiling", 10.0, 0.0, 1000.0, "fighters per 1000 inhabitants",
+          "modelling convention: insurgent strength rarely passes about 1% of the "
+          "population it lives among",
+          "Fighters the armed groups of a cell can hold per 1000 inhabitants, at local roots "
+          "0.5 and no state presence, before local recruitment stops."),
+    Param("recruit_state_brake", 0.5, 0.0, 1.0, "share",
+          "modelling convention: state presence deters open recruitment",
+          "Share of the carrying capacity a cell under full state presence loses."),
     Param("desertion_rate", 0.0015, 0.0, 1.0, "1/day",
           "modelling convention",
           "Desertion hazard, scaled by (1 - cohesion) * (1.5 - resources): a group without "
@@ -60,11 +75,23 @@ PARAMS: tuple[Param, ...] = (
 
 
 @njit(cache=True)
-def local_recruits(rate, appeal, population, fighters, inverse_competition):
+def local_recruits(rate, appeal, population, fighters, inverse_competition, room):
     """Local recruits of a group in a cell today: ``rate * appeal * population * fighters
-    / (fighters of the recruiting groups here + recruit_scale)``, the last factor given as
-    its inverse (it is the same for every group in the cell)."""
-    return rate * appeal * population * fighters * inverse_competition
+    / (fighters of the recruiting groups here + recruit_scale) * room``, the competition
+    factor given as its inverse (it is the same for every group in the cell)."""
+    return rate * appeal * population * fighters * inverse_competition * room
+
+
+@njit(cache=True)
+def room(recruiters, ceiling, population, state_presence, brake):
+    """Share of its recruiting potential a group keeps in a cell: ``1 - recruiters /
+    capacity``, at least 0, the capacity being ``ceiling * population * (1 - brake *
+    state_presence)`` (``ceiling`` in fighters per 1000 inhabitants, ``population`` in
+    thousands)."""
+    capacity = ceiling * population * (1.0 - brake * state_presence)
+    if capacity <= 0.0:
+        return 0.0
+    return max(0.0, 1.0 - recruiters / capacity)
 
 
 def armed(world) -> np.ndarray:
@@ -85,14 +112,16 @@ def decide(world, plan, p, rng, log) -> None:
     present = o.active & (f.totals > 0)
     is_camp = o.camp == IS
     brand = np.where(is_camp, world.region.is_appeal[:, None], 0.0)
-    appeal = o.local_roots * (0.5 + 0.5 * o.resources) * (1.0 + brand)
+    appeal = (o.local_roots * (0.5 + 0.5 * o.resources) * (1.0 + brand)
+              * (1.0 + o.backlash))
     plan.recruit_appeal = np.where(arm & present, appeal, 0.0)
+    plan.recruit_ceiling = p["mobilization_ceiling"][:, None] * (0.5 + o.local_roots)
     plan.desertion = np.where(arm, p["desertion_rate"][:, None] * (1.0 - o.cohesion)
                               * (1.5 - o.resources), 0.0)
     states = (o.camp == STATE) & present
+    want = p["state_reinforcement"][:, None] * np.clip(f.initial - f.totals, 0.0, None)
     plan.foreign_inflow = plan.foreign_inflow + np.where(
-        states, p["state_reinforcement"][:, None] * np.clip(f.initial - f.totals, 0.0, None),
-        0.0)
+        states, np.minimum(want, f.reserve), 0.0)
     courting = p["conversion_rate"][:, None] * world.region.is_appeal[:, None] * o.courted
     plan.conversion = plan.conversion + np.where(arm & ~is_camp, courting, 0.0)
 
@@ -106,6 +135,10 @@ def growth_memory(momentum, start, end, p) -> np.ndarray:
 
 
 def apply(world, flows, p, log) -> None:
-    """Momentum: memory of the day's growth."""
+    """States spend their reserve on reinforcements; momentum: memory of the day's
+    growth."""
     f = world.forces
+    states = world.orgs.camp == STATE
+    f.reserve = np.where(states, np.maximum(f.reserve - flows.recruited_foreign, 0.0),
+                         f.reserve)
     world.orgs.momentum = growth_memory(world.orgs.momentum, f.start_totals, f.totals, p)

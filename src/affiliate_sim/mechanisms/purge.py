@@ -8,10 +8,10 @@ instead of meeting death in the hands of brothers" (Gartenstein-Ross and Barr 20
 
 Kernel side (:func:`hazards`): a purge puts a hazard on the purging group's latent
 sympathizers (split into killed and detained by ``purge_kill_share``) and a fear that makes
-them flee, surrender to a state, or defect more readily. Its reach shrinks in remote cells
-(the terrain's ``purge_reach``). Decide side: a group with an intelligence wing purges once
-it suspects enough sympathizers (``purge_trigger``); the state force hostile to a group
-that is nearest its fighters receives their surrenders.
+them flee, surrender, or defect more readily. Its reach shrinks in remote cells (the
+terrain's ``purge_reach``). Decide side: a group with an intelligence wing purges once it
+suspects enough sympathizers (``purge_trigger``). Who receives the surrenders, and the
+treatment expected, is the surrender process's choice.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from numba import njit
 
 from affiliate_sim.mechanisms.base import ARTICLE as A
 from affiliate_sim.mechanisms.base import Param
-from affiliate_sim.mechanisms.population import armed
-from affiliate_sim.vocabulary import STATE
 
 NAME = "purge"
 SWITCHABLE = True
@@ -49,8 +47,8 @@ PARAMS: tuple[Param, ...] = (
           "Hazard that a sympathizer flees the organization, per unit of purge fear."),
     Param("surrender_rate", 0.005, 0.0, 5.0, "1/day per unit fear",
           A + ": 'preferred to fall into the enemy's hands'",
-          "Hazard that a sympathizer surrenders to the state, per unit fear and state "
-          "presence."),
+          "Hazard that a sympathizer surrenders, per unit fear and state presence, at the "
+          "treatment expected from a state (state_leniency 1)."),
 )
 
 
@@ -62,11 +60,12 @@ def fear(capacity, effort, scale, reach):
 
 
 @njit(cache=True)
-def hazards(fear, state_presence, has_receiver, purge_rate, flee_rate, surrender_rate):
-    """Per-sympathizer hazards from a purge: (caught by the wing, flee, surrender to the
-    state; zero without a state to receive them)."""
-    surrender = surrender_rate * fear * state_presence if has_receiver else 0.0
-    return purge_rate * fear, flee_rate * fear, surrender
+def hazards(fear, state_presence, leniency, purge_rate, flee_rate, surrender_rate):
+    """Per-sympathizer hazards from a purge: (caught by the wing, flee, surrender). The
+    purge's surrenders are one instance of surrender as a choice
+    (:mod:`affiliate_sim.mechanisms.surrender`): they scale with the treatment expected
+    from the receiver (``leniency``, 0 without one) and with the state's presence."""
+    return purge_rate * fear, flee_rate * fear, surrender_rate * fear * state_presence * leniency
 
 
 # ---------------------------------------------------------------------- decide side
@@ -80,8 +79,3 @@ def decide(world, plan, p, rng, log) -> None:
         log("purge", r, v, -1, f.sympathizer_totals[r, v], "suspected sympathizers")
     world.conduct.purging = effort | (world.conduct.purging & ~world.takes_part("purge"))
     plan.purge = np.where(effort, 1.0, plan.purge)
-    # the hostile state force nearest each armed group's fighters receives its surrenders
-    states = (o.camp == STATE) & o.active & (f.totals > 0)
-    receive = states[:, None, :] & world.relations.hostile & armed(world)[:, :, None]
-    score = np.where(receive, f.near, -np.inf)
-    plan.surrender_to = np.where(receive.any(axis=2), score.argmax(axis=2), -1)

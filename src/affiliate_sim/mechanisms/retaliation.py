@@ -12,6 +12,13 @@ ally). The grudge raises the propensity to attack (the offensive rule in
 :mod:`affiliate_sim.mechanisms.combat`). Each day (:func:`decide`, before the offensive
 rule) grudges extend to those who shelter their target (half of them, :func:`shelter`), and
 an attacker on an offensive turns on the target's allies found with it.
+
+Consolidation ("al-Qaeda has repeatedly rebuffed the Islamic State's advances,
+consolidating its territorial control and strengthening its organizational cohesion in the
+process"): an organization of the al-Qaeda camp that inflicts losses on the IS camp (killed
+or detained, its own purged IS sympathizers included) gains lasting cohesion, its base
+cohesion rising by ``consolidation_gain`` times those losses as a share of its strength,
+times what is left to gain.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import numpy as np
 
 from affiliate_sim.mechanisms.base import ARTICLE as A
 from affiliate_sim.mechanisms.base import Param
+from affiliate_sim.vocabulary import AQ, IS
 
 NAME = "retaliation"
 SWITCHABLE = True
@@ -35,6 +43,11 @@ PARAMS: tuple[Param, ...] = (
           A + ": Taliban offensive 'shortly after' the IMU pledge; Belmokhtar 'went on the "
           "offensive'",
           "Grudge a parent or ally holds against an organization that pledges away."),
+    Param("consolidation_gain", 1.0, 0.0, 100.0, "cohesion per share",
+          A + ": al-Qaeda 'consolidating its territorial control and strengthening its "
+          "organizational cohesion'",
+          "Base cohesion an al-Qaeda organization gains by inflicting on the IS camp losses "
+          "equal to its own strength (times what is left to gain)."),
 )
 
 
@@ -84,3 +97,20 @@ def decide(world, plan, p, rng, log) -> None:
             log("shelter_targeted", r, i, a, f.near[r, tgt, a],
                 f"shelters {world.names[tgt]}")
     plan.grudge = shelter(rel.grudge, rel.allied)
+
+
+def apply(world, flows, p, log) -> None:
+    """Al-Qaeda's consolidation: lasting cohesion from losses inflicted on the IS camp."""
+    o, f = world.orgs, world.forces
+    aq = o.camp == AQ
+    is_camp = o.camp == IS
+    # [victim, inflicter]: IS-camp victims, or the inflicter's own (purged) sympathizers
+    hit = flows.killed + flows.detained
+    own = np.eye(world.O, dtype=bool)[None]
+    inflicted = (np.where(is_camp[:, :, None] & ~own, hit, 0.0).sum(axis=1)
+                 + np.diagonal(hit, axis1=1, axis2=2) * np.diagonal(
+                     own, axis1=1, axis2=2))
+    share = np.where(aq, inflicted / np.maximum(f.start_totals, 1.0), 0.0)
+    gain = p["consolidation_gain"][:, None] * share * (1.0 - o.base_cohesion)
+    o.base_cohesion = np.clip(o.base_cohesion + gain, 0.0, 1.0)
+    o.consolidation = o.consolidation + gain

@@ -13,8 +13,17 @@ Grievance grows with the wali's injustice, his brutality against civilians and s
 disagreement. It turns loyal fighters into disaffected ones (latent sympathizers of a
 dissident faction, loyal to the caliph). Above a threshold, public defection statements
 occur at random, each taking a share of the disaffected to the dissident faction and raising
-the odds of the next (contagion). The IS core reviews contested walis every
+the odds of the next (contagion, bounded: the memory of recent statements raises the hazard
+at most ``1 + schism_contagion`` times). The IS core reviews contested walis every
 ``WALI_REVIEW_DAYS`` and backs or replaces them.
+
+Schisms end: the disaffected who leave take their grievance with them. Each day the share
+of an affiliate's fighters who left for the dissidents discharges its grievance, and the
+susceptibility of those who remain to the wali's conduct, by the factor ``exp(-
+schism_discharge * share)`` (those who stay are the loyal); with grievance below the
+threshold, statements stop and the remaining disaffected drift back to loyalty
+(reversion). Grievance also decays
+(``grievance_decay``: reconciliation), and a replaced wali takes half of it with him.
 """
 
 from __future__ import annotations
@@ -61,6 +70,11 @@ PARAMS: tuple[Param, ...] = (
     Param("schism_contagion", 2.0, 0.0, 100.0, "multiplier",
           A + ": 'each public statement encouraging the next' (cases.md)",
           "Increase of the statement hazard per recent statement."),
+    Param("schism_discharge", 1.0, 0.0, 100.0, "grievance per share",
+          A + ": 'At least one hundred fighters have defected' ... of 'fewer than a "
+          "thousand'",
+          "Relative fall of an affiliate's grievance per share of its fighters leaving for "
+          "the dissidents (the aggrieved leave)."),
     Param("core_backs_wali", 0.9, 0.0, 1.0, "probability",
           A + ": 'the central leadership stuck with its man'",
           "Probability that the IS core backs (rather than replaces) a contested wali at "
@@ -68,9 +82,11 @@ PARAMS: tuple[Param, ...] = (
 )
 
 
-def grievance_step(grievance, injustice, brutality, disagreement, p) -> np.ndarray:
+def grievance_step(grievance, injustice, brutality, disagreement, p,
+                   susceptibility=1.0) -> np.ndarray:
     """New grievance after one day (logistic growth towards 1, linear decay)."""
-    drive = p["grievance_gain"][:, None] * (injustice + brutality + disagreement)
+    drive = (p["grievance_gain"][:, None] * (injustice + brutality + disagreement)
+             * susceptibility)
     g = grievance + drive * (1.0 - grievance) - p["grievance_decay"][:, None] * grievance
     return np.clip(g, 0.0, 1.0)
 
@@ -80,7 +96,7 @@ def statement_hazard(grievance, recent, p) -> np.ndarray:
     thr = p["schism_threshold"][:, None]
     excess = np.clip((grievance - thr) / np.maximum(1.0 - thr, 1e-9), 0.0, None)
     return (p["schism_statement_rate"][:, None] * excess
-            * (1.0 + p["schism_contagion"][:, None] * recent))
+            * (1.0 + p["schism_contagion"][:, None] * recent / (1.0 + recent)))
 
 
 def wave_hazard(p) -> np.ndarray:
@@ -131,8 +147,14 @@ def decide(world, plan, p, rng, log) -> None:
 
 
 def apply(world, flows, p, log) -> None:
-    """Grievance grows with injustice, brutality and disagreement; statements fade from
-    memory."""
-    o = world.orgs
-    o.grievance = grievance_step(o.grievance, o.injustice, o.brutality, o.disagreement, p)
+    """Grievance is discharged by the day's exits to the dissidents, then grows with
+    injustice, brutality and disagreement; statements fade from memory."""
+    o, f, rel = world.orgs, world.forces, world.relations
+    d = rel.dissident_of
+    left = np.take_along_axis(flows.defected, np.maximum(d, 0)[:, :, None], axis=2)[:, :, 0]
+    share = np.where(d >= 0, left / np.maximum(f.start_totals, 1.0), 0.0)
+    keep = np.exp(-p["schism_discharge"][:, None] * share)
+    o.susceptibility = o.susceptibility * keep
+    o.grievance = grievance_step(o.grievance * keep, o.injustice, o.brutality,
+                                 o.disagreement, p, o.susceptibility)
     o.recent_statements = o.recent_statements * STATEMENT_MEMORY

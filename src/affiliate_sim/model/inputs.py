@@ -1,9 +1,42 @@
-"""Scripted inputs of a case: the start of the case and shocks from outside the fighting.
+"""Scripted inputs of a case: the start of the case and decisions from outside the fighting.
 
-Inputs are data (a scenario's ``inputs``), the same in every replicate. A scripted pledge
-does what any pledge does (:func:`affiliate_sim.mechanisms.pledge.join_is`), whether or not
-the pledge mechanism is switched on; the processes that react to a pledge or an
-assassination do so through their hooks.
+Inputs are data (a scenario's ``inputs``), the same in every replicate. They are causes the
+model does not produce: a pledge, a spectacular act, an assassination that provokes, the IS
+core's courting, and the decisions of governments and of the IS core (docs/model.md, 7.3):
+
+``pledge``
+    does what any pledge does (:func:`affiliate_sim.mechanisms.pledge.join_is`), whether or
+    not the pledge mechanism is switched on;
+``visibility_shock``, ``assassination``, ``courting``
+    a spectacular act; a killing that provokes (the processes react through their hooks);
+    the core's appeal to a group's fighters;
+``offensive``
+    a government or coalition orders ``actor`` to attack ``target`` for ``duration`` days
+    at intensity ``magnitude`` (the share of its effort the offensive adds, as the
+    offensive rule's own offensives do): it runs whatever the odds, and ends early only if
+    the target is gone from reach;
+``air_support``
+    air power multiplies the attrition ``actor`` inflicts (on ``target`` only, if given) by
+    ``magnitude`` for ``duration`` days; the kills are booked to ``actor``;
+``recognition``
+    the IS core (``actor``) recognizes ``target`` as its province: the target joins the IS
+    camp if it is not in it, the core becomes its patron, and the core weighs it
+    ``RECOGNITION_WEIGHT`` times in its investment;
+``decapitation``
+    a state (``actor``) kills ``target``'s emir in a strike that provokes nobody: a
+    commander succeeds him, at the usual cost in cohesion;
+``withdrawal``
+    ``actor`` leaves ``region`` and stays out (a standing order, enforced every day); a
+    state's presence there falls by ``magnitude``;
+``intelligence``
+    a state (``actor``) starts with intelligence ``magnitude`` on ``target``;
+``core_fortunes``
+    the IS core's fortunes across theatres (its territory and means in Syria and Iraq,
+    outside the case) change: from this day its means (investment, cadres, foreign
+    fighters) and its broadcast are ``magnitude`` times what they were at the start;
+``deployment``
+    ``magnitude`` fighters of ``actor`` arrive in ``region`` (spread over its cells), sent
+    from outside the area (a state's strength to be kept up rises with them).
 """
 
 from __future__ import annotations
@@ -11,13 +44,14 @@ from __future__ import annotations
 import numpy as np
 
 from affiliate_sim.mechanisms import leadership, pledge
+from affiliate_sim.vocabulary import STATE
 
 
 def apply_inputs(world, inputs, p, log) -> None:
     """Apply the day's scripted inputs, in file order."""
     idx = {n: i for i, n in enumerate(world.names)}
     every = np.arange(world.R)
-    o = world.orgs
+    o, cd = world.orgs, world.conduct
     for x in inputs:
         a = idx[x.actor]
         t = idx[x.target] if x.target else -1
@@ -36,5 +70,97 @@ def apply_inputs(world, inputs, p, log) -> None:
             o.courted[:, t] = min(1.0, x.magnitude)
             for r in every:
                 log("courting", r, a, t, x.magnitude, x.note)
+        elif x.kind == "offensive":
+            world.relations.hostile[:, a, t] = world.relations.hostile[:, t, a] = True
+            cd.offensive_target[:, a] = t
+            cd.offensive_days[:, a] = 0
+            cd.ordered_until[:, a] = world.day + x.duration
+            cd.ordered_intensity[:, a] = x.magnitude
+            for r in every:
+                log("offensive_ordered", r, a, t, x.magnitude, x.note)
+        elif x.kind == "air_support":
+            cols = [t] if t >= 0 else [v for v in range(world.O) if v != a]
+            cd.air[:, a, cols] = x.magnitude
+            cd.air_until[:, a, cols] = world.day + x.duration
+            for r in every:
+                log("air_support", r, a, t, x.magnitude, x.note)
+        elif x.kind == "recognition":
+            pledge.join_is(world, p, log, every, t, x.note or "recognized by the core")
+            world.relations.patron[:, t] = a
+            o.recognized[:, t] = True
+            for r in every:
+                log("recognized", r, a, t, 1.0, x.note)
+        elif x.kind == "decapitation":
+            alive = world.leadership.emir_alive[:, t]
+            for r in every[alive]:
+                log("decapitation", r, a, t, 1.0, x.note or world.leadership.emir_label(r, t))
+            leadership.succession(world, p, every[alive], t)
+        elif x.kind == "withdrawal":
+            n = world.grid.region_names.index(x.region)
+            cd.withdrawn[:, a, n] = True
+            if (o.camp[:, a] == STATE).all():
+                mask = world.grid.region_masks[n]
+                world.grid.state_presence = np.where(
+                    mask, world.grid.state_presence * (1.0 - x.magnitude),
+                    world.grid.state_presence)
+            for r in every:
+                log("withdrawal", r, a, -1, x.magnitude, x.note or x.region)
+        elif x.kind == "intelligence":
+            world.intel.intel[:, a, t] = x.magnitude
+        elif x.kind == "core_fortunes":
+            reg = world.region
+            old = reg.core_fortunes
+            reg.is_appeal = np.where(old > 0, reg.is_appeal * x.magnitude
+                                     / np.where(old > 0, old, 1.0),
+                                     p["is_broadcast"] * x.magnitude)
+            reg.core_fortunes = np.full(world.R, x.magnitude)
+            for r in every:
+                log("core_fortunes", r, a, -1, x.magnitude, x.note)
+        elif x.kind == "deployment":
+            mask = world.grid.region_masks[world.grid.region_names.index(x.region)]
+            world.forces.fighters[:, a][:, mask] += x.magnitude / mask.sum()
+            if (o.camp[:, a] == STATE).all():
+                world.forces.initial[:, a] += x.magnitude
+            o.active[:, a] = True
+            world.leadership.emir_alive[:, a] |= True
+            world.refresh()
+            for r in every:
+                log("deployment", r, a, -1, x.magnitude, x.note or x.region)
         else:  # unreachable after validation
             raise ValueError(f"unknown input kind {x.kind!r}")
+
+
+def enforce(world) -> None:
+    """Standing orders: an organization that withdrew from a region keeps out of it (its
+    fighters there go back to the cells next to the region, or, if there are none outside,
+    it leaves the area). Runs at the start of every day."""
+    cd = world.conduct
+    if not cd.withdrawn.any():
+        return
+    F, S = world.forces.fighters, world.forces.sympathizers
+    masks = world.grid.region_masks
+    for r, k, n in zip(*np.nonzero(cd.withdrawn), strict=True):
+        inside = masks[n]
+        there = F[r, k][inside].sum()
+        if there <= 0:
+            continue
+        ring = _border(inside)
+        dest = np.where(ring, 1.0, 0.0)
+        if dest.sum() == 0:
+            dest = np.where(~inside, 1.0, 0.0)
+        for X in (F, S):
+            moved = X[r, k][inside].sum()
+            X[r, k][inside] = 0.0
+            if dest.sum() > 0:
+                X[r, k] += moved * dest / dest.sum()
+    world.refresh()
+
+
+def _border(mask: np.ndarray) -> np.ndarray:
+    """Cells outside ``mask`` next to it (four neighbours)."""
+    out = np.zeros_like(mask)
+    out[1:] |= mask[:-1]
+    out[:-1] |= mask[1:]
+    out[:, 1:] |= mask[:, :-1]
+    out[:, :-1] |= mask[:, 1:]
+    return out & ~mask

@@ -34,11 +34,11 @@ from affiliate_sim.mechanisms import PROCESSES
 from affiliate_sim.model.agents import Organization, agent_class, roles
 from affiliate_sim.model.events import EventLog
 from affiliate_sim.model.history import History, RunHistory
-from affiliate_sim.model.inputs import apply_inputs
+from affiliate_sim.model.inputs import apply_inputs, enforce
 from affiliate_sim.model.streams import Streams
 from affiliate_sim.model.world import World
 from affiliate_sim.scenario import Scenario, load_scenario
-from affiliate_sim.scenario.params import Params, param_arrays
+from affiliate_sim.scenario.params import Params, case_arrays
 from affiliate_sim.vocabulary import CAMPS, KINDS
 
 
@@ -118,7 +118,7 @@ class AffiliateModel(mesa.Model):
                              "mechanisms")
         self.param_sets = plist
         self.params = plist[0]
-        self.p = param_arrays(plist)
+        self.p = case_arrays(plist, self.case.cell_km)  # per cell: docs/model.md 2.1
         self.kp = pack_params(self.p)
         self.days = int(days if days is not None else self.case.days)
         self.day = 0
@@ -164,6 +164,7 @@ class AffiliateModel(mesa.Model):
         plan.grudge = w.relations.grudge
         w.begin_day()
         apply_inputs(w, self._inputs.get(self.day, ()), self.p, self.log)
+        enforce(w)
         for m in self.processes:
             if hasattr(m, "decide"):
                 m.decide(w, plan, self.p, self.streams.of(m.NAME), self.log)
@@ -174,6 +175,7 @@ class AffiliateModel(mesa.Model):
         f = w.forces
         f.start_totals = f.totals
         f.fighters, f.sympathizers = flows.fighters, flows.sympathizers
+        enforce(w)  # standing orders hold through the day's movement too
         w.refresh_totals()
         for m in self.processes:
             if hasattr(m, "apply"):

@@ -22,8 +22,17 @@ from affiliate_sim.kernel import grid as kgrid
 from affiliate_sim.kernel.arrays import CellFields, KernelState
 from affiliate_sim.vocabulary import CAMPS, IS_CORE, KINDS, STYLES
 
-#: Radius (cells, Manhattan) over which forces count as "near" for decisions.
+#: Radius (cells, Manhattan) over which forces count as "near" for decisions, at the
+#: reference cell size (25 km); a case's radius is ``NEAR_KM`` in its cells.
 NEAR_RADIUS = 3
+#: Distance (km) over which forces count as "near" for decisions: about three days' march
+#: at the default ``move_speed``.
+NEAR_KM = 30.0
+
+
+def near_radius(cell_km: float) -> int:
+    """``NEAR_KM`` in cells of ``cell_km`` km (at least 1)."""
+    return max(1, round(NEAR_KM / cell_km))
 #: Fighters below which an organization no longer decides anything (the IS core always
 #: decides).
 MIN_ACTING = 1.0
@@ -68,9 +77,10 @@ class Forces:
         totals, sympathizer_totals: ``(R, O)`` over the grid (refreshed).
         start_totals: ``(R, O)`` totals at the start of the day (read in the apply phase).
         initial, peak: ``(R, O)`` strength at the start of the run, and the highest so far.
+        reserve: ``(R, O)`` fighters a state force can still draw on to reinforce.
         collapsed: ``(R, O)`` bool, fell below the collapse threshold.
         held: ``(R, O, H, W)`` bool, cells each organization holds; ``cells_held`` ``(R, O)``.
-        near: ``(R, O, O)`` ``[a, b]``: fighters of b within ``NEAR_RADIUS`` cells of a's
+        near: ``(R, O, O)`` ``[a, b]``: fighters of b within ``NEAR_KM`` of a's
             fighters (averaged over a's fighters).
         power: ``(R, O)`` combat power per fighter, ``quality * (0.5 + 0.5 * cohesion)``
             (0 for the IS core).
@@ -85,6 +95,7 @@ class Forces:
     start_totals: np.ndarray
     initial: np.ndarray
     peak: np.ndarray
+    reserve: np.ndarray
     collapsed: np.ndarray
     held: np.ndarray
     cells_held: np.ndarray
@@ -124,6 +135,10 @@ class Organizations:
     courted: np.ndarray
     investment_share: np.ndarray
     recent_statements: np.ndarray
+    backlash: np.ndarray
+    consolidation: np.ndarray
+    recognized: np.ndarray
+    susceptibility: np.ndarray
 
 
 @dataclass
@@ -200,6 +215,11 @@ class Conduct:
         retreating, purging: bool.
         safe_passage_days: days left of a granted safe passage; ``last_request`` the day
             of its last request (-inf: never).
+        ordered_until: the day until which an offensive ordered from outside (a scripted
+            input) runs whatever the odds (-1: none); ``ordered_intensity`` its intensity.
+        air: ``(R, O, O)`` ``[k, v]`` attrition multiplier of air support for k's combat
+            against v (1: none), until ``air_until`` (exclusive).
+        withdrawn: ``(R, O, N)`` bool, k has withdrawn from region n (a standing order).
     """
 
     offensive_target: np.ndarray
@@ -209,14 +229,21 @@ class Conduct:
     purging: np.ndarray
     safe_passage_days: np.ndarray
     last_request: np.ndarray
+    ordered_until: np.ndarray
+    ordered_intensity: np.ndarray
+    air: np.ndarray
+    air_until: np.ndarray
+    withdrawn: np.ndarray
 
 
 @dataclass
 class Region:
-    """Region-wide state, ``(R,)`` each: the IS brand's appeal and the record of IS defeats."""
+    """Region-wide state, ``(R,)`` each: the IS brand's appeal, the record of IS defeats,
+    and the IS core's fortunes across theatres (1: as at the start; a scripted input)."""
 
     is_appeal: np.ndarray
     is_defeats: np.ndarray
+    core_fortunes: np.ndarray
 
 
 @dataclass
@@ -244,6 +271,7 @@ class World:
     region: Region
     day: int = 0
     core: int = -1
+    near_radius: int = NEAR_RADIUS
     roles: dict[str, np.ndarray] = field(default_factory=dict)
     acting: np.ndarray | None = None
     hooks: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
@@ -291,6 +319,8 @@ class World:
         zeros = lambda: np.zeros((R, O))  # noqa: E731
         forces = Forces(fighters=F, sympathizers=S, totals=zeros(), sympathizer_totals=zeros(),
                         start_totals=zeros(), initial=zeros(), peak=zeros(),
+                        reserve=rep(np.array([o.fighters if o.reserve < 0 else o.reserve
+                                              for o in specs])),
                         collapsed=np.zeros((R, O), dtype=bool),
                         held=np.zeros((R, O, H, W), dtype=bool),
                         cells_held=np.zeros((R, O), dtype=np.int64),
@@ -312,6 +342,8 @@ class World:
             resources=col("resources"), vigilance=col("vigilance"),
             momentum=zeros(), active=rep(np.array([not o.dormant for o in specs])),
             courted=zeros(), investment_share=zeros(), recent_statements=zeros(),
+            backlash=zeros(), consolidation=zeros(),
+            recognized=np.zeros((R, O), dtype=bool), susceptibility=np.ones((R, O)),
         )
 
         hostile = np.zeros((O, O), dtype=bool)
@@ -350,12 +382,17 @@ class World:
             regroup_until=np.zeros((R, O), np.int64),
             retreating=np.zeros((R, O), dtype=bool), purging=np.zeros((R, O), dtype=bool),
             safe_passage_days=np.zeros((R, O), np.int64),
-            last_request=np.full((R, O), -np.inf))
-        region = Region(is_appeal=np.zeros(R), is_defeats=np.zeros(R))
+            last_request=np.full((R, O), -np.inf),
+            ordered_until=np.full((R, O), -1, np.int64), ordered_intensity=np.zeros((R, O)),
+            air=np.ones((R, O, O)), air_until=np.zeros((R, O, O), np.int64),
+            withdrawn=np.zeros((R, O, len(case.regions)), dtype=bool))
+        region = Region(is_appeal=np.zeros(R), is_defeats=np.zeros(R),
+                        core_fortunes=np.ones(R))
         world = cls(names=[o.name for o in specs], grid=grid, forces=forces, orgs=orgs,
                     relations=relations, intel=intel, leadership=leadership,
                     conduct=conduct, region=region,
-                    core=int(np.argmax(kind == IS_CORE)) if (kind == IS_CORE).any() else -1)
+                    core=int(np.argmax(kind == IS_CORE)) if (kind == IS_CORE).any() else -1,
+                    near_radius=near_radius(case.cell_km))
         world.refresh()
         forces.initial = forces.totals.copy()
         forces.peak = forces.totals.copy()
@@ -372,7 +409,7 @@ class World:
         """Recompute every derived view the decisions read (see :class:`Forces`)."""
         self.refresh_totals()
         f, o = self.forces, self.orgs
-        f.near = kgrid.near(f.fighters, f.totals, NEAR_RADIUS)
+        f.near = kgrid.near(f.fighters, f.totals, self.near_radius)
         f.power = np.where(o.kind == IS_CORE, 0.0, o.quality * (0.5 + 0.5 * o.cohesion))
         f.held = kgrid.held(f.fighters)
         f.cells_held = f.held.sum(axis=(2, 3))

@@ -25,9 +25,33 @@ from affiliate_sim.scenario.observations import parse as parse_observations
 from affiliate_sim.vocabulary import CAMPS, EVENT_KINDS, KINDS, STYLES
 
 LAYERS = ("terrain", "population", "remoteness", "state_presence")
+#: Side of a grid cell (km) of a scenario that does not declare ``cell_km`` (the shipped
+#: scenarios all declare theirs): the reference size the per-cell conventions of the
+#: model were first written for.
+DEFAULT_CELL_KM = 25.0
 UNIT_LAYERS = ("terrain", "remoteness", "state_presence")  # in [0, 1]
 RELATIONS = ("hostile", "allied", "parent", "patron")
-INPUT_KINDS = ("pledge", "visibility_shock", "assassination", "courting")
+INPUT_KINDS = ("pledge", "visibility_shock", "assassination", "courting", "offensive",
+               "air_support", "recognition", "decapitation", "withdrawal", "intelligence",
+               "deployment", "core_fortunes")
+#: What each input kind needs besides ``day``, ``kind`` and ``actor`` (docs/model.md, 7.3).
+INPUT_NEEDS: dict[str, tuple[str, ...]] = {
+    "assassination": ("target",), "courting": ("target",), "offensive": ("target",),
+    "recognition": ("target",), "decapitation": ("target",), "withdrawal": ("region",),
+    "intelligence": ("target",), "deployment": ("region",),
+}
+#: Input kinds that take a ``region``.
+REGIONAL = ("withdrawal", "deployment")
+#: Inputs that last ``duration`` days (default :data:`DEFAULT_DURATION`).
+LASTING = ("offensive", "air_support")
+DEFAULT_DURATION = 30
+#: Each input kind's range of ``magnitude`` (default 1).
+MAGNITUDE: dict[str, tuple[float, float]] = {
+    "pledge": (0.0, 1e6), "visibility_shock": (0.0, 1.0), "assassination": (0.0, 1e6),
+    "courting": (0.0, 1.0), "offensive": (0.0, 1.0), "air_support": (1.0, 100.0),
+    "recognition": (0.0, 1e6), "decapitation": (0.0, 1e6), "withdrawal": (0.0, 1.0),
+    "intelligence": (0.0, 1.0), "deployment": (0.0, 1e6), "core_fortunes": (0.0, 10.0),
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +89,9 @@ ORG_FIELDS: dict[str, OrgField] = {
     "resources": OrgField(0.5, "unit"),
     "foreign_access": OrgField(0.0, "unit"),
     "commanders": OrgField(4, "integer", 0, 64),
+    # fighters a state force can draw on to reinforce over the run (-1: its starting
+    # strength once over)
+    "reserve": OrgField(-1.0, "number", 0.0, 1e7),
     "emir": OrgField("", "string"),
     "dormant": OrgField(False, "bool"),
     "dissident_of": OrgField("", "string"),
@@ -92,6 +119,8 @@ class InputSpec:
     magnitude: float = 1.0
     note: str = ""
     source: str = ""
+    region: str = ""
+    duration: int = 0
 
 
 @dataclass
@@ -113,6 +142,7 @@ class Scenario:
     sources: list[str] = field(default_factory=list)
     description: str = ""
     start_date: str = ""
+    cell_km: float = 25.0
 
     def org_index(self, name: str) -> int:
         return [o.name for o in self.organizations].index(name)
@@ -192,7 +222,7 @@ def _join(key: str, sub: str) -> str:
 TOP = {
     "name": True, "title": False, "description": False, "sources": False, "start_date": False,
     "days": True, "grid": True, "background": False, "regions": True, "organizations": True,
-    "relations": False, "inputs": False, "observations": False,
+    "relations": False, "inputs": False, "observations": False, "cell_km": False,
 }
 ORG_KEYS = {"name": True, "camp": True, "kind": True, "fighters": True, "region": False,
             "regions": False, **{k: False for k in ORG_FIELDS}}
@@ -356,7 +386,8 @@ def parse_scenario(data: Any, path: Path) -> Scenario:
     for i, inp in enumerate(c.seq(data.get("inputs", []) or [], "inputs")):
         key = f"inputs[{i}]"
         c.mapping(inp, key, {"day": True, "kind": True, "actor": True, "target": False,
-                             "magnitude": False, "note": False, "source": False})
+                             "magnitude": False, "note": False, "source": False,
+                             "region": False, "duration": False})
         day = c.integer(inp["day"], f"{key}.day", lo=0)
         if day >= days:
             c.fail(f"{key}.day", f"day {day} is outside the run (days: {days})")
@@ -369,12 +400,36 @@ def parse_scenario(data: Any, path: Path) -> Scenario:
             target = c.string(inp["target"], f"{key}.target")
             if target not in names:
                 c.fail(f"{key}.target", f"no organization named {target!r}")
-        if kind in ("assassination", "courting") and not target:
+        if "target" in INPUT_NEEDS.get(kind, ()) and not target:
             c.fail(f"{key}.target", f"a {kind} input needs a target")
-        mag = c.number(inp.get("magnitude", 1.0), f"{key}.magnitude", lo=0.0, hi=1e6)
+        if target == actor:
+            c.fail(f"{key}.target", f"a {kind} input cannot target its own actor")
+        region = ""
+        if "region" in inp and kind not in REGIONAL:
+            c.fail(f"{key}.region", f"only {' and '.join(REGIONAL)} inputs take a region")
+        if "region" in inp:
+            region = c.string(inp["region"], f"{key}.region")
+            if region not in regions:
+                c.fail(f"{key}.region", f"no region named {region!r} (regions: "
+                       f"{', '.join(regions)})")
+        elif "region" in INPUT_NEEDS.get(kind, ()):
+            c.fail(f"{key}.region", f"a {kind} input needs a region")
+        if "duration" in inp and kind not in LASTING:
+            c.fail(f"{key}.duration", f"only {' and '.join(LASTING)} inputs last (a {kind} "
+                   "input happens on its day)")
+        duration = (c.integer(inp.get("duration", DEFAULT_DURATION), f"{key}.duration", lo=1,
+                              hi=100_000) if kind in LASTING else 0)
+        kinds_of = {o.name: o.kind for o in orgs}
+        if kind in ("recognition", "core_fortunes") and kinds_of[actor] != "is_core":
+            c.fail(f"{key}.actor", f"a {kind} input's actor is the IS core (kind is_core)")
+        if kind in ("intelligence", "decapitation") and kinds_of[actor] != "state_force":
+            c.fail(f"{key}.actor", f"a {kind} input's actor must be a state force")
+        lo, hi = MAGNITUDE[kind]
+        mag = c.number(inp.get("magnitude", 1.0), f"{key}.magnitude", lo=lo, hi=hi)
         inputs.append(InputSpec(day=day, kind=kind, actor=actor, target=target,
                                 magnitude=mag, note=str(inp.get("note", "")),
-                                source=str(inp.get("source", ""))))
+                                source=str(inp.get("source", "")), region=region,
+                                duration=duration))
 
     observations = parse_observations(data.get("observations"), str(path), names,
                                       set(regions), days, tuple(EVENT_KINDS))
@@ -386,6 +441,8 @@ def parse_scenario(data: Any, path: Path) -> Scenario:
         inputs=sorted(inputs, key=lambda x: x.day), observations=observations,
         sources=sources, description=str(data.get("description", "")),
         start_date=str(data.get("start_date", "")),
+        cell_km=c.number(data.get("cell_km", DEFAULT_CELL_KM), "cell_km", lo=0.01,
+                         hi=10_000),
     )
 
 

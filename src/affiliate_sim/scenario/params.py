@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from affiliate_sim.errors import InputError
-from affiliate_sim.mechanisms import MECHANISMS, parameters
+from affiliate_sim.mechanisms import MECHANISMS, PROCESSES, parameters
 
 #: ``{name: (process, Param)}`` for every parameter, in table order.
 PARAMETERS = {prm.name: (process, prm) for process, prm in parameters()}
@@ -114,6 +114,18 @@ def param_arrays(params: Sequence[Params]) -> dict[str, np.ndarray]:
     """``{name: (R,) float array}``, replicate r's value from ``params[r]``."""
     return {name: np.array([float(getattr(p, name)) for p in params])
             for name in PARAMETERS}
+
+
+def case_arrays(params: Sequence[Params], cell_km: float = 25.0) -> dict[str, np.ndarray]:
+    """:func:`param_arrays`, plus the per-cell values the processes derive from the
+    physical parameters for cells of ``cell_km`` km (each process's ``per_cell``: the
+    share of a cell's fighters who move in a day, the share of a force bearing on each
+    neighbour, the sensing passes, the concealment in a cell; docs/model.md, 2.1)."""
+    arrays = param_arrays(params)
+    for m in PROCESSES:
+        if hasattr(m, "per_cell"):
+            arrays.update(m.per_cell(arrays, cell_km))
+    return arrays
 
 
 def parameter_table() -> list[dict[str, Any]]:

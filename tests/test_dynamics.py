@@ -1,0 +1,287 @@
+"""Dynamics that hold over years, and the exogenous inputs.
+
+Small scenarios built here (not historical cases) isolate one dynamic each: recruitment
+saturates at the carrying capacity; a state's reinforcements stop when its reserve is
+spent; fighters surrender to a state without any purge; a schism ends; each input kind
+changes the run as documented. The four-year continuations of the nine cases are in
+``test_plausibility``.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from affiliate_sim.errors import InputError
+from affiliate_sim.model import AffiliateModel
+from affiliate_sim.scenario.files import parse_scenario
+from affiliate_sim.scenario.params import Mechanisms, Params
+
+BASE = {
+    "name": "dynamics", "days": 200, "grid": {"height": 6, "width": 8},
+    "background": {"terrain": 0.3, "population": 2.0, "remoteness": 0.3,
+                   "state_presence": 0.2},
+    "regions": [{"name": "west", "rows": [0, 6], "cols": [0, 4]},
+                {"name": "east", "rows": [0, 6], "cols": [4, 8]}],
+    "organizations": [
+        {"name": "core", "camp": "IS", "kind": "is_core", "fighters": 0, "region": "west",
+         "commanders": 0},
+        {"name": "group", "camp": "independent", "kind": "militia", "fighters": 100,
+         "region": "west", "local_roots": 0.8, "cohesion": 0.7},
+        {"name": "army", "camp": "state", "kind": "state_force", "fighters": 500,
+         "region": "east"},
+    ],
+}
+
+
+def scenario(**changes):
+    data = copy.deepcopy(BASE)
+    for k, v in changes.items():
+        data[k] = v
+    return parse_scenario(data, Path("dynamics.yaml"))
+
+
+def run(sc, params=None, seed=0, days=None):
+    return AffiliateModel(sc, params or Params(), rng=seed, days=days).run()
+
+
+def hist(m):
+    """The history of a run (replicate 0)."""
+    return m.record(0).history
+
+
+def fighters(m, name):
+    return hist(m).stocks["fighters"][:, m.names.index(name)]
+
+
+def events(m, kind):
+    return [e for e in m.events if e["kind"] == kind]
+
+
+def test_recruitment_saturates_at_the_carrying_capacity():
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1]["regions"] = {"west": 0.5, "east": 0.5}
+    del orgs[1]["region"]
+    sc = scenario(days=2000, organizations=orgs)
+    p = Params(local_recruit_rate=0.3, desertion_rate=0.0)
+    f = fighters(run(sc, p), "group")
+    # capacity: mobilization_ceiling * (0.5 + roots) * population * (1 - brake * presence)
+    # per cell, over the 48 cells
+    cap = (p.mobilization_ceiling * (0.5 + 0.8) * 2.0 * (1 - p.recruit_state_brake * 0.2)
+           * 48)
+    assert f[200] > 3 * f[0]                    # it grows ...
+    # ... never much past what the population carries (the ceiling stops recruitment in a
+    # cell; movement can crowd a few more into some cells)
+    assert f[-1] <= 1.1 * cap
+    assert f[-1] > 0.8 * cap                    # ... up to it
+    assert f[-1] - f[-300] < 0.1 * (f[300] - f[0])  # ... and levels off
+    # a higher ceiling lets it grow further: the ceiling binds
+    more = fighters(run(sc, Params(local_recruit_rate=0.3, desertion_rate=0.0,
+                                   mobilization_ceiling=2 * p.mobilization_ceiling)), "group")
+    assert more[-1] > 1.5 * f[-1]
+
+
+def test_rival_fighters_count_against_the_capacity():
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs.append({"name": "rival", "camp": "AQ", "kind": "aq_branch", "fighters": 600,
+                 "region": "west", "local_roots": 0.8})
+    p = Params(local_recruit_rate=0.05, desertion_rate=0.0)
+    alone = fighters(run(scenario(days=600), p), "group")
+    crowded = fighters(run(scenario(days=600, organizations=orgs), p), "group")
+    assert crowded[-1] < alone[-1]
+
+
+def test_state_reinforcement_stops_when_the_reserve_is_spent():
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(fighters=3000, region="east", cohesion=0.9, quality=3.0)
+    orgs[2].update(fighters=500, reserve=200)
+    sc = scenario(days=300, organizations=orgs,
+                  relations=[{"a": "army", "b": "group", "kind": "hostile"}])
+    m = run(sc)
+    reinforced = hist(m).flows["recruited_foreign"][:, m.names.index("army")].sum()
+    assert 150 < reinforced <= 200 + 1e-6       # it draws on its reserve, not beyond
+    assert m.world.forces.reserve[0, m.names.index("army")] < 50
+    unlimited = copy.deepcopy(orgs)
+    unlimited[2]["reserve"] = 1e6
+    m2 = run(scenario(days=300, organizations=unlimited,
+                      relations=[{"a": "army", "b": "group", "kind": "hostile"}]))
+    assert hist(m2).flows["recruited_foreign"][:, m2.names.index("army")].sum() > reinforced
+
+
+def test_surrender_to_a_state_without_any_purge():
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(cohesion=0.2, region="east")
+    sc = scenario(days=120, organizations=orgs,
+                  relations=[{"a": "army", "b": "group", "kind": "hostile"}])
+    params = Params(mechanisms=Mechanisms(purge=False))
+    m = run(sc, params)
+    g, a = m.names.index("group"), m.names.index("army")
+    assert not events(m, "purge")
+    surrendered = hist(m).pairs["surrendered"][:, g, a].sum()
+    assert surrendered > 1
+    # a lenient state receives more surrenders than a harsh one
+    harsh = run(sc, Params(mechanisms=Mechanisms(purge=False), state_leniency=0.1))
+    assert hist(harsh).pairs["surrendered"][:, g, a].sum() < 0.5 * surrendered
+    # a cohesive group fights on
+    orgs[1]["cohesion"] = 0.95
+    firm = run(scenario(days=120, organizations=orgs,
+                        relations=[{"a": "army", "b": "group", "kind": "hostile"}]), params)
+    assert hist(firm).pairs["surrendered"][:, g, a].sum() < surrendered
+
+
+def test_a_schism_ends():
+    """A wali whose injustice never stops: the aggrieved leave in waves and take their
+    grievance with them; the statements stop, bounded, years before the end. Without the
+    discharge (the old rule) they go on in the hundreds until the group is bled dry."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(camp="IS", kind="is_affiliate", fighters=800, injustice=1.0,
+                   grievance=0.6, cohesion=0.6)
+    orgs.append({"name": "dissidents", "camp": "IS", "kind": "splinter", "fighters": 0,
+                 "region": "west", "dormant": True, "dissident_of": "group"})
+    sc = scenario(days=4 * 365, organizations=orgs)
+    kw = dict(grievance_gain=0.01, grievance_decay=0.002, schism_statement_rate=0.3,
+              core_backs_wali=1.0)
+    m = run(sc, Params(**kw))
+    said = [e["day"] for e in m.events if e["kind"] in ("split", "defection_statement")]
+    assert said, "the schism never started"
+    assert len(said) < 40                             # bounded, not hundreds
+    assert max(said) < m.days - 365                   # and over a year before the end
+    g = m.names.index("group")
+    stuck = run(sc, Params(**kw, schism_discharge=0.0))
+    again = [e["day"] for e in stuck.events if e["kind"] in ("split", "defection_statement")]
+    assert len(again) > 3 * len(said)
+    assert stuck.world.orgs.grievance[0, g] > m.world.orgs.grievance[0, g]
+
+
+# ---------------------------------------------------------------------- inputs
+def test_ordered_offensive_runs_whatever_the_odds():
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[2].update(fighters=150)  # an army too weak to attack by its own rule
+    rel = [{"a": "army", "b": "group", "kind": "hostile"}]
+    base = run(scenario(days=90, organizations=orgs, relations=rel))
+    assert not [e for e in base.events if e["kind"] == "offensive_started"
+                and e["actor"] == "army"]
+    ordered = run(scenario(days=90, organizations=orgs, relations=rel, inputs=[
+        {"day": 10, "kind": "offensive", "actor": "army", "target": "group",
+         "duration": 30}]))
+    assert events(ordered, "offensive_ordered")
+    g, a = ordered.names.index("group"), ordered.names.index("army")
+    assert (hist(ordered).pairs["killed"][:, g, a].sum()
+            > 1.5 * hist(base).pairs["killed"][:, g, a].sum())
+
+
+def test_air_support_multiplies_the_kills_booked_to_its_side():
+    rel = [{"a": "army", "b": "group", "kind": "hostile"}]
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1]["region"] = "east"
+    base = run(scenario(days=60, organizations=orgs, relations=rel))
+    air = run(scenario(days=60, organizations=orgs, relations=rel, inputs=[
+        {"day": 0, "kind": "air_support", "actor": "army", "target": "group",
+         "magnitude": 3.0, "duration": 20}]))
+    g, a = base.names.index("group"), base.names.index("army")
+    k0 = hist(base).pairs["killed"][:20, g, a].sum()
+    k1 = hist(air).pairs["killed"][:20, g, a].sum()
+    assert k1 > 1.5 * k0
+    # after the support ends, the army fights on its own again: no extra multiplier
+    assert events(air, "air_support")
+
+
+def test_recognition_makes_the_core_invest():
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(foreign_access=0.8)
+    plain = run(scenario(days=120, organizations=orgs))
+    rec = run(scenario(days=120, organizations=orgs, inputs=[
+        {"day": 5, "kind": "recognition", "actor": "core", "target": "group"}]))
+    g = rec.names.index("group")
+    assert rec.world.orgs.camp[0, g] == 0  # IS
+    assert hist(plain).flows["recruited_foreign"][:, g].sum() == 0
+    assert hist(rec).flows["recruited_foreign"][:, g].sum() > 0
+    assert events(rec, "recognized") and events(rec, "pledge")
+
+
+def test_core_fortunes_scale_investment_and_broadcast():
+    """The core's fortunes elsewhere (an input): halved, its foreign fighters halve and its
+    brand's appeal falls; restored, they come back."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(camp="IS", kind="is_affiliate", foreign_access=0.8)
+    p = Params(mechanisms=Mechanisms(momentum=False))
+    base = AffiliateModel(scenario(days=60, organizations=orgs), p, rng=0)
+    low = AffiliateModel(scenario(days=60, organizations=orgs, inputs=[
+        {"day": 0, "kind": "core_fortunes", "actor": "core", "magnitude": 0.5}]), p, rng=0)
+    base.run()
+    low.run()
+    g = base.names.index("group")
+    assert low.world.region.is_appeal[0] == pytest.approx(0.5 * base.world.region.is_appeal[0])
+    f_base = hist(base).flows["recruited_foreign"][:, g].sum()
+    f_low = hist(low).flows["recruited_foreign"][:, g].sum()
+    assert 0 < f_low < 0.6 * f_base
+    assert events(low, "core_fortunes")
+
+
+def test_decapitation_kills_the_emir_without_provoking():
+    orgs = copy.deepcopy(BASE["organizations"])
+    rel = [{"a": "army", "b": "group", "kind": "hostile"}]
+    m = run(scenario(days=20, organizations=orgs, relations=rel, inputs=[
+        {"day": 3, "kind": "decapitation", "actor": "army", "target": "group"}]))
+    g = m.names.index("group")
+    assert events(m, "decapitation")
+    assert m.world.leadership.successions[0, g] >= 1
+    assert not events(m, "emir_killed")  # the scripted strike is not the model's outcome
+    assert m.world.relations.grudge[0, g, m.names.index("army")] == 0.0
+
+
+def test_withdrawal_empties_the_region_and_keeps_out():
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[2]["regions"] = {"west": 0.5, "east": 0.5}
+    del orgs[2]["region"]
+    m = run(scenario(days=60, organizations=orgs, inputs=[
+        {"day": 10, "kind": "withdrawal", "actor": "army", "region": "west"}]))
+    a = m.names.index("army")
+    west = m.case.regions["west"]
+    present = hist(m).region_fighters[:, a, hist(m).region_names.index("west")]
+    assert present[5] > 0
+    assert np.all(present[12:] < 1e-9)
+    assert m.world.grid.state_presence[west].max() == 0.0
+
+
+def test_intelligence_input_sets_the_starting_knowledge():
+    rel = [{"a": "army", "b": "group", "kind": "hostile"}]
+    m = AffiliateModel(scenario(days=5, relations=rel, inputs=[
+        {"day": 0, "kind": "intelligence", "actor": "army", "target": "group",
+         "magnitude": 0.9}]), Params(), rng=0)
+    m.step()
+    assert m.world.intel.intel[0, m.names.index("army"), m.names.index("group")] > 0.85
+
+
+def test_deployment_adds_fighters_in_the_region():
+    base = run(scenario(days=10))
+    m = run(scenario(days=10, inputs=[
+        {"day": 2, "kind": "deployment", "actor": "army", "region": "west",
+         "magnitude": 300}]))
+    a = m.names.index("army")
+    west = hist(m).region_names.index("west")
+    extra = hist(m).region_fighters[:, a, west] - hist(base).region_fighters[:, a, west]
+    assert np.all(extra[:3] == 0)
+    assert extra[3] > 250
+    assert fighters(m, "army")[3] > fighters(base, "army")[3] + 290
+    assert events(m, "deployment")
+
+
+@pytest.mark.parametrize("bad,problem", [
+    ({"day": 1, "kind": "offensive", "actor": "army"}, "needs a target"),
+    ({"day": 1, "kind": "withdrawal", "actor": "army"}, "needs a region"),
+    ({"day": 1, "kind": "offensive", "actor": "army", "target": "group",
+      "region": "west"}, "take a region"),
+    ({"day": 1, "kind": "air_support", "actor": "army", "magnitude": 0.5}, "below"),
+    ({"day": 1, "kind": "recognition", "actor": "army", "target": "group"}, "IS core"),
+    ({"day": 1, "kind": "decapitation", "actor": "group", "target": "army"}, "state force"),
+    ({"day": 1, "kind": "pledge", "actor": "group", "duration": 5}, "only offensive"),
+    ({"day": 1, "kind": "offensive", "actor": "army", "target": "army"}, "own actor"),
+])
+def test_bad_inputs_are_rejected_with_the_key(bad, problem):
+    with pytest.raises(InputError) as err:
+        scenario(inputs=[bad])
+    assert problem in str(err.value) and "inputs[0]" in str(err.value)
