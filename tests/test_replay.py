@@ -65,7 +65,7 @@ def test_calibrate_command(tmp_path):
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
     text = out.read_text()
-    assert "# Method: Nelder-Mead" in text and "evaluations" in text
+    assert "# Method: Nelder-Mead (scipy)" in text and "3 evaluations" in text
     Params.from_dict(yaml.safe_load(text) or {})  # loads as a valid parameter set
 
 

@@ -158,8 +158,9 @@ def write_params(path: Path, cal: Calibration, free, cases, seeds: int, command:
     lines = [
         "# Calibrated parameter set: one for all nine cases (written by affiliate-calibrate).",
         f"# Command: {command}",
-        f"# Method: {cal.explore} Sobol points, then Nelder-Mead (scipy), on the mean over all "
-        f"observations of (1 - share met) + {DISTANCE_WEIGHT} x normalised distance,",
+        f"# Method: {f'{cal.explore} Sobol points, then ' if cal.explore else ''}"
+        f"Nelder-Mead (scipy), on the mean over all observations of (1 - share met) + "
+        f"{DISTANCE_WEIGHT} x normalised distance,",
         f"#   common random numbers: seeds {CALIBRATION_SEED0}..{CALIBRATION_SEED0 + seeds - 1}"
         f" for every case; cases: {', '.join(cases)}.",
         f"# Free parameters: {', '.join(free)}.",
