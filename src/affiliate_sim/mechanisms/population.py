@@ -63,8 +63,9 @@ PARAMS: tuple[Param, ...] = (
           "modelling convention",
           "Rate at which latent sympathizers return to loyalty."),
     Param("state_reinforcement", 0.02, 0.0, 1.0, "1/day",
-          "modelling convention (a state draws on a national hinterland)",
-          "Rate at which a state force is reinforced back towards its initial strength."),
+          "modelling convention (a state draws on a national hinterland, within its reserve)",
+          "Rate at which a state force is reinforced from its reserve back towards its "
+          "initial strength."),
     Param("is_broadcast", 0.4, 0.0, 2.0, "appeal",
           A + ": 'remaining and expanding' ... 'winner's messaging'",
           "Baseline appeal of the IS brand broadcast by the core."),
