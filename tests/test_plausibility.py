@@ -59,7 +59,7 @@ def test_four_years_stay_plausible(case, params):
                 assert F[:, v].max() <= ceiling * (1 + 1e-9), (
                     f"{case} seed {r}: state {name} grew to {F[:, v].max():.0f} "
                     f"(start plus deployments {ceiling:.0f})")
-                reserve = spec.fighters if spec.reserve < 0 else spec.reserve
+                reserve = spec.reserve
                 drawn = h.flows["recruited_foreign"][:, v].sum()
                 assert drawn <= reserve * (1 + 1e-9) + deployed.get(name, 0.0), (
                     f"{case} seed {r}: state {name} drew {drawn:.0f} reinforcements from a "

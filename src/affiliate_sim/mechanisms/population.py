@@ -10,8 +10,8 @@ state's presence (``recruit_state_brake``); the fighters rival groups already ho
 cell count against it. The appeal (:func:`decide`) is ``local_roots * (0.5 + 0.5 *
 resources) * (1 + brand) * (1 + backlash)``, the brand being the IS appeal for the IS camp
 (the core's broadcast, ``is_broadcast``, as shaped by the momentum mechanism) and nothing
-for the others, the backlash the grievance that state violence in populated places raises
-for the group it targets (counterterrorism). Groups desert at ``desertion_rate * (1 -
+for the others, the backlash the grievance that violence against the group in populated
+places raises among its population (combat). Groups desert at ``desertion_rate * (1 -
 cohesion) * (1.5 - resources)``. A state force draws reinforcements from a finite reserve
 (``reserve`` in the scenario; by default its starting strength once over) back towards its
 initial strength (``state_reinforcement``); when the reserve is spent, its losses are

@@ -106,10 +106,9 @@ def apply(world, flows, p, log) -> None:
     is_camp = o.camp == IS
     # [victim, inflicter]: IS-camp victims, or the inflicter's own (purged) sympathizers
     hit = flows.killed + flows.detained
-    own = np.eye(world.O, dtype=bool)[None]
-    inflicted = (np.where(is_camp[:, :, None] & ~own, hit, 0.0).sum(axis=1)
-                 + np.diagonal(hit, axis1=1, axis2=2) * np.diagonal(
-                     own, axis1=1, axis2=2))
+    others = ~np.eye(world.O, dtype=bool)[None]
+    inflicted = (np.where(is_camp[:, :, None] & others, hit, 0.0).sum(axis=1)
+                 + np.diagonal(hit, axis1=1, axis2=2))
     share = np.where(aq, inflicted / np.maximum(f.start_totals, 1.0), 0.0)
     gain = p["consolidation_gain"][:, None] * share * (1.0 - o.base_cohesion)
     o.base_cohesion = np.clip(o.base_cohesion + gain, 0.0, 1.0)

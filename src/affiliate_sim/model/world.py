@@ -319,8 +319,7 @@ class World:
         zeros = lambda: np.zeros((R, O))  # noqa: E731
         forces = Forces(fighters=F, sympathizers=S, totals=zeros(), sympathizer_totals=zeros(),
                         start_totals=zeros(), initial=zeros(), peak=zeros(),
-                        reserve=rep(np.array([o.fighters if o.reserve < 0 else o.reserve
-                                              for o in specs])),
+                        reserve=col("reserve"),
                         collapsed=np.zeros((R, O), dtype=bool),
                         held=np.zeros((R, O, H, W), dtype=bool),
                         cells_held=np.zeros((R, O), dtype=np.int64),

@@ -34,7 +34,7 @@ RELATIONS = ("hostile", "allied", "parent", "patron")
 INPUT_KINDS = ("pledge", "visibility_shock", "assassination", "courting", "offensive",
                "air_support", "recognition", "decapitation", "withdrawal", "intelligence",
                "deployment", "core_fortunes")
-#: What each input kind needs besides ``day``, ``kind`` and ``actor`` (docs/model.md, 7.3).
+#: What each input kind needs besides ``day``, ``kind`` and ``actor`` (docs/model.md, 6.1).
 INPUT_NEEDS: dict[str, tuple[str, ...]] = {
     "assassination": ("target",), "courting": ("target",), "offensive": ("target",),
     "recognition": ("target",), "decapitation": ("target",), "withdrawal": ("region",),
@@ -89,8 +89,8 @@ ORG_FIELDS: dict[str, OrgField] = {
     "resources": OrgField(0.5, "unit"),
     "foreign_access": OrgField(0.0, "unit"),
     "commanders": OrgField(4, "integer", 0, 64),
-    # fighters a state force can draw on to reinforce over the run (-1: its starting
-    # strength once over)
+    # fighters a state force can draw on to reinforce over the run (omitted: its starting
+    # strength once over; the loader fills it in)
     "reserve": OrgField(-1.0, "number", 0.0, 1e7),
     "emir": OrgField("", "string"),
     "dormant": OrgField(False, "bool"),
@@ -142,7 +142,7 @@ class Scenario:
     sources: list[str] = field(default_factory=list)
     description: str = ""
     start_date: str = ""
-    cell_km: float = 25.0
+    cell_km: float = DEFAULT_CELL_KM
 
     def org_index(self, name: str) -> int:
         return [o.name for o in self.organizations].index(name)
@@ -357,6 +357,8 @@ def parse_scenario(data: Any, path: Path) -> Scenario:
                 kw[f] = c.string(od[f], k)
         if "style" not in od and kw["kind"] == "state_force":
             kw["style"] = "conventional"
+        if "reserve" not in od:
+            kw["reserve"] = kw["fighters"]
         orgs.append(OrgSpec(**kw))
     if not orgs:
         c.fail("organizations", "at least one organization is required")
@@ -383,6 +385,7 @@ def parse_scenario(data: Any, path: Path) -> Scenario:
         relations.append((a, b, kind))
 
     inputs = []
+    kinds_of = {o.name: o.kind for o in orgs}
     for i, inp in enumerate(c.seq(data.get("inputs", []) or [], "inputs")):
         key = f"inputs[{i}]"
         c.mapping(inp, key, {"day": True, "kind": True, "actor": True, "target": False,
@@ -419,7 +422,6 @@ def parse_scenario(data: Any, path: Path) -> Scenario:
                    "input happens on its day)")
         duration = (c.integer(inp.get("duration", DEFAULT_DURATION), f"{key}.duration", lo=1,
                               hi=100_000) if kind in LASTING else 0)
-        kinds_of = {o.name: o.kind for o in orgs}
         if kind in ("recognition", "core_fortunes") and kinds_of[actor] != "is_core":
             c.fail(f"{key}.actor", f"a {kind} input's actor is the IS core (kind is_core)")
         if kind in ("intelligence", "decapitation") and kinds_of[actor] != "state_force":

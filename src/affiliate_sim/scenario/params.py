@@ -22,6 +22,7 @@ import numpy as np
 
 from affiliate_sim.errors import InputError
 from affiliate_sim.mechanisms import MECHANISMS, PROCESSES, parameters
+from affiliate_sim.scenario.files import DEFAULT_CELL_KM
 
 #: ``{name: (process, Param)}`` for every parameter, in table order.
 PARAMETERS = {prm.name: (process, prm) for process, prm in parameters()}
@@ -116,7 +117,8 @@ def param_arrays(params: Sequence[Params]) -> dict[str, np.ndarray]:
             for name in PARAMETERS}
 
 
-def case_arrays(params: Sequence[Params], cell_km: float = 25.0) -> dict[str, np.ndarray]:
+def case_arrays(params: Sequence[Params],
+                cell_km: float = DEFAULT_CELL_KM) -> dict[str, np.ndarray]:
     """:func:`param_arrays`, plus the per-cell values the processes derive from the
     physical parameters for cells of ``cell_km`` km (each process's ``per_cell``: the
     share of a cell's fighters who move in a day, the share of a force bearing on each
