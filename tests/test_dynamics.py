@@ -270,6 +270,105 @@ def test_deployment_adds_fighters_in_the_region():
     assert events(m, "deployment")
 
 
+def test_atrocity_raises_brutality_and_hastens_the_split():
+    """A wali's atrocity is a decision from outside the fighting (an input): from its day
+    the affiliate's brutality is at least its magnitude and the act is seen; the grievance
+    of the fighters grows faster and the dissidents break away sooner than without it."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(camp="IS", kind="is_affiliate", fighters=800, brutality=0.2,
+                   cohesion=0.6)
+    orgs.append({"name": "dissidents", "camp": "IS", "kind": "splinter", "fighters": 0,
+                 "region": "west", "dormant": True, "dissident_of": "group"})
+    kw = dict(grievance_gain=0.006, core_backs_wali=1.0)
+    atrocity = [{"day": 30, "kind": "atrocity", "actor": "group", "magnitude": 1.0}]
+    m = AffiliateModel(scenario(days=400, organizations=orgs, inputs=atrocity),
+                       Params(**kw), rng=0)
+    g = m.names.index("group")
+    seen = m.world.orgs.visibility[0, g]
+    for _ in range(31):
+        m.step()
+    assert m.world.orgs.brutality[0, g] == 1.0
+    assert m.world.orgs.visibility[0, g] > seen + 0.4
+    assert events(m, "atrocity")
+    m.run()
+    calm = run(scenario(days=400, organizations=orgs), Params(**kw))
+    first = [e["day"] for e in m.events if e["kind"] == "split"]
+    never = [e["day"] for e in calm.events if e["kind"] == "split"]
+    assert first, "no split after the atrocity"
+    assert not never or never[0] > first[0] + 30
+
+
+def _hunted(**org):
+    """A guerrilla group in the east, hunted by the army there, with ``org`` changes."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(region="east", fighters=300, cohesion=0.9, **org)
+    return scenario(days=150, organizations=orgs,
+                    relations=[{"a": "army", "b": "group", "kind": "hostile"}])
+
+
+def _killed_by_army(m):
+    return hist(m).pairs["killed"][:, m.names.index("group"), m.names.index("army")].sum()
+
+
+def test_a_state_kills_those_it_knows_blind_violence_feeds_backlash():
+    """Kalyvas 2006: a state's effort lands on a guerrilla group as well as the state knows
+    it; what misses falls on the population and feeds the group's backlash."""
+    quiet = Mechanisms(counterterrorism=False)  # intelligence stays where the input puts it
+    def know(x):
+        return [{"day": 0, "kind": "intelligence", "actor": "army", "target": "group",
+                 "magnitude": x}]
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(region="east", fighters=300, cohesion=0.9)
+    rel = [{"a": "army", "b": "group", "kind": "hostile"}]
+    blind = run(scenario(days=150, organizations=orgs, relations=rel, inputs=know(0.0)),
+                Params(mechanisms=quiet, blind_effort=0.2))
+    informed = run(scenario(days=150, organizations=orgs, relations=rel, inputs=know(1.0)),
+                   Params(mechanisms=quiet, blind_effort=0.2))
+    assert _killed_by_army(blind) < 0.6 * _killed_by_army(informed)
+    g = blind.names.index("group")
+    per_loss = [mm.world.orgs.backlash[0, g] / max(_killed_by_army(mm), 1e-9)
+                for mm in (blind, informed)]
+    assert per_loss[0] > per_loss[1]
+    # blind_effort 1: knowledge no longer matters
+    same = [_killed_by_army(run(scenario(days=150, organizations=orgs, relations=rel,
+                                         inputs=know(x)),
+                                Params(mechanisms=quiet, blind_effort=1.0)))
+            for x in (0.0, 1.0)]
+    assert same[0] == pytest.approx(same[1], rel=0.05)
+
+
+def test_roots_cap_what_a_state_can_learn():
+    """The population of a rooted group does not inform: a state's intelligence on it
+    stops below ``1 - roots_shield * local_roots``; on a rootless group it goes further."""
+    p = Params(roots_shield=0.8, intel_gain=0.2)
+    caps = {}
+    for roots in (0.9, 0.0):
+        m = AffiliateModel(_hunted(local_roots=roots), p, rng=0)
+        for _ in range(120):
+            m.step()
+        caps[roots] = m.world.intel.intel[0, m.names.index("army"), m.names.index("group")]
+    assert caps[0.9] <= 1 - 0.8 * 0.9 + 1e-9
+    assert caps[0.0] > caps[0.9] + 0.25
+
+
+def test_popular_cover_shelters_a_rooted_group():
+    """A guerrilla group's population hides it: with popular cover, a rooted group loses
+    fewer fighters to the same army than a rootless one; without it, roots change
+    nothing in the fighting."""
+    quiet = Mechanisms(counterterrorism=False)
+    know = [{"day": 0, "kind": "intelligence", "actor": "army", "target": "group",
+             "magnitude": 1.0}]
+    def loss(roots, cover):
+        orgs = copy.deepcopy(BASE["organizations"])
+        orgs[1].update(region="east", fighters=300, cohesion=0.9, local_roots=roots)
+        sc = scenario(days=60, organizations=orgs, inputs=know,
+                      relations=[{"a": "army", "b": "group", "kind": "hostile"}])
+        return _killed_by_army(run(sc, Params(mechanisms=quiet, popular_cover=cover,
+                                              local_recruit_rate=0.0)))
+    assert loss(0.9, 5.0) < 0.7 * loss(0.0, 5.0)
+    assert loss(0.9, 0.0) == pytest.approx(loss(0.0, 0.0), rel=0.02)
+
+
 @pytest.mark.parametrize("bad,problem", [
     ({"day": 1, "kind": "offensive", "actor": "army"}, "needs a target"),
     ({"day": 1, "kind": "withdrawal", "actor": "army"}, "needs a region"),

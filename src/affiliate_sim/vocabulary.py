@@ -62,4 +62,6 @@ EVENT_KINDS: dict[str, str] = {
     "deployment": "scripted: fighters of actor arrive from outside (magnitude: how many)",
     "core_fortunes": "scripted: the IS core's (actor) fortunes across theatres change "
                      "(magnitude: its means and broadcast relative to the start)",
+    "atrocity": "scripted: actor's leadership commits a public atrocity against civilians "
+                "(magnitude: its brutality from then on)",
 }

@@ -41,6 +41,14 @@ backlash`` (:mod:`affiliate_sim.mechanisms.population`); its gain is ``backlash_
 the day's losses as a share of its strength, times ``pop / (pop + BACKLASH_POPULATION)`` of
 the fighter-weighted population of its cells; it fades at ``backlash_decay``. States do not
 gain from it.
+
+Selective and indiscriminate violence (Kalyvas 2006, *The Logic of Violence in Civil War*,
+ch. 6-7: an incumbent without information from the population cannot tell insurgents from
+civilians): a state's effort against a guerrilla group lands on it only as well as the
+state knows the group, ``blind_effort + (1 - blind_effort) * intel``, the intelligence
+being the counter-terrorism mechanism's; what misses falls on the population, so losses a
+guerrilla group suffers at a state's hands raise backlash ``1 + (1 - intel)`` times as much
+as a fully informed state's would.
 """
 
 from __future__ import annotations
@@ -80,6 +88,11 @@ PARAMS: tuple[Param, ...] = (
           "modelling convention (Deitchman guerrilla-vs-conventional asymmetry)",
           "Concealment of a guerrilla force, per 100 km2 of a cell: below this size losses "
           "scale with its size (area fire); above it, with the attacker's (aimed fire)."),
+    Param("popular_cover", 1.0, 0.0, 100.0, "multiplier",
+          "Mao 1937 (On Guerrilla Warfare: the guerrilla as a fish in the sea of the people); "
+          "cases.md: Sinai 'embedded in terrain and population'",
+          "Increase of a guerrilla group's concealment per unit of local roots (its "
+          "population hides and feeds it)."),
     Param("conceal_conventional", 0.64, 0.0, 1e4, "fighters per 100 km2",
           "modelling convention (Lanchester aimed fire)",
           "Concealment of a conventional (state) force, per 100 km2 of a cell."),
@@ -118,6 +131,11 @@ PARAMS: tuple[Param, ...] = (
     Param("backlash_decay", 0.01, 0.0, 1.0, "1/day",
           "modelling convention (grievances fade over months)",
           "Daily decay of backlash."),
+    Param("blind_effort", 0.3, 0.0, 1.0, "share",
+          "Kalyvas 2006 (The Logic of Violence in Civil War, ch. 6-7): violence without "
+          "information is indiscriminate",
+          "Share of a state's combat effort that lands on a guerrilla group it has no "
+          "intelligence on (with full intelligence, all of it)."),
     Param("grudge_decay", 0.01, 0.0, 1.0, "1/day",
           "modelling convention",
           "Decay rate of grudges."),
@@ -154,7 +172,8 @@ def setup(world, p) -> None:
     """Concealment of each organization from its style of fighting."""
     o = world.orgs
     o.conceal = np.where(o.conventional, p["conceal_conventional_cell"][:, None],
-                         p["conceal_guerrilla_cell"][:, None])
+                         p["conceal_guerrilla_cell"][:, None]
+                         * (1.0 + p["popular_cover"][:, None] * o.local_roots))
 
 
 def per_cell(p, cell_km: float) -> dict:
@@ -290,11 +309,24 @@ def decide(world, plan, p, rng, log) -> None:
                            engagement(target, rel.hostile, rel.allied, f.near, grudge, p), 0.0)
     air = day < cd.air_until  # air support (an input) multiplies the attrition
     plan.engage = np.where(air, plan.engage * cd.air, plan.engage)
+    # a state finds a guerrilla group only as well as it knows it (Kalyvas 2006)
+    plan.engage = plan.engage * selectivity(world, p)
     attacking = target >= 0
     plan.offensive = np.where(attacking, np.where(day < cd.ordered_until,
                                                   cd.ordered_intensity, 1.0), plan.offensive)
     rr, ii = np.nonzero(attacking)
     plan.attract[rr, ii, target[rr, ii]] = 1.0
+
+
+def selectivity(world, p) -> np.ndarray:
+    """``(R, O, O)`` ``[k, v]``: share of k's effort that lands on v: ``blind_effort + (1 -
+    blind_effort) * intel[k, v]`` for a state k and a guerrilla group v, 1 otherwise."""
+    o = world.orgs
+    state = o.camp == STATE
+    guerrilla = ~state & ~o.conventional
+    blind = p["blind_effort"][:, None, None]
+    sel = blind + (1.0 - blind) * world.intel.intel
+    return np.where(state[:, :, None] & guerrilla[:, None, :], sel, 1.0)
 
 
 def backlash_step(backlash, losses, strength, population, p) -> np.ndarray:
@@ -311,7 +343,11 @@ def apply(world, flows, p, log) -> None:
     o, f = world.orgs, world.forces
     O = world.O
     others = ~np.eye(O, dtype=bool)[None]
-    losses = (np.where(others, flows.killed + flows.detained, 0.0)).sum(axis=2)
+    # losses at a blind state's hands count up to twice (violence that misses the fighters
+    # falls on their population): weight 1 + (1 - intel[killer, victim]) for a state killer
+    blind = np.where((o.camp == STATE)[:, None, :],
+                     1.0 + (1.0 - world.intel.intel.transpose(0, 2, 1)), 1.0)
+    losses = (np.where(others, (flows.killed + flows.detained) * blind, 0.0)).sum(axis=2)
     F = f.fighters
     tot = np.maximum(F.sum(axis=(2, 3)), 1e-12)
     pop = (F * world.grid.population[None, None]).sum(axis=(2, 3)) / tot

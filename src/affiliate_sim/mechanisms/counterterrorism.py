@@ -15,8 +15,9 @@ intelligence, and launches short, intense raid operations once intelligence pass
 trigger. Raids hunt large groups harder than a handful in hiding (``hiding_scale``): a
 remnant of a few men is hard to find. Apply side: intelligence accumulates (faster on
 visible groups and for a vigilant state), the more slowly the deeper the group's roots
-among the population (``roots_shield``: the population shelters it and does not inform),
-and jumps with every fighter the state detains or receives in surrender
+among the population (``roots_shield``: the population shelters it and does not inform;
+nor can the state's intelligence grow past ``1 - roots_shield * local_roots``, what the
+population will not tell), and jumps with every fighter the state detains or receives in surrender
 (``intel_per_informant``: detainees and defectors talk); it decays; a visibility shock
 fades.
 """
@@ -82,7 +83,8 @@ PARAMS: tuple[Param, ...] = (
           A + ": Wilayat Sinai 'withstood repeated offensives'; cases.md: 'an affiliate "
           "embedded in terrain and population'",
           "Share of a state's intelligence gain a group with full local roots denies it (the "
-          "population shelters it and does not inform)."),
+          "population shelters it and does not inform), and of the intelligence the state "
+          "can ever reach on it."),
     Param("intel_per_informant", 0.01, 0.0, 1.0, "share per fighter",
           "modelling convention: detainees and defectors are a state's main source",
           "Share of a state's remaining ignorance of a group each of its fighters the state "
@@ -160,5 +162,7 @@ def apply(world, flows, p, log) -> None:
     informed = -np.expm1(-p["intel_per_informant"][:, None, None] * talk)
     new = (it.intel + (gain + informed - gain * informed) * (1.0 - it.intel)
            - p["intel_decay"][:, None, None] * it.intel)
+    # what the population will not tell, no informant and no patience makes up for
+    new = np.minimum(new, np.maximum(it.intel, shield[:, None, :]))
     mask = is_state[:, :, None] & targets[:, None, :] & world.relations.hostile
     it.intel = np.where(mask, np.clip(new, 0.0, 1.0), 0.0)

@@ -36,7 +36,11 @@ core's courting, and the decisions of governments and of the IS core (docs/model
     fighters) and its broadcast are ``magnitude`` times what they were at the start;
 ``deployment``
     ``magnitude`` fighters of ``actor`` arrive in ``region`` (spread over its cells), sent
-    from outside the area (a state's strength to be kept up rises with them).
+    from outside the area (a state's strength to be kept up rises with them);
+``atrocity``
+    ``actor``'s leadership commits a public atrocity against civilians: from this day its
+    brutality (what its own fighters hold against it, :mod:`affiliate_sim.mechanisms.schism`)
+    is at least ``magnitude``, and the act is seen (a visibility shock of half as much).
 """
 
 from __future__ import annotations
@@ -126,6 +130,11 @@ def apply_inputs(world, inputs, p, log) -> None:
             world.refresh()
             for r in every:
                 log("deployment", r, a, -1, x.magnitude, x.note or x.region)
+        elif x.kind == "atrocity":
+            o.brutality[:, a] = np.maximum(o.brutality[:, a], x.magnitude)
+            o.visibility[:, a] = np.minimum(1.0, o.visibility[:, a] + 0.5 * x.magnitude)
+            for r in every:
+                log("atrocity", r, a, t, x.magnitude, x.note)
         else:  # unreachable after validation
             raise ValueError(f"unknown input kind {x.kind!r}")
 

@@ -33,7 +33,7 @@ UNIT_LAYERS = ("terrain", "remoteness", "state_presence")  # in [0, 1]
 RELATIONS = ("hostile", "allied", "parent", "patron")
 INPUT_KINDS = ("pledge", "visibility_shock", "assassination", "courting", "offensive",
                "air_support", "recognition", "decapitation", "withdrawal", "intelligence",
-               "deployment", "core_fortunes")
+               "deployment", "core_fortunes", "atrocity")
 #: What each input kind needs besides ``day``, ``kind`` and ``actor`` (docs/model.md, 6.1).
 INPUT_NEEDS: dict[str, tuple[str, ...]] = {
     "assassination": ("target",), "courting": ("target",), "offensive": ("target",),
@@ -51,6 +51,7 @@ MAGNITUDE: dict[str, tuple[float, float]] = {
     "courting": (0.0, 1.0), "offensive": (0.0, 1.0), "air_support": (1.0, 100.0),
     "recognition": (0.0, 1e6), "decapitation": (0.0, 1e6), "withdrawal": (0.0, 1.0),
     "intelligence": (0.0, 1.0), "deployment": (0.0, 1e6), "core_fortunes": (0.0, 10.0),
+    "atrocity": (0.0, 1.0),
 }
 
 
