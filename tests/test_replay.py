@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -67,6 +68,56 @@ def test_calibrate_command(tmp_path):
     text = out.read_text()
     assert "# Method: Nelder-Mead (scipy)" in text and "3 evaluations" in text
     Params.from_dict(yaml.safe_load(text) or {})  # loads as a valid parameter set
+
+
+def test_cmaes_finds_a_minimum_within_its_budget_and_bounds():
+    """The CMA-ES search the calibration uses, on a known function: it stays inside the
+    bounds, spends at most its budget a generation at a time, and is deterministic."""
+    from affiliate_sim.experiments.calibrate import _cmaes
+
+    lo, hi = np.array([-2.0, 0.0, 1.0]), np.array([2.0, 4.0, 3.0])
+    target = np.array([0.5, 3.5, 1.2])
+
+    def trace():
+        seen, sizes = [], []
+
+        def batch(xs):
+            sizes.append(len(xs))
+            seen.extend(np.array(x) for x in xs)
+            return [float(np.sum((np.asarray(x) - target) ** 2)) for x in xs]
+        _cmaes(batch, np.array([-1.5, 0.5, 2.8]), lo, hi, budget=300, popsize=10)
+        return np.array(seen), sizes
+
+    seen, sizes = trace()
+    assert len(seen) <= 300 and set(sizes) == {10}
+    assert np.all(seen >= lo - 1e-12) and np.all(seen <= hi + 1e-12)
+    best = seen[np.argmin(((seen - target) ** 2).sum(axis=1))]
+    assert np.abs(best - target).max() < 0.05
+    again, _ = trace()
+    assert np.array_equal(seen, again)
+
+
+@pytest.mark.slow
+def test_calibrate_command_cmaes(tmp_path):
+    out = tmp_path / "cal.yaml"
+    res = subprocess.run([str(BIN / "affiliate-calibrate"), "cases=[algeria_2014]", "seeds=1",
+                          "method=cmaes", "popsize=4", "max_evaluations=9", "workers=1",
+                          f"out={out}", "free={combat_rate: [0.01, 0.1], raid_rate: [0.003, 0.05]}",
+                          f"hydra.run.dir={tmp_path / 'h'}"],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    text = out.read_text()
+    assert "CMA-ES (cma)" in text and "9 evaluations" in text  # the start + two generations
+    Params.from_dict(yaml.safe_load(text) or {})
+
+
+def test_bad_calibration_method(tmp_path):
+    res = subprocess.run([str(BIN / "affiliate-calibrate"), "method=simplex",
+                          f"hydra.run.dir={tmp_path / 'h'}"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2
+    assert res.stderr.strip().count("\n") == 0
+    assert "method" in res.stderr and "cmaes" in res.stderr and "Traceback" not in res.stderr
 
 
 @pytest.mark.slow

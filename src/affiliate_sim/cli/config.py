@@ -87,7 +87,9 @@ class CalibrateSchema:
     workers: int | None = None
     cases: list[str] = field(default_factory=list)
     out: str | None = None  # None: the package's conf/params/calibrated.yaml
-    explore: int = 0  # Sobol points evaluated before Nelder-Mead starts from the best
+    explore: int = 0  # Sobol points evaluated before the search starts from the best
+    method: str = "optimize"  # optimize (Nelder-Mead) or cmaes (CMA-ES, by generations)
+    popsize: int | None = None  # CMA-ES candidates per generation (None: its default)
     crossval: bool = False  # leave-one-case-out instead (out: None = replay/crossval.json)
     replay_seeds: int = 20  # seeds of each held-out case's replay (crossval)
 
@@ -204,7 +206,11 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
                              f"range [{lo}, {hi}]")
         free[name] = (float(bounds[0]), float(bounds[1]))
     _check_min(data, where, {"seeds": 1, "max_evaluations": 1, "workers": 1,
-                             "replay_seeds": 1, "explore": 0})
+                             "replay_seeds": 1, "explore": 0, "popsize": 2})
+    from affiliate_sim.experiments.calibrate import METHODS
+    if data.get("method", "optimize") not in METHODS:
+        raise InputError(where, "method", f"must be one of {', '.join(METHODS)}, got "
+                         f"{data.get('method')!r}")
     cases = tuple(data.get("cases") or CASES)
     for c in cases:
         load_scenario(c)
@@ -213,4 +219,5 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
     return {"params": params, "free": free, "seeds": data["seeds"],
             "max_evaluations": data["max_evaluations"], "workers": data.get("workers"),
             "cases": cases, "out": data["out"], "crossval": bool(data.get("crossval")),
-            "replay_seeds": data.get("replay_seeds", 20), "explore": data.get("explore", 0)}
+            "replay_seeds": data.get("replay_seeds", 20), "explore": data.get("explore", 0),
+            "method": data.get("method", "optimize"), "popsize": data.get("popsize")}

@@ -12,9 +12,13 @@ Method (documented in ``docs/calibration.md``):
   ``DISTANCE_WEIGHT`` times the mean normalised distance of the measured values to the
   target (so that the search is guided before an observation starts to be met);
 * search: first ``explore`` points of a scrambled Sobol sequence over the bounds (seeded,
-  so deterministic; the given parameter set is evaluated first), then
-  ``scipy.optimize.minimize(method="Nelder-Mead")`` with bounds from the best point found,
-  for the rest of the budget of evaluations.
+  so deterministic; the given parameter set is evaluated first), then, for the rest of the
+  budget of evaluations, from the best point found, either
+  ``scipy.optimize.minimize(method="Nelder-Mead")`` with bounds (``method="optimize"``) or
+  the covariance matrix adaptation evolution strategy (``method="cmaes"``; Hansen 2016,
+  arXiv:1604.00772, the ``cma`` package), whose generations of candidates run together as
+  ensembles (one model per case for the whole generation), seeded, in coordinates scaled to
+  the bounds, with a step of ``CMA_SIGMA`` of each bound's width.
 
 The best parameter set is written (atomically) as a ``conf/params`` YAML file whose header
 records the command, the loss before and after, and the seeds.
@@ -76,15 +80,21 @@ class Calibration:
     shares: dict[str, dict[str, float]]
     history: list[tuple[int, float]]
     explore: int = 0
+    method: str = "optimize"
 
 
-#: Seed of the Sobol sequence of the exploration stage.
+#: Seed of the Sobol sequence of the exploration stage (and of CMA-ES).
 EXPLORE_SEED = 20161
+#: Search methods: Nelder-Mead, or CMA-ES.
+METHODS = ("optimize", "cmaes")
+#: CMA-ES's initial step, as a share of each bound's width.
+CMA_SIGMA = 0.2
 
 
 def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[str, ...],
               seeds: int = 4, max_evaluations: int = 60, workers: int = 1,
-              log=print, explore: int = 0) -> Calibration:
+              log=print, explore: int = 0, method: str = "optimize",
+              popsize: int | None = None) -> Calibration:
     """Search the free parameters for the lowest loss (see the module docstring)."""
     from scipy.optimize import minimize
 
@@ -107,18 +117,26 @@ def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[
     best: dict[str, Any] = {"loss": math.inf, "x": x0, "shares": {}}
     t0 = time.monotonic()
 
-    def objective(x) -> float:
-        params = params_at(x)
-        specs = [RunSpec.of(scenarios[c], params, CALIBRATION_SEED0 + s)
-                 for c in cases for s in range(seeds)]
+    def batch(xs) -> list[float]:
+        """The losses of several points, their runs executed together (as ensembles)."""
+        specs = [RunSpec.of(scenarios[c], params_at(x), CALIBRATION_SEED0 + s)
+                 for x in xs for c in cases for s in range(seeds)]
         results = execute(specs, workers=workers)
-        value, shares = loss(results, observations)
-        history.append((len(history) + 1, value))
-        if value < best["loss"]:
-            best.update(loss=value, x=np.array(x), shares=shares)
-        log(f"calibrate: evaluation {len(history)}/{max_evaluations}: loss {value:.4f} "
-            f"(best {best['loss']:.4f}), {time.monotonic() - t0:.0f} s elapsed")
-        return value
+        n = len(cases) * seeds
+        values = []
+        for k, x in enumerate(xs):
+            value, shares = loss(results[k * n:(k + 1) * n], observations)
+            history.append((len(history) + 1, value))
+            if value < best["loss"]:
+                best.update(loss=value, x=np.array(x), shares=shares)
+            values.append(value)
+        log(f"calibrate: evaluation {len(history)}/{max_evaluations}: loss "
+            f"{min(values):.4f} (best {best['loss']:.4f}), "
+            f"{time.monotonic() - t0:.0f} s elapsed")
+        return values
+
+    def objective(x) -> float:
+        return batch([x])[0]
 
     first = objective(x0)
     explore = min(explore, max(max_evaluations - 1 - (len(names) + 1), 0)) if names else 0
@@ -126,17 +144,40 @@ def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[
         from scipy.stats import qmc
 
         points = qmc.Sobol(len(names), scramble=True, seed=EXPLORE_SEED).random(explore)
-        for u in points:
-            objective(lo + u * (hi - lo))
+        if method == "cmaes":
+            batch([lo + u * (hi - lo) for u in points])
+        else:
+            for u in points:
+                objective(lo + u * (hi - lo))
     rest = max_evaluations - 1 - explore
-    if rest > 0 and names:
+    if rest > 0 and names and method == "cmaes":
+        _cmaes(batch, best["x"], lo, hi, rest, popsize)
+    elif rest > 0 and names:
         x1 = best["x"]
         minimize(objective, x1, method="Nelder-Mead", bounds=list(zip(lo, hi, strict=True)),
                  options={"maxfev": rest, "xatol": 1e-3, "fatol": 1e-4,
                           "initial_simplex": _simplex(x1, lo, hi, 0.1 if explore else 0.2)})
     return Calibration(params=params_at(best["x"]), loss_start=first, loss_best=best["loss"],
                        evaluations=len(history), shares=best["shares"], history=history,
-                       explore=explore)
+                       explore=explore, method=method)
+
+
+def _cmaes(batch, x0, lo, hi, budget: int, popsize: int | None) -> None:
+    """CMA-ES from ``x0`` within ``[lo, hi]`` (searched in coordinates scaled to the bounds)
+    for at most ``budget`` evaluations, a generation at a time through ``batch``."""
+    import cma
+
+    width = hi - lo
+    opts = {"bounds": [0.0, 1.0], "seed": EXPLORE_SEED, "verbose": -9,
+            "tolfun": 1e-6, "tolx": 1e-5}
+    if popsize:
+        opts["popsize"] = int(popsize)
+    es = cma.CMAEvolutionStrategy(list((np.asarray(x0) - lo) / width), CMA_SIGMA, opts)
+    used = 0
+    while not es.stop() and used + es.popsize <= budget:
+        us = es.ask()
+        es.tell(us, batch([lo + np.clip(u, 0.0, 1.0) * width for u in us]))
+        used += len(us)
 
 
 def _simplex(x0, lo, hi, share: float = 0.2) -> np.ndarray:
@@ -159,7 +200,8 @@ def write_params(path: Path, cal: Calibration, free, cases, seeds: int, command:
         "# Calibrated parameter set: one for all nine cases (written by affiliate-calibrate).",
         f"# Command: {command}",
         f"# Method: {f'{cal.explore} Sobol points, then ' if cal.explore else ''}"
-        f"Nelder-Mead (scipy), on the mean over all observations of (1 - share met) + "
+        f"{'CMA-ES (cma)' if cal.method == 'cmaes' else 'Nelder-Mead (scipy)'}, on the "
+        f"mean over all observations of (1 - share met) + "
         f"{DISTANCE_WEIGHT} x normalised distance,",
         f"#   common random numbers: seeds {CALIBRATION_SEED0}..{CALIBRATION_SEED0 + seeds - 1}"
         f" for every case; cases: {', '.join(cases)}.",

@@ -9,8 +9,12 @@ Council [launched] a full-scale offensive" (Gartenstein-Ross and Barr 2016).
 
 Local groups (deep roots, ``coalition_roots``) that share ground with an outsider pledged
 to a foreign power (the IS camp, shallow roots, ``outsider_roots``) ally with each other
-and turn hostile to it, at a random time (``coalition_rate``; a stated alliance with the
-outsider holds). The assassination of a leader (a scripted input, :func:`on_assassination`)
+and turn hostile to it once their friction with it has built up (a stated alliance with the
+outsider holds). Friction grows each day by ``coalition_rate`` times the threat the
+outsider poses, its strength as a share of its own and that of the locals near it (collective
+action against a rival grows with the threat it poses: Christia 2012, *Alliance Formation
+in Civil Wars*); the coalition forms when it reaches 1, so that a strong outsider is
+confronted within weeks and a weak one after months. The assassination of a leader (a scripted input, :func:`on_assassination`)
 provokes a grudge in the victim and every ally of it against the killer.
 """
 
@@ -19,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from affiliate_sim.mechanisms.base import ARTICLE as A
-from affiliate_sim.mechanisms.base import Param, hazard_share
+from affiliate_sim.mechanisms.base import Param
 from affiliate_sim.vocabulary import IS, STATE
 
 NAME = "coalition"
@@ -38,7 +42,9 @@ PARAMS: tuple[Param, ...] = (
           "Local roots below which an organization counts as an outsider."),
     Param("coalition_rate", 0.03, 0.0, 10.0, "1/day",
           A + ": pledge in October 2014, the Council 'in December 2014'",
-          "Hazard that locals facing an outsider form their coalition, per day."),
+          "Daily growth of the locals' friction with an outsider, per unit of threat (its "
+          "strength as a share of its own and the locals' near it); the coalition forms at "
+          "friction 1."),
     Param("provocation_grudge", 6.0, 0.0, 100.0, "propensity",
           A + ": after IYSC killed Salim Derbi 'the Council launch[ed] a full-scale "
           "offensive'",
@@ -49,21 +55,25 @@ PARAMS: tuple[Param, ...] = (
 
 def decide(world, plan, p, rng, log) -> None:
     """Locals facing an outsider may ally against it today."""
-    o, f, rel = world.orgs, world.forces, world.relations
-    chance = rng.uniform("form", (world.O,))
+    o, f, rel, cd = world.orgs, world.forces, world.relations, world.conduct
     present = o.active & (f.totals > 0)
     roots = o.local_roots
     local = ((roots >= p["coalition_roots"][:, None]) & (o.camp != STATE) & present
              & (o.camp != IS))
     outsider = (roots < p["outsider_roots"][:, None]) & (o.camp == IS) & present
-    forms = chance < hazard_share(p["coalition_rate"])[:, None]
     members: dict[int, list[int]] = {}
     targets: dict[int, list[int]] = {}
     for out in range(world.O):
         facing = (local & ((f.near[:, :, out] > SHARED_GROUND)
                            | (f.near[:, out, :] > SHARED_GROUND)) & ~rel.allied[:, :, out])
         all_hostile = np.all(~facing | rel.hostile[:, :, out], axis=1)
-        ok = outsider[:, out] & (facing.sum(axis=1) >= 2) & ~all_hostile & forms[:, out]
+        faced = outsider[:, out] & (facing.sum(axis=1) >= 2) & ~all_hostile
+        theirs = f.power[:, out] * f.totals[:, out]
+        ours = (np.where(facing, f.power * f.near[:, out, :], 0.0)).sum(axis=1)
+        threat = theirs / np.maximum(theirs + ours, 1e-12)
+        cd.friction[:, out] = np.where(
+            faced, cd.friction[:, out] + p["coalition_rate"] * threat, cd.friction[:, out])
+        ok = faced & (cd.friction[:, out] >= 1.0)
         for r in np.nonzero(ok)[0]:
             group = np.nonzero(facing[r])[0]
             new = False

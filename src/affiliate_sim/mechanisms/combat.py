@@ -23,7 +23,9 @@ full offensive against a hostile group when its side's strength near that group,
 ``1 + grudge``, exceeds the group's side's by ``offensive_threshold`` (the article: rivals
 with "a strong ground network ... an advantage"; the Taliban's "24 hours"), at a random
 time whose hazard grows with the excess. A state must first find a group: it opens a full
-offensive only once its intelligence on the group has reached ``raid_trigger``. An
+offensive only once its intelligence on the group has reached ``raid_trigger``, and only
+against a group of at least ``state_offensive_floor`` fighters (a smaller band is the work
+of its raids). An
 offensive commits the attacker's whole effort against the target and those who shelter it,
 and draws its fighters towards them; it ends when the target is gone from reach, the
 grudge-weighted odds turn against the attacker (propensity below 1), or after
@@ -42,13 +44,10 @@ the day's losses as a share of its strength, times ``pop / (pop + BACKLASH_POPUL
 the fighter-weighted population of its cells; it fades at ``backlash_decay``. States do not
 gain from it.
 
-Selective and indiscriminate violence (Kalyvas 2006, *The Logic of Violence in Civil War*,
-ch. 6-7: an incumbent without information from the population cannot tell insurgents from
-civilians): a state's effort against a guerrilla group lands on it only as well as the
-state knows the group, ``blind_effort + (1 - blind_effort) * intel``, the intelligence
-being the counter-terrorism mechanism's; what misses falls on the population, so losses a
-guerrilla group suffers at a state's hands raise backlash ``1 + (1 - intel)`` times as much
-as a fully informed state's would.
+The counter-terrorism mechanism's selective violence (Kalyvas 2006) sets the share of a
+state's effort that misses a guerrilla group for want of intelligence and falls on its
+population (``missed``); the losses the group suffers at that state's hands raise backlash
+``1 + missed`` times as much.
 """
 
 from __future__ import annotations
@@ -88,11 +87,6 @@ PARAMS: tuple[Param, ...] = (
           "modelling convention (Deitchman guerrilla-vs-conventional asymmetry)",
           "Concealment of a guerrilla force, per 100 km2 of a cell: below this size losses "
           "scale with its size (area fire); above it, with the attacker's (aimed fire)."),
-    Param("popular_cover", 1.0, 0.0, 100.0, "multiplier",
-          "Mao 1937 (On Guerrilla Warfare: the guerrilla as a fish in the sea of the people); "
-          "cases.md: Sinai 'embedded in terrain and population'",
-          "Increase of a guerrilla group's concealment per unit of local roots (its "
-          "population hides and feeds it)."),
     Param("conceal_conventional", 0.64, 0.0, 1e4, "fighters per 100 km2",
           "modelling convention (Lanchester aimed fire)",
           "Concealment of a conventional (state) force, per 100 km2 of a cell."),
@@ -118,6 +112,12 @@ PARAMS: tuple[Param, ...] = (
           "modelling convention",
           "Hazard of opening an offensive per unit of relative excess propensity "
           "(propensity / threshold - 1, capped at MAX_EXCESS)."),
+    Param("state_offensive_floor", 100.0, 0.0, 1e5, "fighters",
+          A + ": against Jund al-Khilafah's 'approximately 30 militants', 'two days of "
+          "raids'; against Wilayat Sinai, 'repeated offensives'; modelling convention "
+          "(counter-terrorism against bands, counter-insurgency against armies)",
+          "Strength below which a state does not open a full offensive against a group "
+          "(it raids it instead); an ordered offensive (an input) is not bound by it."),
     Param("offensive_max_days", 21.0, 1.0, 365.0, "days",
           A + ": Derna 'within two weeks'",
           "Longest an offensive lasts before the attacker stands down to regroup."),
@@ -131,11 +131,6 @@ PARAMS: tuple[Param, ...] = (
     Param("backlash_decay", 0.01, 0.0, 1.0, "1/day",
           "modelling convention (grievances fade over months)",
           "Daily decay of backlash."),
-    Param("blind_effort", 0.3, 0.0, 1.0, "share",
-          "Kalyvas 2006 (The Logic of Violence in Civil War, ch. 6-7): violence without "
-          "information is indiscriminate",
-          "Share of a state's combat effort that lands on a guerrilla group it has no "
-          "intelligence on (with full intelligence, all of it)."),
     Param("grudge_decay", 0.01, 0.0, 1.0, "1/day",
           "modelling convention",
           "Decay rate of grudges."),
@@ -172,8 +167,7 @@ def setup(world, p) -> None:
     """Concealment of each organization from its style of fighting."""
     o = world.orgs
     o.conceal = np.where(o.conventional, p["conceal_conventional_cell"][:, None],
-                         p["conceal_guerrilla_cell"][:, None]
-                         * (1.0 + p["popular_cover"][:, None] * o.local_roots))
+                         p["conceal_guerrilla_cell"][:, None])
 
 
 def per_cell(p, cell_km: float) -> dict:
@@ -289,6 +283,10 @@ def decide(world, plan, p, rng, log) -> None:
     is_state = world.orgs.camp == STATE
     cand &= ~(is_state[:, :, None]
               & (world.intel.intel < p["raid_trigger"][:, None, None]))  # find it first
+    # a state takes the field only against a group large enough to hold ground; a band
+    # smaller than that is the work of its raids (counter-terrorism, not counter-insurgency)
+    cand &= ~(is_state[:, :, None]
+              & (f.totals[:, None, :] < p["state_offensive_floor"][:, None, None]))
     score = np.where(cand, prop, 0.0)
     best = score.argmax(axis=2)
     best_prop = np.take_along_axis(score, best[:, :, None], axis=2)[:, :, 0]
@@ -309,24 +307,11 @@ def decide(world, plan, p, rng, log) -> None:
                            engagement(target, rel.hostile, rel.allied, f.near, grudge, p), 0.0)
     air = day < cd.air_until  # air support (an input) multiplies the attrition
     plan.engage = np.where(air, plan.engage * cd.air, plan.engage)
-    # a state finds a guerrilla group only as well as it knows it (Kalyvas 2006)
-    plan.engage = plan.engage * selectivity(world, p)
     attacking = target >= 0
     plan.offensive = np.where(attacking, np.where(day < cd.ordered_until,
                                                   cd.ordered_intensity, 1.0), plan.offensive)
     rr, ii = np.nonzero(attacking)
     plan.attract[rr, ii, target[rr, ii]] = 1.0
-
-
-def selectivity(world, p) -> np.ndarray:
-    """``(R, O, O)`` ``[k, v]``: share of k's effort that lands on v: ``blind_effort + (1 -
-    blind_effort) * intel[k, v]`` for a state k and a guerrilla group v, 1 otherwise."""
-    o = world.orgs
-    state = o.camp == STATE
-    guerrilla = ~state & ~o.conventional
-    blind = p["blind_effort"][:, None, None]
-    sel = blind + (1.0 - blind) * world.intel.intel
-    return np.where(state[:, :, None] & guerrilla[:, None, :], sel, 1.0)
 
 
 def backlash_step(backlash, losses, strength, population, p) -> np.ndarray:
@@ -343,10 +328,9 @@ def apply(world, flows, p, log) -> None:
     o, f = world.orgs, world.forces
     O = world.O
     others = ~np.eye(O, dtype=bool)[None]
-    # losses at a blind state's hands count up to twice (violence that misses the fighters
-    # falls on their population): weight 1 + (1 - intel[killer, victim]) for a state killer
-    blind = np.where((o.camp == STATE)[:, None, :],
-                     1.0 + (1.0 - world.intel.intel.transpose(0, 2, 1)), 1.0)
+    # losses at a state's hands whose violence also missed (falling on the population)
+    # count 1 + missed times
+    blind = 1.0 + world.intel.missed.transpose(0, 2, 1)  # [r, victim, killer]
     losses = (np.where(others, (flows.killed + flows.detained) * blind, 0.0)).sum(axis=2)
     F = f.fighters
     tot = np.maximum(F.sum(axis=(2, 3)), 1e-12)

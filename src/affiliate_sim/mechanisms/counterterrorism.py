@@ -20,6 +20,13 @@ nor can the state's intelligence grow past ``1 - roots_shield * local_roots``, w
 population will not tell), and jumps with every fighter the state detains or receives in surrender
 (``intel_per_informant``: detainees and defectors talk); it decays; a visibility shock
 fades.
+
+Selective and indiscriminate violence (Kalyvas 2006, *The Logic of Violence in Civil War*,
+ch. 6-7: an incumbent without information from the population cannot tell insurgents from
+civilians): a state's combat effort against a guerrilla group lands on it only as well as
+the state knows the group, ``blind_effort + (1 - blind_effort) * intel``; what misses
+(``missed``) falls on the group's population, and the combat process books the backlash
+it raises. Switched off, states fight as if they knew (no intelligence work, no selectivity).
 """
 
 from __future__ import annotations
@@ -93,6 +100,11 @@ PARAMS: tuple[Param, ...] = (
           A + ": 'only six or seven Islamic State fighters remain'",
           "Size at which a group draws half the raiding a large group draws (a handful of "
           "men in hiding is hard to find)."),
+    Param("blind_effort", 0.3, 0.0, 1.0, "share",
+          "Kalyvas 2006 (The Logic of Violence in Civil War, ch. 6-7): violence without "
+          "information is indiscriminate",
+          "Share of a state's combat effort that lands on a guerrilla group it has no "
+          "intelligence on (with full intelligence, all of it)."),
     Param("visibility_decay", 0.01, 0.0, 1.0, "1/day",
           "modelling convention",
           "Rate at which a visibility shock fades back to the organization's baseline."),
@@ -146,6 +158,21 @@ def decide(world, plan, p, rng, log) -> None:
     plan.raid = np.where(raiders & world.relations.hostile & present, row, plan.raid)
     it.operation_days = np.where(raiders, np.maximum(it.operation_days - 1, 0),
                                  it.operation_days)
+    # a state's combat effort lands on a guerrilla group as well as it knows it
+    lands = selectivity(world, p)
+    plan.engage = plan.engage * lands
+    it.missed = np.where(plan.engage > 0, 1.0 - lands, 0.0)
+
+
+def selectivity(world, p) -> np.ndarray:
+    """``(R, O, O)`` ``[k, v]``: share of k's combat effort that lands on v: ``blind_effort +
+    (1 - blind_effort) * intel[k, v]`` for a state k and a guerrilla group v, 1 otherwise."""
+    o = world.orgs
+    state = o.camp == STATE
+    guerrilla = ~state & ~o.conventional
+    blind = p["blind_effort"][:, None, None]
+    sel = blind + (1.0 - blind) * world.intel.intel
+    return np.where(state[:, :, None] & guerrilla[:, None, :], sel, 1.0)
 
 
 def apply(world, flows, p, log) -> None:

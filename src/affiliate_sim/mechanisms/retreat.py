@@ -7,8 +7,9 @@ by Derna Mujahedin Shura Council forces requested safe passage out of the area";
 protection (Gartenstein-Ross and Barr 2016).
 
 Every organization's movers avoid danger (``danger_aversion``, less so on an offensive); see
-:mod:`affiliate_sim.mechanisms.movement`. An organization outmatched near its fighters
-(local force ratio below ``retreat_threshold``, and not attacking) retreats: its movers seek
+:mod:`affiliate_sim.mechanisms.movement`. An organization outmatched at the front (the
+force ratio within ``FRONT_KM`` of its fighters, the ground a firefight or a day's advance
+covers, below ``retreat_threshold``, and not attacking) retreats: its movers seek
 cover (``cover_weight``) and its allies; it stops once the ratio is half as much again above
 the threshold. A group reduced below ``safe_passage_share`` of its peak and heavily
 outnumbered (``BESIEGED_RATIO``) is besieged: it asks its main enemy for safe passage, which
@@ -36,6 +37,10 @@ SAFE_PASSAGE_DAYS = 10
 SAFE_PASSAGE_RETRY = 60
 #: Own-to-enemy strength ratio below which a reduced group counts as besieged.
 BESIEGED_RATIO = 0.5
+#: Distance (km) over which fighters feel the force ratio that makes them hold or fall back:
+#: the range of a firefight and of a day's advance in contested ground (a case's radius is
+#: this in its cells, rounded; 0 is the fighters' own cell).
+FRONT_KM = 5.0
 #: How much higher than the threshold the force ratio must climb to end a retreat.
 RETREAT_HYSTERESIS = 1.5
 
@@ -59,13 +64,15 @@ PARAMS: tuple[Param, ...] = (
 )
 
 
-def local_balance(world) -> tuple[np.ndarray, np.ndarray]:
+def local_balance(world, near=None) -> tuple[np.ndarray, np.ndarray]:
     """``(R, O)`` own side's over the enemies' strength near each organization's fighters
-    (infinite without enemies), and ``(R, O)`` its main enemy there (-1: no enemy)."""
+    (infinite without enemies), and ``(R, O)`` its main enemy there (-1: no enemy); near
+    is the world's ``near`` (decisions' range) unless given."""
     f, rel = world.forces, world.relations
+    near = f.near if near is None else near
     eye = np.eye(world.O, dtype=bool)[None]
     foes = rel.hostile & ~eye
-    strength = f.power[:, None, :] * f.near  # [r, i, s]: power[s] * near[i, s]
+    strength = f.power[:, None, :] * near  # [r, i, s]: power[s] * near[i, s]
     enemy = np.where(foes, strength, 0.0).sum(axis=2)
     own = np.where(rel.allied | eye, strength, 0.0).sum(axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -79,15 +86,16 @@ def decide(world, plan, p, rng, log) -> None:
     f, cd, o = world.forces, world.conduct, world.orgs
     plan.danger_weight = p["danger_aversion"][:, None] * (1.0 - plan.offensive)
     acting = world.takes_part("retreat")
-    ratio, main = local_balance(world)
+    ratio, main = local_balance(world)  # the besieged count the enemies around them
+    at_front, _ = local_balance(world, world.near_within(FRONT_KM))
     was = cd.retreating
     limit = p["retreat_threshold"][:, None] * np.where(was, RETREAT_HYSTERESIS, 1.0)
-    now = acting & (cd.offensive_target < 0) & (ratio < limit)
+    now = acting & (cd.offensive_target < 0) & (at_front < limit)
     cd.retreating = np.where(acting, now, was)
     plan.cover = np.where(now, p["cover_weight"][:, None], plan.cover)
     plan.attract = np.where(now[:, :, None] & world.relations.allied, 1.0, plan.attract)
     for r, i in zip(*np.nonzero(now & ~was), strict=True):
-        log("retreat", r, i, main[r, i], ratio[r, i], "local force ratio")
+        log("retreat", r, i, main[r, i], at_front[r, i], "force ratio at the front")
 
     using = acting & (cd.safe_passage_days > 0)
     plan.evacuate = np.where(using, p["safe_passage_rate"][:, None], plan.evacuate)

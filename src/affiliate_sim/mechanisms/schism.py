@@ -12,9 +12,13 @@ Islamic State" (Gartenstein-Ross and Barr 2016).
 Grievance grows with the wali's injustice, his brutality against civilians and strategic
 disagreement. It turns loyal fighters into disaffected ones (latent sympathizers of a
 dissident faction, loyal to the caliph). Above a threshold, public defection statements
-occur at random, each taking a share of the disaffected to the dissident faction and raising
-the odds of the next (contagion, bounded: the memory of recent statements raises the hazard
-at most ``1 + schism_contagion`` times). The IS core reviews contested walis every
+occur at random, each taking a share of the disaffected to the dissident faction. Each
+statement also encourages the next (contagion, Granovetter 1978, AJS 83(6): those who
+would speak once others have): recent statements add ``schism_contagion *
+recent / (1 + recent)`` to the excess grievance in the hazard, weighted by how many
+disaffected remain to speak (``d / (d + DISAFFECTED_HALF)``, ``d`` their share of the
+fighters), so that a first statement sets off a wave that runs until the disaffected are
+spent, even as the exits discharge the grievance. The IS core reviews contested walis every
 ``WALI_REVIEW_DAYS`` and backs or replaces them.
 
 Schisms end: the disaffected who leave take their grievance with them. Each day the share
@@ -41,6 +45,9 @@ NUMBER = 6
 
 #: Daily retention of the memory of recent statements (about ten days).
 STATEMENT_MEMORY = 0.9
+#: Share of an affiliate's fighters disaffected at which recent statements pull half as
+#: hard as they would on a group of the disaffected alone.
+DISAFFECTED_HALF = 0.05
 #: Days between the IS core's reviews of contested walis.
 WALI_REVIEW_DAYS = 30
 #: Share of grievance left when the core replaces a wali (his injustice goes with him).
@@ -67,9 +74,11 @@ PARAMS: tuple[Param, ...] = (
     Param("schism_wave_share", 0.35, 0.0, 1.0, "share",
           A + ": '70 members', then 'over 30', then 'another 24'",
           "Share of the disaffected who leave with one public statement."),
-    Param("schism_contagion", 2.0, 0.0, 100.0, "multiplier",
-          A + ": 'each public statement encouraging the next' (cases.md)",
-          "Increase of the statement hazard per recent statement."),
+    Param("schism_contagion", 2.0, 0.0, 100.0, "excess grievance",
+          A + ": 'each public statement encouraging the next' (cases.md); Granovetter "
+          "1978 (threshold models of collective behaviour)",
+          "Excess grievance that recent statements add, at most, to the statement hazard "
+          "while disaffected fighters remain to speak."),
     Param("schism_discharge", 1.0, 0.0, 100.0, "grievance per share",
           A + ": 'At least one hundred fighters have defected' ... of 'fewer than a "
           "thousand'",
@@ -91,12 +100,15 @@ def grievance_step(grievance, injustice, brutality, disagreement, p,
     return np.clip(g, 0.0, 1.0)
 
 
-def statement_hazard(grievance, recent, p) -> np.ndarray:
-    """``(R, O)`` 1/day hazard of a public defection statement."""
+def statement_hazard(grievance, recent, disaffected, p) -> np.ndarray:
+    """``(R, O)`` 1/day hazard of a public defection statement: grievance above the
+    threshold, plus the pull of recent statements on the disaffected who have not spoken
+    yet (``disaffected``: their share of the affiliate's fighters)."""
     thr = p["schism_threshold"][:, None]
     excess = np.clip((grievance - thr) / np.maximum(1.0 - thr, 1e-9), 0.0, None)
-    return (p["schism_statement_rate"][:, None] * excess
-            * (1.0 + p["schism_contagion"][:, None] * recent / (1.0 + recent)))
+    pull = (p["schism_contagion"][:, None] * recent / (1.0 + recent)
+            * disaffected / (disaffected + DISAFFECTED_HALF))
+    return p["schism_statement_rate"][:, None] * (excess + pull)
 
 
 def wave_hazard(p) -> np.ndarray:
@@ -113,7 +125,10 @@ def decide(world, plan, p, rng, log) -> None:
     said = rng.uniform("statement", (world.O,))
     review = rng.uniform("review", (world.O,))
     d = rel.dissident_of
-    h = statement_hazard(o.grievance, o.recent_statements, p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        disaffected = np.where(f.totals > 0, f.sympathizer_totals
+                               / np.where(f.totals > 0, f.totals, 1.0), 0.0)
+    h = statement_hazard(o.grievance, o.recent_statements, disaffected, p)
     speak = world.takes_part("speak_out") & (d >= 0) & (said < hazard_share(h))
     wave = wave_hazard(p)
     for r, i in zip(*np.nonzero(speak), strict=True):

@@ -5,12 +5,16 @@ fighting is in "the mountains of northeastern Algeria"; "Puntland is geographica
 from al-Shabaab's largest strongholds" (Gartenstein-Ross and Barr 2016).
 
 Ruggedness and population conceal guerrillas and protect every defender; remoteness shields
-a cell from the reach of raids and purges. The landscape is static, so the terrain sets the
+a cell from the reach of raids and purges. A guerrilla group's own population hides it
+(Mao 1937, *On Guerrilla Warfare*: the fish in the sea of the people): its concealment
+grows with its local roots, ``1 + popular_cover * local_roots`` times. The landscape is static, so the terrain sets the
 kernel's cell fields once per run (:func:`setup`); switched off, they stay neutral (1).
 A retreating force seeks cover (see :mod:`affiliate_sim.mechanisms.retreat`).
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from affiliate_sim.mechanisms.base import ARTICLE as A
 from affiliate_sim.mechanisms.base import Param
@@ -27,6 +31,11 @@ PARAMS: tuple[Param, ...] = (
           "cases.md: Sinai 'embedded in terrain and population'",
           "Increase of concealment per thousand inhabitants of a cell (for every style; a "
           "conventional force's small base concealment gains little)."),
+    Param("popular_cover", 1.0, 0.0, 100.0, "multiplier",
+          "Mao 1937 (On Guerrilla Warfare: the guerrilla as a fish in the sea of the people); "
+          "cases.md: Sinai 'embedded in terrain and population'",
+          "Increase of a guerrilla group's concealment per unit of local roots (its "
+          "population hides and feeds it)."),
     Param("terrain_protection", 1.0, 0.0, 100.0, "multiplier",
           "modelling convention",
           "Reduction of all combat hazards per unit of ruggedness."),
@@ -59,8 +68,12 @@ def fields(terrain, population, remoteness, p) -> dict:
 
 
 def setup(world, p) -> None:
-    """Set the kernel's cell fields from the landscape."""
+    """Set the kernel's cell fields from the landscape; a guerrilla group's population
+    hides it."""
     g = world.grid
     for name, value in fields(g.terrain, g.population, g.remoteness, p).items():
         setattr(g.fields, name, value)
+    o = world.orgs
+    o.conceal = np.where(o.conventional, o.conceal,
+                         o.conceal * (1.0 + p["popular_cover"][:, None] * o.local_roots))
 

@@ -171,11 +171,14 @@ class Intelligence:
         intel: intelligence in [0, 1].
         operation_days: days left of a major raid operation.
         next_operation: first day on which another operation may start.
+        missed: share of the state's combat effort today that misses the group for want of
+            intelligence and falls on its population (0 without counter-terrorism).
     """
 
     intel: np.ndarray
     operation_days: np.ndarray
     next_operation: np.ndarray
+    missed: np.ndarray
 
 
 @dataclass
@@ -220,6 +223,8 @@ class Conduct:
         air: ``(R, O, O)`` ``[k, v]`` attrition multiplier of air support for k's combat
             against v (1: none), until ``air_until`` (exclusive).
         withdrawn: ``(R, O, N)`` bool, k has withdrawn from region n (a standing order).
+        friction: the friction the locals around an outsider have built up against it
+            (the coalition forms at 1).
     """
 
     offensive_target: np.ndarray
@@ -234,6 +239,7 @@ class Conduct:
     air: np.ndarray
     air_until: np.ndarray
     withdrawn: np.ndarray
+    friction: np.ndarray
 
 
 @dataclass
@@ -272,6 +278,7 @@ class World:
     day: int = 0
     core: int = -1
     near_radius: int = NEAR_RADIUS
+    cell_km: float = 25.0
     roles: dict[str, np.ndarray] = field(default_factory=dict)
     acting: np.ndarray | None = None
     hooks: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
@@ -370,7 +377,7 @@ class World:
                               origin=rep(origin), patron=rep(patron),
                               dissident_of=rep(dissident_of))
         intel = Intelligence(intel=np.zeros((R, O, O)), operation_days=np.zeros((R, O, O)),
-                             next_operation=np.zeros((R, O, O)))
+                             next_operation=np.zeros((R, O, O)), missed=np.zeros((R, O, O)))
         emir_alive = np.array([o.fighters > 0 or o.kind == "is_core" for o in specs])
         leadership = Leadership(
             emir_alive=rep(emir_alive), commanders=col("commanders", np.int64),
@@ -384,14 +391,15 @@ class World:
             last_request=np.full((R, O), -np.inf),
             ordered_until=np.full((R, O), -1, np.int64), ordered_intensity=np.zeros((R, O)),
             air=np.ones((R, O, O)), air_until=np.zeros((R, O, O), np.int64),
-            withdrawn=np.zeros((R, O, len(case.regions)), dtype=bool))
+            withdrawn=np.zeros((R, O, len(case.regions)), dtype=bool),
+            friction=np.zeros((R, O)))
         region = Region(is_appeal=np.zeros(R), is_defeats=np.zeros(R),
                         core_fortunes=np.ones(R))
         world = cls(names=[o.name for o in specs], grid=grid, forces=forces, orgs=orgs,
                     relations=relations, intel=intel, leadership=leadership,
                     conduct=conduct, region=region,
                     core=int(np.argmax(kind == IS_CORE)) if (kind == IS_CORE).any() else -1,
-                    near_radius=near_radius(case.cell_km))
+                    near_radius=near_radius(case.cell_km), cell_km=float(case.cell_km))
         world.refresh()
         forces.initial = forces.totals.copy()
         forces.peak = forces.totals.copy()
@@ -413,6 +421,12 @@ class World:
         f.held = kgrid.held(f.fighters)
         f.cells_held = f.held.sum(axis=(2, 3))
         f.dominance = kgrid.dominance(f.fighters, f.totals)
+
+    def near_within(self, km: float) -> np.ndarray:
+        """``(R, O, O)`` ``[a, b]``: fighters of b within ``km`` of a's fighters (``km`` in
+        this case's cells, rounded; 0 cells: the same cell), averaged over a's fighters."""
+        f = self.forces
+        return kgrid.near(f.fighters, f.totals, max(0, round(km / self.cell_km)))
 
     def begin_day(self) -> None:
         """Who decides today: active organizations with at least ``MIN_ACTING`` fighters,
