@@ -23,7 +23,8 @@ full offensive against a hostile group when its side's strength near that group,
 ``1 + grudge``, exceeds the group's side's by ``offensive_threshold`` (the article: rivals
 with "a strong ground network ... an advantage"; the Taliban's "24 hours"), at a random
 time whose hazard grows with the excess. A state must first find a group: it opens a full
-offensive only once its intelligence on the group has reached ``raid_trigger``, and only
+offensive only once its intelligence on the group, or the group's own visibility (a group
+that claims attacks and holds checkpoints shows itself), has reached ``raid_trigger``, and only
 against a group of at least ``state_offensive_floor`` fighters (a smaller band is the work
 of its raids). An
 offensive commits the attacker's whole effort against the target and those who shelter it,
@@ -281,8 +282,10 @@ def decide(world, plan, p, rng, log) -> None:
     cand = (rel.hostile & ~eye[None] & (f.totals[:, None, :] >= thr[:, :, None])
             & (f.near.transpose(0, 2, 1) > 0))
     is_state = world.orgs.camp == STATE
-    cand &= ~(is_state[:, :, None]
-              & (world.intel.intel < p["raid_trigger"][:, None, None]))  # find it first
+    # find it first: by its intelligence, or because the group shows itself (it claims
+    # attacks, holds checkpoints: its visibility)
+    known = np.maximum(world.intel.intel, world.orgs.visibility[:, None, :])
+    cand &= ~(is_state[:, :, None] & (known < p["raid_trigger"][:, None, None]))
     # a state takes the field only against a group large enough to hold ground; a band
     # smaller than that is the work of its raids (counter-terrorism, not counter-insurgency)
     cand &= ~(is_state[:, :, None]

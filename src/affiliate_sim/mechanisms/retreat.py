@@ -65,19 +65,26 @@ PARAMS: tuple[Param, ...] = (
 
 
 def local_balance(world, near=None) -> tuple[np.ndarray, np.ndarray]:
-    """``(R, O)`` own side's over the enemies' strength near each organization's fighters
-    (infinite without enemies), and ``(R, O)`` its main enemy there (-1: no enemy); near
-    is the world's ``near`` (decisions' range) unless given."""
+    """``(R, O)`` own side's over the enemy side's strength near each organization's
+    fighters (infinite without enemies), and ``(R, O)`` its main enemy there (-1: no
+    enemy); the enemy side is the main enemy and those of its allies who are foes too
+    (foes at war with each other do not add up); near is the world's ``near``
+    (decisions' range) unless given."""
     f, rel = world.forces, world.relations
     near = f.near if near is None else near
     eye = np.eye(world.O, dtype=bool)[None]
     foes = rel.hostile & ~eye
     strength = f.power[:, None, :] * near  # [r, i, s]: power[s] * near[i, s]
-    enemy = np.where(foes, strength, 0.0).sum(axis=2)
+    main = np.where(foes.any(axis=2), np.where(foes, strength, -np.inf).argmax(axis=2), -1)
+    # the enemies that fight together: the main enemy and those of its allies who are foes
+    # too (foes at war with each other do not add up)
+    m = np.maximum(main, 0)
+    with_main = (rel.allied[np.arange(world.R)[:, None], m]  # [r, i, s]: allied[main, s]
+                 | (np.arange(world.O)[None, None, :] == m[:, :, None]))
+    enemy = np.where(foes & with_main, strength, 0.0).sum(axis=2)
     own = np.where(rel.allied | eye, strength, 0.0).sum(axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(enemy > 0, own / np.where(enemy > 0, enemy, 1.0), np.inf)
-    main = np.where(foes.any(axis=2), np.where(foes, strength, -np.inf).argmax(axis=2), -1)
     return ratio, main
 
 
