@@ -160,6 +160,34 @@ def test_a_schism_ends():
     assert stuck.world.orgs.grievance[0, g] > m.world.orgs.grievance[0, g]
 
 
+def test_a_first_statement_sets_off_a_wave():
+    """Contagion (Granovetter 1978): after the first public statement, the disaffected who
+    remain speak out in a wave within weeks, although the exits discharge the grievance;
+    without contagion, the first statement mostly stands alone."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(camp="IS", kind="is_affiliate", fighters=800, injustice=0.8,
+                   grievance=0.7, cohesion=0.6)
+    orgs.append({"name": "dissidents", "camp": "IS", "kind": "splinter", "fighters": 0,
+                 "region": "west", "dormant": True, "dissident_of": "group"})
+    sc = scenario(days=200, organizations=orgs)
+
+    def wave(contagion):
+        counts = []
+        for seed in range(6):
+            m = run(sc, Params(grievance_gain=0.01, schism_statement_rate=0.1,
+                               schism_discharge=2.0, schism_contagion=contagion,
+                               disaffection_rate=0.02, core_backs_wali=1.0), seed=seed)
+            said = [e["day"] for e in m.events
+                    if e["kind"] in ("split", "defection_statement")]
+            counts.append(sum(1 for d in said if said and d - said[0] <= 30) - 1
+                          if said else -1)
+        return counts
+
+    spread, alone = wave(4.0), wave(0.0)
+    assert min(spread) >= 0, "no split"
+    assert np.mean(spread) >= 2 and np.mean(spread) > np.mean(alone) + 1
+
+
 # ---------------------------------------------------------------------- inputs
 def test_ordered_offensive_runs_whatever_the_odds():
     orgs = copy.deepcopy(BASE["organizations"])
@@ -372,6 +400,109 @@ def test_popular_cover_shelters_a_rooted_group():
                                               local_recruit_rate=0.0)))
     assert loss(0.9, 5.0) < 0.7 * loss(0.0, 5.0)
     assert loss(0.9, 0.0) == pytest.approx(loss(0.0, 0.0), rel=0.02)
+
+
+def _outsider(strength, days=200):
+    """An IS outsider (shallow roots) among two local groups (deep roots) in the west."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(camp="IS", kind="is_affiliate", fighters=strength, local_roots=0.1)
+    orgs += [{"name": "locals_a", "camp": "independent", "kind": "militia", "fighters": 400,
+              "region": "west", "local_roots": 0.9},
+             {"name": "locals_b", "camp": "independent", "kind": "militia", "fighters": 200,
+              "region": "west", "local_roots": 0.8}]
+    return scenario(days=days, organizations=orgs)
+
+
+def test_coalition_forms_sooner_against_a_stronger_outsider():
+    """Friction with an outsider builds with the threat it poses (Christia 2012): the
+    locals ally against a strong outsider within weeks and against a weak one later, and
+    the friction rule, not a daily draw, sets the day."""
+    p = Params(coalition_rate=0.03)
+    day = {}
+    for strength in (1200, 150):
+        m = run(_outsider(strength), p)
+        formed = events(m, "coalition_formed")
+        assert formed, f"no coalition against an outsider of {strength}"
+        day[strength] = formed[0]["day"]
+        g = m.names.index("group")
+        a, b = m.names.index("locals_a"), m.names.index("locals_b")
+        assert m.world.relations.allied[0, a, b] and m.world.relations.hostile[0, a, g]
+    assert day[1200] < day[150]
+    # threat 1200 / (1200 + ~600) = 2/3: friction 1 after about 1 / (0.03 * 2/3) = 50 days
+    assert 35 <= day[1200] <= 60
+    # the day does not depend on the seed (no draw)
+    assert events(run(_outsider(1200), p, seed=7), "coalition_formed")[0]["day"] == day[1200]
+
+
+def test_a_state_takes_the_field_only_against_a_group_it_can_find_and_worth_it():
+    """A state opens a full offensive only against a group of at least
+    ``state_offensive_floor`` fighters that it has found, by its intelligence or because the
+    group shows itself (visibility); a small band is left to its raids."""
+    quiet = dict(mechanisms=Mechanisms(counterterrorism=False), raid_trigger=0.5)
+    rel = [{"a": "army", "b": "group", "kind": "hostile"}]
+
+    def offensives(fighters, visibility, **kw):
+        orgs = copy.deepcopy(BASE["organizations"])
+        orgs[1].update(region="east", fighters=fighters, visibility=visibility,
+                       cohesion=0.9)
+        orgs[2].update(fighters=3000)                  # the odds are the army's
+        m = run(scenario(days=60, organizations=orgs, relations=rel),
+                Params(**{**quiet, **kw}))
+        return [e for e in events(m, "offensive_started")
+                if e["actor"] == "army"]
+
+    assert offensives(300, 0.9)                    # large and visible: found, attacked
+    assert not offensives(300, 0.05)               # large but hidden, no intelligence
+    assert not offensives(30, 0.9)                 # visible but a band: below the floor
+    assert offensives(30, 0.9, state_offensive_floor=10.0)
+
+
+def test_foes_at_war_with_each_other_do_not_add_up():
+    """Retreat weighs the enemy side: the main enemy and its allies among one's foes. Two
+    foes hostile to each other do not add up against a group."""
+    from affiliate_sim.mechanisms.retreat import local_balance
+
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(region="west", fighters=300)
+    orgs.append({"name": "rival", "camp": "AQ", "kind": "aq_branch", "fighters": 400,
+                 "region": "west"})
+    orgs[2].update(region="west", fighters=500)
+    hostile = [{"a": "army", "b": "group", "kind": "hostile"},
+               {"a": "rival", "b": "group", "kind": "hostile"}]
+    ratios = []
+    for third in ({"a": "army", "b": "rival", "kind": "hostile"},
+                  {"a": "army", "b": "rival", "kind": "allied"}):
+        m = AffiliateModel(scenario(days=5, organizations=orgs, relations=[*hostile, third]),
+                           Params(), rng=0)
+        ratio, main = local_balance(m.world)
+        g = m.names.index("group")
+        assert main[0, g] == m.names.index("army")
+        ratios.append(ratio[0, g])
+    assert ratios[0] > 1.5 * ratios[1]             # allied foes add up; warring ones do not
+
+
+def test_retreat_answers_the_front_not_the_wider_area():
+    """In 2.5 km cells, an army 15 km away is near (decisions' range) but not at the front
+    (``FRONT_KM``): the group holds; the same army on top of it makes it fall back."""
+    regions = [{"name": "west", "rows": [0, 6], "cols": [0, 2]},
+               {"name": "middle", "rows": [0, 6], "cols": [2, 6]},
+               {"name": "east", "rows": [0, 6], "cols": [6, 8]}]
+    rel = [{"a": "army", "b": "group", "kind": "hostile"}]
+    quiet = Params(mechanisms=Mechanisms(counterterrorism=False))
+
+    def retreating(army_region):
+        orgs = copy.deepcopy(BASE["organizations"])
+        orgs[1].update(region="west", fighters=100)
+        orgs[2].update(region=army_region, fighters=2000)
+        m = AffiliateModel(scenario(days=5, organizations=orgs, relations=rel,
+                                    regions=regions, cell_km=2.5), quiet, rng=0)
+        m.step()
+        g = m.names.index("group")
+        assert m.world.forces.near[0, g, m.names.index("army")] > 0  # within NEAR_KM
+        return bool(m.world.conduct.retreating[0, g])
+
+    assert not retreating("east")
+    assert retreating("west")
 
 
 @pytest.mark.parametrize("bad,problem", [

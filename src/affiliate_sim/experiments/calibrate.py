@@ -10,7 +10,11 @@ Method (documented in ``docs/calibration.md``):
   between parameter sets are not noise between seeds;
 * loss: the mean over all observations of ``(1 - share of seeds meeting it)`` plus
   ``DISTANCE_WEIGHT`` times the mean normalised distance of the measured values to the
-  target (so that the search is guided before an observation starts to be met);
+  target (so that the search is guided before an observation starts to be met); an
+  observation that the null model (all ten mechanisms off, same parameters and seeds)
+  meets in at least ``UNINFORMATIVE`` of the seeds counts as not met, at the largest
+  distance (``1 + DISTANCE_WEIGHT``): like the replay's headline, the loss credits only
+  what the mechanisms produce;
 * search: first ``explore`` points of a scrambled Sobol sequence over the bounds (seeded,
   so deterministic; the given parameter set is evaluated first), then, for the rest of the
   budget of evaluations, from the best point found, either
@@ -37,7 +41,9 @@ import numpy as np
 from affiliate_sim.experiments.output import atomic_write
 from affiliate_sim.experiments.runs import CaseResult, RunSpec, execute
 from affiliate_sim.scenario import Observation, load_scenario
-from affiliate_sim.scenario.params import Params
+from affiliate_sim.experiments.replay import UNINFORMATIVE
+from affiliate_sim.mechanisms import MECHANISMS
+from affiliate_sim.scenario.params import Params, without
 
 CALIBRATION_SEED0 = 1000
 DISTANCE_WEIGHT = 0.25
@@ -54,18 +60,23 @@ def distance(obs: Observation, value: float) -> float:
     return min(gap / scale, 1.0)
 
 
-def loss(results: list[CaseResult], observations: dict[str, list[Observation]]) -> tuple[
-        float, dict[str, dict[str, float]]]:
-    """The calibration loss, and the share met per case and observation."""
+def loss(results: list[CaseResult], observations: dict[str, list[Observation]],
+         nulls: list[CaseResult] | None = None) -> tuple[float, dict[str, dict[str, float]]]:
+    """The calibration loss, and the share met per case and observation; with the null
+    model's results, an observation the null model meets counts as not met."""
     terms, shares = [], {}
     for case, obs_list in observations.items():
         mine = [r for r in results if r.scenario == case]
+        null = [r for r in nulls or () if r.scenario == case]
         shares[case] = {}
         for obs in obs_list:
             met = np.mean([r.met[obs.id] for r in mine])
             dist = np.mean([distance(obs, r.values[obs.id]) for r in mine])
             shares[case][obs.id] = float(met)
-            terms.append((1.0 - met) + DISTANCE_WEIGHT * dist)
+            if null and np.mean([r.met[obs.id] for r in null]) >= UNINFORMATIVE:
+                terms.append(1.0 + DISTANCE_WEIGHT)  # uninformative: no credit
+            else:
+                terms.append((1.0 - met) + DISTANCE_WEIGHT * dist)
     return float(np.mean(terms)) if terms else 0.0, shares
 
 
@@ -119,13 +130,18 @@ def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[
 
     def batch(xs) -> list[float]:
         """The losses of several points, their runs executed together (as ensembles)."""
-        specs = [RunSpec.of(scenarios[c], params_at(x), CALIBRATION_SEED0 + s)
-                 for x in xs for c in cases for s in range(seeds)]
+        sets = [params_at(x) for x in xs]
+        specs = [RunSpec.of(scenarios[c], q, CALIBRATION_SEED0 + s)
+                 for q in sets for c in cases for s in range(seeds)]
+        specs += [RunSpec.of(scenarios[c], without(q, *MECHANISMS), CALIBRATION_SEED0 + s)
+                  for q in sets for c in cases for s in range(seeds)]
         results = execute(specs, workers=workers)
         n = len(cases) * seeds
+        half = len(sets) * n
         values = []
         for k, x in enumerate(xs):
-            value, shares = loss(results[k * n:(k + 1) * n], observations)
+            value, shares = loss(results[k * n:(k + 1) * n], observations,
+                                 results[half + k * n:half + (k + 1) * n])
             history.append((len(history) + 1, value))
             if value < best["loss"]:
                 best.update(loss=value, x=np.array(x), shares=shares)
@@ -202,7 +218,8 @@ def write_params(path: Path, cal: Calibration, free, cases, seeds: int, command:
         f"# Method: {f'{cal.explore} Sobol points, then ' if cal.explore else ''}"
         f"{'CMA-ES (cma)' if cal.method == 'cmaes' else 'Nelder-Mead (scipy)'}, on the "
         f"mean over all observations of (1 - share met) + "
-        f"{DISTANCE_WEIGHT} x normalised distance,",
+        f"{DISTANCE_WEIGHT} x normalised distance (an observation the null model meets "
+        f"counts as not met),",
         f"#   common random numbers: seeds {CALIBRATION_SEED0}..{CALIBRATION_SEED0 + seeds - 1}"
         f" for every case; cases: {', '.join(cases)}.",
         f"# Free parameters: {', '.join(free)}.",
