@@ -311,7 +311,7 @@ def test_atrocity_raises_brutality_and_hastens_the_split():
                    cohesion=0.6)
     orgs.append({"name": "dissidents", "camp": "IS", "kind": "splinter", "fighters": 0,
                  "region": "west", "dormant": True, "dissident_of": "group"})
-    kw = dict(grievance_gain=0.006, core_backs_wali=1.0)
+    kw = dict(grievance_gain=0.015, core_backs_wali=1.0)
     atrocity = [{"day": 30, "kind": "atrocity", "actor": "group", "magnitude": 1.0}]
     m = AffiliateModel(scenario(days=400, organizations=orgs, inputs=atrocity),
                        Params(**kw), rng=0)
@@ -319,10 +319,12 @@ def test_atrocity_raises_brutality_and_hastens_the_split():
     seen = m.world.orgs.visibility[0, g]
     for _ in range(31):
         m.step()
-    assert m.world.orgs.brutality[0, g] == 1.0
+    assert m.world.orgs.brutality[0, g] > 0.99
     assert m.world.orgs.visibility[0, g] > seen + 0.4
     assert events(m, "atrocity")
     m.run()
+    # the outrage fades back towards the wali's usual conduct over months
+    assert 0.2 < m.world.orgs.brutality[0, g] < 0.2 + 0.8 * np.exp(-300 / 180) + 0.01
     calm = run(scenario(days=400, organizations=orgs), Params(**kw))
     first = [e["day"] for e in m.events if e["kind"] == "split"]
     never = [e["day"] for e in calm.events if e["kind"] == "split"]

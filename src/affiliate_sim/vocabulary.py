@@ -63,5 +63,5 @@ EVENT_KINDS: dict[str, str] = {
     "core_fortunes": "scripted: the IS core's (actor) fortunes across theatres change "
                      "(magnitude: its means and broadcast relative to the start)",
     "atrocity": "scripted: actor's leadership commits a public atrocity against civilians "
-                "(magnitude: its brutality from then on)",
+                "(magnitude: its brutality at the act; it fades)",
 }

@@ -17,8 +17,9 @@ statement also encourages the next (contagion, Granovetter 1978, AJS 83(6): thos
 would speak once others have): recent statements add ``schism_contagion *
 recent / (1 + recent)`` to the excess grievance in the hazard, weighted by how many
 disaffected remain to speak (``d / (d + DISAFFECTED_HALF)``, ``d`` their share of the
-fighters), so that a first statement sets off a wave that runs until the disaffected are
-spent, even as the exits discharge the grievance. The IS core reviews contested walis every
+fighters) and by the susceptibility of those who remain (below), so that a first statement
+sets off a wave that runs until the disaffected are spent, even as the exits discharge the
+grievance, and later waves are weaker as the aggrieved leave. The IS core reviews contested walis every
 ``WALI_REVIEW_DAYS`` and backs or replaces them.
 
 Schisms end: the disaffected who leave take their grievance with them. Each day the share
@@ -26,11 +27,14 @@ of an affiliate's fighters who left for the dissidents discharges its grievance,
 susceptibility of those who remain to the wali's conduct, by the factor ``exp(-
 schism_discharge * share)`` (those who stay are the loyal); with grievance below the
 threshold, statements stop and the remaining disaffected drift back to loyalty
-(reversion). Grievance also decays
+(reversion). The outrage of an atrocity (a scripted input) fades back to the wali's
+usual brutality over ``ATROCITY_MEMORY`` days. Grievance also decays
 (``grievance_decay``: reconciliation), and a replaced wali takes half of it with him.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -48,6 +52,9 @@ STATEMENT_MEMORY = 0.9
 #: Share of an affiliate's fighters disaffected at which recent statements pull half as
 #: hard as they would on a group of the disaffected alone.
 DISAFFECTED_HALF = 0.05
+#: Days over which the outrage of an atrocity (a scripted input raising a wali's brutality)
+#: fades back to his usual conduct (the e-folding time of the excess).
+ATROCITY_MEMORY = 180.0
 #: Days between the IS core's reviews of contested walis.
 WALI_REVIEW_DAYS = 30
 #: Share of grievance left when the core replaces a wali (his injustice goes with him).
@@ -100,14 +107,15 @@ def grievance_step(grievance, injustice, brutality, disagreement, p,
     return np.clip(g, 0.0, 1.0)
 
 
-def statement_hazard(grievance, recent, disaffected, p) -> np.ndarray:
+def statement_hazard(grievance, recent, disaffected, p, susceptibility=1.0) -> np.ndarray:
     """``(R, O)`` 1/day hazard of a public defection statement: grievance above the
     threshold, plus the pull of recent statements on the disaffected who have not spoken
-    yet (``disaffected``: their share of the affiliate's fighters)."""
+    yet (``disaffected``: their share of the affiliate's fighters), as susceptible as
+    those who remain still are."""
     thr = p["schism_threshold"][:, None]
     excess = np.clip((grievance - thr) / np.maximum(1.0 - thr, 1e-9), 0.0, None)
     pull = (p["schism_contagion"][:, None] * recent / (1.0 + recent)
-            * disaffected / (disaffected + DISAFFECTED_HALF))
+            * disaffected / (disaffected + DISAFFECTED_HALF) * susceptibility)
     return p["schism_statement_rate"][:, None] * (excess + pull)
 
 
@@ -128,7 +136,7 @@ def decide(world, plan, p, rng, log) -> None:
     with np.errstate(divide="ignore", invalid="ignore"):
         disaffected = np.where(f.totals > 0, f.sympathizer_totals
                                / np.where(f.totals > 0, f.totals, 1.0), 0.0)
-    h = statement_hazard(o.grievance, o.recent_statements, disaffected, p)
+    h = statement_hazard(o.grievance, o.recent_statements, disaffected, p, o.susceptibility)
     speak = world.takes_part("speak_out") & (d >= 0) & (said < hazard_share(h))
     wave = wave_hazard(p)
     for r, i in zip(*np.nonzero(speak), strict=True):
@@ -173,3 +181,5 @@ def apply(world, flows, p, log) -> None:
     o.grievance = grievance_step(o.grievance * keep, o.injustice, o.brutality,
                                  o.disagreement, p, o.susceptibility)
     o.recent_statements = o.recent_statements * STATEMENT_MEMORY
+    o.brutality = o.base_brutality + (o.brutality - o.base_brutality) * math.exp(
+        -1.0 / ATROCITY_MEMORY)

@@ -38,9 +38,10 @@ core's courting, and the decisions of governments and of the IS core (docs/model
     ``magnitude`` fighters of ``actor`` arrive in ``region`` (spread over its cells), sent
     from outside the area (a state's strength to be kept up rises with them);
 ``atrocity``
-    ``actor``'s leadership commits a public atrocity against civilians: from this day its
-    brutality (what its own fighters hold against it, :mod:`affiliate_sim.mechanisms.schism`)
-    is at least ``magnitude``, and the act is seen (a visibility shock of half as much).
+    ``actor``'s leadership commits a public atrocity against civilians: its brutality (what
+    its own fighters hold against it, :mod:`affiliate_sim.mechanisms.schism`) rises to
+    ``magnitude`` and fades back to its usual level over months (``ATROCITY_MEMORY``), and
+    the act is seen (a visibility shock of half as much).
 """
 
 from __future__ import annotations

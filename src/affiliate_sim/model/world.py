@@ -125,6 +125,7 @@ class Organizations:
     base_cohesion: np.ndarray
     cohesion: np.ndarray
     base_visibility: np.ndarray
+    base_brutality: np.ndarray
     visibility: np.ndarray
     grievance: np.ndarray
     injustice: np.ndarray
@@ -339,6 +340,7 @@ class World:
             conventional=rep(np.array([STYLES.index(o.style) == 1 for o in specs])),
             conceal=zeros(),
             quality=col("quality"), brutality=col("brutality"),
+            base_brutality=col("brutality"),
             purge_capacity=col("purge_capacity"), local_roots=col("local_roots"),
             disagreement=col("strategic_disagreement"), established=col("established"),
             foreign_access=col("foreign_access"),
