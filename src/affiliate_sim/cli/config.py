@@ -211,6 +211,8 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
     if data.get("method", "optimize") not in METHODS:
         raise InputError(where, "method", f"must be one of {', '.join(METHODS)}, got "
                          f"{data.get('method')!r}")
+    if data.get("popsize") is not None and data.get("method", "optimize") != "cmaes":
+        raise InputError(where, "popsize", "applies to method=cmaes only")
     cases = tuple(data.get("cases") or CASES)
     for c in cases:
         load_scenario(c)

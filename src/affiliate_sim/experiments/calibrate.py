@@ -21,8 +21,9 @@ Method (documented in ``docs/calibration.md``):
   ``scipy.optimize.minimize(method="Nelder-Mead")`` with bounds (``method="optimize"``) or
   the covariance matrix adaptation evolution strategy (``method="cmaes"``; Hansen 2016,
   arXiv:1604.00772, the ``cma`` package), whose generations of candidates run together as
-  ensembles (one model per case for the whole generation), seeded, in coordinates scaled to
-  the bounds, with a step of ``CMA_SIGMA`` of each bound's width.
+  ensembles grouped by case (the null model's apart), seeded, in coordinates scaled to
+  the bounds, with a step of ``CMA_SIGMA`` of each bound's width; a remainder of the budget
+  smaller than one generation is left unspent (and said so).
 
 The best parameter set is written (atomically) as a ``conf/params`` YAML file whose header
 records the command, the loss before and after, and the seeds.
@@ -39,10 +40,10 @@ from typing import Any
 import numpy as np
 
 from affiliate_sim.experiments.output import atomic_write
-from affiliate_sim.experiments.runs import CaseResult, RunSpec, execute
-from affiliate_sim.scenario import Observation, load_scenario
 from affiliate_sim.experiments.replay import UNINFORMATIVE
+from affiliate_sim.experiments.runs import CaseResult, RunSpec, execute
 from affiliate_sim.mechanisms import MECHANISMS
+from affiliate_sim.scenario import Observation, load_scenario
 from affiliate_sim.scenario.params import Params, without
 
 CALIBRATION_SEED0 = 1000
@@ -155,7 +156,10 @@ def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[
         return batch([x])[0]
 
     first = objective(x0)
-    explore = min(explore, max(max_evaluations - 1 - (len(names) + 1), 0)) if names else 0
+    reserve = len(names) + 1  # a first simplex, or a first generation of CMA-ES
+    if method == "cmaes":
+        reserve = max(reserve, popsize or _cma_popsize(len(names)))
+    explore = min(explore, max(max_evaluations - 1 - reserve, 0)) if names else 0
     if explore > 0:
         from scipy.stats import qmc
 
@@ -167,7 +171,10 @@ def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[
                 objective(lo + u * (hi - lo))
     rest = max_evaluations - 1 - explore
     if rest > 0 and names and method == "cmaes":
-        _cmaes(batch, best["x"], lo, hi, rest, popsize)
+        used = _cmaes(batch, best["x"], lo, hi, rest, popsize)
+        if used < rest:
+            log(f"calibrate: {rest - used} evaluations of the budget left unspent (less than "
+                f"a generation of {popsize or _cma_popsize(len(names))}, or CMA-ES stopped)")
     elif rest > 0 and names:
         x1 = best["x"]
         minimize(objective, x1, method="Nelder-Mead", bounds=list(zip(lo, hi, strict=True)),
@@ -178,9 +185,15 @@ def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[
                        explore=explore, method=method)
 
 
-def _cmaes(batch, x0, lo, hi, budget: int, popsize: int | None) -> None:
+def _cma_popsize(n: int) -> int:
+    """CMA-ES's default number of candidates per generation in ``n`` dimensions."""
+    return 4 + int(3 * math.log(n))
+
+
+def _cmaes(batch, x0, lo, hi, budget: int, popsize: int | None) -> int:
     """CMA-ES from ``x0`` within ``[lo, hi]`` (searched in coordinates scaled to the bounds)
-    for at most ``budget`` evaluations, a generation at a time through ``batch``."""
+    for at most ``budget`` evaluations, a generation at a time through ``batch``; returns
+    the evaluations spent."""
     import cma
 
     width = hi - lo
@@ -194,6 +207,7 @@ def _cmaes(batch, x0, lo, hi, budget: int, popsize: int | None) -> None:
         us = es.ask()
         es.tell(us, batch([lo + np.clip(u, 0.0, 1.0) * width for u in us]))
         used += len(us)
+    return used
 
 
 def _simplex(x0, lo, hi, share: float = 0.2) -> np.ndarray:

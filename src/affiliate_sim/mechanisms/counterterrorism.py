@@ -26,7 +26,9 @@ ch. 6-7: an incumbent without information from the population cannot tell insurg
 civilians): a state's combat effort against a guerrilla group lands on it only as well as
 the state knows the group, ``blind_effort + (1 - blind_effort) * intel``; what misses
 (``missed``) falls on the group's population, and the combat process books the backlash
-it raises. Switched off, states fight as if they knew (no intelligence work, no selectivity).
+it raises. Switched off, states fight as if they knew (no intelligence work, no
+selectivity); a state still finds, for its offensives, a group that shows itself (its
+visibility at ``raid_trigger``), and a scripted starting intelligence stays as it is.
 """
 
 from __future__ import annotations
@@ -75,7 +77,8 @@ PARAMS: tuple[Param, ...] = (
     Param("raid_trigger", 0.5, 0.0, 1.0, "intelligence",
           "modelling convention",
           "Intelligence level above which a state can launch major raid operations on a "
-          "group and open full offensives against it (it has found the group)."),
+          "group; intelligence or the group's own visibility at this level lets it open "
+          "full offensives against it (it has found the group)."),
     Param("raid_operation_days", 2.0, 1.0, 60.0, "days",
           A + ": 'two days of raids'",
           "Length of a major raid operation."),

@@ -94,7 +94,7 @@ def decide(world, plan, p, rng, log) -> None:
     plan.danger_weight = p["danger_aversion"][:, None] * (1.0 - plan.offensive)
     acting = world.takes_part("retreat")
     ratio, main = local_balance(world)  # the besieged count the enemies around them
-    at_front, _ = local_balance(world, world.near_within(FRONT_KM))
+    at_front, facing = local_balance(world, world.near_within(FRONT_KM))
     was = cd.retreating
     limit = p["retreat_threshold"][:, None] * np.where(was, RETREAT_HYSTERESIS, 1.0)
     now = acting & (cd.offensive_target < 0) & (at_front < limit)
@@ -102,7 +102,7 @@ def decide(world, plan, p, rng, log) -> None:
     plan.cover = np.where(now, p["cover_weight"][:, None], plan.cover)
     plan.attract = np.where(now[:, :, None] & world.relations.allied, 1.0, plan.attract)
     for r, i in zip(*np.nonzero(now & ~was), strict=True):
-        log("retreat", r, i, main[r, i], at_front[r, i], "force ratio at the front")
+        log("retreat", r, i, facing[r, i], at_front[r, i], "force ratio at the front")
 
     using = acting & (cd.safe_passage_days > 0)
     plan.evacuate = np.where(using, p["safe_passage_rate"][:, None], plan.evacuate)

@@ -25,9 +25,10 @@ grievance, and later waves are weaker as the aggrieved leave. The IS core review
 Schisms end: the disaffected who leave take their grievance with them. Each day the share
 of an affiliate's fighters who left for the dissidents discharges its grievance, and the
 susceptibility of those who remain to the wali's conduct, by the factor ``exp(-
-schism_discharge * share)`` (those who stay are the loyal); with grievance below the
-threshold, statements stop and the remaining disaffected drift back to loyalty
-(reversion). The outrage of an atrocity (a scripted input) fades back to the wali's
+schism_discharge * share)`` (those who stay are the loyal). With grievance below the
+threshold, statements go on only while recent statements pull on disaffected who remain
+(and disaffection goes on while there is any grievance, at its rate); once the wave has
+passed they stop, and the remaining disaffected drift back to loyalty (reversion). The outrage of an atrocity (a scripted input) fades back to the wali's
 usual brutality over ``ATROCITY_MEMORY`` days. Grievance also decays
 (``grievance_decay``: reconciliation), and a replaced wali takes half of it with him.
 """

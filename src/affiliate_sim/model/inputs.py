@@ -40,7 +40,8 @@ core's courting, and the decisions of governments and of the IS core (docs/model
 ``atrocity``
     ``actor``'s leadership commits a public atrocity against civilians: its brutality (what
     its own fighters hold against it, :mod:`affiliate_sim.mechanisms.schism`) rises to
-    ``magnitude`` and fades back to its usual level over months (``ATROCITY_MEMORY``), and
+    ``magnitude`` and fades back to its usual level over months (``ATROCITY_MEMORY``, with
+    the schism mechanism on: it is the only reader of brutality), and
     the act is seen (a visibility shock of half as much).
 """
 
