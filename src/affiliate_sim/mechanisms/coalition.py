@@ -7,15 +7,16 @@ Derna Mujahedin Shura Council, which pointedly excluded the Islamic State"; afte
 killed two leading members of the Council, including its leader, Salim Derbi ... the
 Council [launched] a full-scale offensive" (Gartenstein-Ross and Barr 2016).
 
-Local groups (deep roots, ``coalition_roots``) that share ground with an outsider pledged
-to a foreign power (the IS camp, shallow roots, ``outsider_roots``) ally with each other
-and turn hostile to it once their friction with it has built up (a stated alliance with the
-outsider holds). Friction grows each day by ``coalition_rate`` times the threat the
-outsider poses, its strength as a share of its own and that of the locals near it (collective
-action against a rival grows with the threat it poses: Christia 2012, *Alliance Formation
-in Civil Wars*); the coalition forms when it reaches 1, so that a strong outsider is
-confronted within weeks and a weak one after months. The assassination of a leader (a scripted input, :func:`on_assassination`)
-provokes a grudge in the victim and every ally of it against the killer.
+Local groups (deep roots, ``coalition_roots``) that share ground with an outsider pledged to
+a foreign power (the IS camp, shallow roots, ``outsider_roots``) ally with each other and
+turn hostile to it once their friction with it has built up (a stated alliance with the
+outsider holds). Friction grows each day by ``coalition_rate`` times the threat the outsider
+poses, its strength as a share of its own and that of the locals near it (collective action
+against a rival grows with the threat it poses: Christia 2012, *Alliance Formation in Civil
+Wars*); the coalition forms when it reaches 1, so that a strong outsider is confronted
+within weeks and a weak one after months. The assassination of a leader (a scripted input,
+:func:`on_assassination`) provokes a grudge in the victim and every ally of it against the
+killer.
 """
 
 from __future__ import annotations

@@ -19,23 +19,22 @@ the attacker's side, a conventional force hunting guerrillas finds them
 The offensive rule, shared by every attacker (a former ally retaliating, a coalition
 provoked, a state on the offensive): every organization skirmishes with the hostile groups
 whose fighters are near its own (``hostility_engagement``, raised by grudge). It opens a
-full offensive against a hostile group when its side's strength near that group, times
-``1 + grudge``, exceeds the group's side's by ``offensive_threshold`` (the article: rivals
-with "a strong ground network ... an advantage"; the Taliban's "24 hours"), at a random
-time whose hazard grows with the excess. A state must first find a group: it opens a full
-offensive only once its intelligence on the group, or the group's own visibility (a group
-that claims attacks and holds checkpoints shows itself), has reached ``raid_trigger``, and only
-against a group of at least ``state_offensive_floor`` fighters (a smaller band is the work
-of its raids). An
-offensive commits the attacker's whole effort against the target and those who shelter it,
-and draws its fighters towards them; it ends when the target is gone from reach, the
-grudge-weighted odds turn against the attacker (propensity below 1), or after
+full offensive against a hostile group when its side's strength near that group, times ``1 +
+grudge``, exceeds the group's side's by ``offensive_threshold`` (the article: rivals with "a
+strong ground network ... an advantage"; the Taliban's "24 hours"), at a random time whose
+hazard grows with the excess. A state must first find a group: it opens a full offensive
+only once its intelligence on the group, or the group's own visibility (a group that claims
+attacks and holds checkpoints shows itself), has reached ``raid_trigger``, and only against
+a group of at least ``state_offensive_floor`` fighters (a smaller band is the work of its
+raids). An offensive commits the attacker's whole effort against the target and those who
+shelter it, and draws its fighters towards them; it ends when the target is gone from reach,
+the grudge-weighted odds turn against the attacker (propensity below 1), or after
 ``offensive_max_days``. Ending it discharges ``GRUDGE_DISCHARGE`` of the grudge (revenge
-taken, in part) and the attacker regroups ``REGROUP_DAYS``. Grudges fade
-(``grudge_decay``). An offensive ordered from outside (a scripted ``offensive`` input)
-runs its ordered days at its ordered intensity whatever the odds, unless its target is
-gone. Air support (a scripted input) multiplies the engagement of the side it supports,
-so that its kills are booked to that side.
+taken, in part) and the attacker regroups ``REGROUP_DAYS``. Grudges fade (``grudge_decay``).
+An offensive ordered from outside (a scripted ``offensive`` input) runs its ordered days at
+its ordered intensity whatever the odds, unless its target is gone. Air support (a scripted
+input) multiplies the engagement of the side it supports, so that its kills are booked to
+that side.
 
 Backlash (Bennett 2008, JASSS 11(4) 7: violence that reaches civilians feeds the
 insurgency it targets): the losses an organization suffers at others' hands in populated

@@ -9,15 +9,15 @@ Barr 2016).
 
 Kernel side: the raid hazard (:func:`detection`), which grows with the target's visibility
 and the state's presence and falls with ruggedness and remoteness (the terrain's
-``raid_shield``); the hazard on a group's leaders (:func:`leader_hazard`). Decide side:
-each state force raids every hostile group at a background level set by its vigilance and
+``raid_shield``); the hazard on a group's leaders (:func:`leader_hazard`). Decide side: each
+state force raids every hostile group at a background level set by its vigilance and
 intelligence, and launches short, intense raid operations once intelligence passes the
 trigger. Raids hunt large groups harder than a handful in hiding (``hiding_scale``): a
 remnant of a few men is hard to find. Apply side: intelligence accumulates (faster on
-visible groups and for a vigilant state), the more slowly the deeper the group's roots
-among the population (``roots_shield``: the population shelters it and does not inform;
-nor can the state's intelligence grow past ``1 - roots_shield * local_roots``, what the
-population will not tell), and jumps with every fighter the state detains or receives in surrender
+visible groups and for a vigilant state), the more slowly the deeper the group's roots among
+the population (``roots_shield``: the population shelters it and does not inform; nor can
+the state's intelligence grow past ``1 - roots_shield * local_roots``, what the population
+will not tell), and jumps with every fighter the state detains or receives in surrender
 (``intel_per_informant``: detainees and defectors talk); it decays; a visibility shock
 fades.
 

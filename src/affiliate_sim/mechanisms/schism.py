@@ -13,24 +13,25 @@ Grievance grows with the wali's injustice, his brutality against civilians and s
 disagreement. It turns loyal fighters into disaffected ones (latent sympathizers of a
 dissident faction, loyal to the caliph). Above a threshold, public defection statements
 occur at random, each taking a share of the disaffected to the dissident faction. Each
-statement also encourages the next (contagion, Granovetter 1978, AJS 83(6): those who
-would speak once others have): recent statements add ``schism_contagion *
-recent / (1 + recent)`` to the excess grievance in the hazard, weighted by how many
-disaffected remain to speak (``d / (d + DISAFFECTED_HALF)``, ``d`` their share of the
-fighters) and by the susceptibility of those who remain (below), so that a first statement
-sets off a wave that runs until the disaffected are spent, even as the exits discharge the
-grievance, and later waves are weaker as the aggrieved leave. The IS core reviews contested walis every
-``WALI_REVIEW_DAYS`` and backs or replaces them.
+statement also encourages the next (contagion, Granovetter 1978, AJS 83(6): those who would
+speak once others have): recent statements add ``schism_contagion * recent / (1 + recent)``
+to the excess grievance in the hazard, weighted by how many disaffected remain to speak (``d
+/ (d + DISAFFECTED_HALF)``, ``d`` their share of the fighters) and by the susceptibility of
+those who remain (below), so that a first statement sets off a wave that runs until the
+disaffected are spent, even as the exits discharge the grievance, and later waves are weaker
+as the aggrieved leave. The IS core reviews contested walis every ``WALI_REVIEW_DAYS`` and
+backs or replaces them.
 
-Schisms end: the disaffected who leave take their grievance with them. Each day the share
-of an affiliate's fighters who left for the dissidents discharges its grievance, and the
+Schisms end: the disaffected who leave take their grievance with them. Each day the share of
+an affiliate's fighters who left for the dissidents discharges its grievance, and the
 susceptibility of those who remain to the wali's conduct, by the factor ``exp(-
 schism_discharge * share)`` (those who stay are the loyal). With grievance below the
-threshold, statements go on only while recent statements pull on disaffected who remain
-(and disaffection goes on while there is any grievance, at its rate); once the wave has
-passed they stop, and the remaining disaffected drift back to loyalty (reversion). The outrage of an atrocity (a scripted input) fades back to the wali's
-usual brutality over ``ATROCITY_MEMORY`` days. Grievance also decays
-(``grievance_decay``: reconciliation), and a replaced wali takes half of it with him.
+threshold, statements go on only while recent statements pull on disaffected who remain (and
+disaffection goes on while there is any grievance, at its rate); once the wave has passed
+they stop, and the remaining disaffected drift back to loyalty (reversion). The outrage of
+an atrocity (a scripted input) fades back to the wali's usual brutality over
+``ATROCITY_MEMORY`` days. Grievance also decays (``grievance_decay``: reconciliation), and a
+replaced wali takes half of it with him.
 """
 
 from __future__ import annotations

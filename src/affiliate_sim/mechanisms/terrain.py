@@ -5,10 +5,11 @@ fighting is in "the mountains of northeastern Algeria"; "Puntland is geographica
 from al-Shabaab's largest strongholds" (Gartenstein-Ross and Barr 2016).
 
 Ruggedness and population conceal guerrillas and protect every defender; remoteness shields
-a cell from the reach of raids and purges. A guerrilla group's own population hides it
-(Mao 1937, *On Guerrilla Warfare*: the fish in the sea of the people): its concealment
-grows with its local roots, ``1 + popular_cover * local_roots`` times. The landscape is static, so the terrain sets the
-kernel's cell fields once per run (:func:`setup`); switched off, they stay neutral (1).
+a cell from the reach of raids and purges. A guerrilla group's own population hides it (Mao
+1937, *On Guerrilla Warfare*: the fish in the sea of the people): its concealment grows with
+its local roots, ``1 + popular_cover * local_roots`` times. The landscape is static, so the
+terrain sets the kernel's cell fields once per run (:func:`setup`); switched off, they stay
+neutral (1).
 A retreating force seeks cover (see :mod:`affiliate_sim.mechanisms.retreat`).
 """
 
