@@ -164,11 +164,7 @@ def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[
         from scipy.stats import qmc
 
         points = qmc.Sobol(len(names), scramble=True, seed=EXPLORE_SEED).random(explore)
-        if method == "cmaes":
-            batch([lo + u * (hi - lo) for u in points])
-        else:
-            for u in points:
-                objective(lo + u * (hi - lo))
+        batch([lo + u * (hi - lo) for u in points])  # all together, as one generation
     rest = max_evaluations - 1 - explore
     if rest > 0 and names and method == "cmaes":
         used = _cmaes(batch, best["x"], lo, hi, rest, popsize)
