@@ -140,12 +140,14 @@ def random_state(rng: np.random.Generator, R: int, O: int, H: int, W: int,
         purge_capacity=np.where(rng.random((R, O)) < 0.5, u(0.0, 1.0, (R, O)), 0.0),
         quality=u(0.5, 2.0, (R, O)),
         conceal=conceal,
+        conceal_against=np.ones((R, O, O)),
         conventional=np.broadcast_to(is_state, (R, O)).copy(),
         emir_alive=rng.random((R, O)) < 0.8,
         commanders=rng.integers(0, max_commanders + 1, (R, O)),
         population=np.exp(rng.normal(1.5, 1.0, (H, W))),
         state_presence=u(0.0, 1.0, (H, W)),
         cover=u(0.0, 2.0, (H, W)),
+        people=np.zeros((H, W)),
     )
     neutral = rng.random(R) < 0.2  # terrain off in these replicates
     fields = CellFields(
@@ -198,6 +200,7 @@ def random_state(rng: np.random.Generator, R: int, O: int, H: int, W: int,
         conversion=u(0.0, 0.08, (R, O)),
         attract=attract,
         cover=np.where(no_retreat, 0.0, _sparse(rng, (R, O), 0.5, 0.0, 3.0)),
+        home=np.zeros((R, O)),
         danger_weight=np.where(no_retreat, 0.0, u(0.0, 50.0, (R, 1)) * (1.0 - offensive)),
         evacuate=_sparse(rng, (R, O), 0.25, 0.0, 0.5),
         desertion=u(0.0, 0.02, (R, O)),
@@ -211,6 +214,15 @@ def random_state(rng: np.random.Generator, R: int, O: int, H: int, W: int,
     params = pack_params(arrays)
     noise = Noise(fortune=rng.standard_normal((R, O)),
                   leader=rng.random((R, O, 1 + max_commanders)))
+    # popular cover by attacker (drawn last, so the draws above do not move): guerrilla
+    # targets are hidden more from some attackers than from others
+    deeper = u(1.0, 8.0, (R, O, O)) * (rng.random((R, O, O)) < 0.5)
+    state.conceal_against = np.where(neutral[:, None, None] | is_state[None, None, :], 1.0,
+                                     np.maximum(deeper, 1.0))
+    # rooted groups keep to their people (terrain): a density layer and per-group weights
+    state.people = u(0.0, 0.95, (H, W))
+    plan.home = np.where(neutral[:, None] | is_state[None, :], 0.0,
+                         u(0.0, 3.0, (R, O)) * (1.0 - plan.offensive))
     return state, fields, plan, params, noise
 
 
@@ -220,7 +232,7 @@ def slice_replicate(state: KernelState, fields: CellFields, plan: DayPlan, P: np
     sl = slice(r, r + 1)
     st = dataclasses.replace(state, **{
         f.name: getattr(state, f.name)[sl].copy() for f in dataclasses.fields(KernelState)
-        if f.name not in ("population", "state_presence", "cover")})
+        if f.name not in ("population", "state_presence", "cover", "people")})
     cf = CellFields(**{f.name: getattr(fields, f.name)[sl].copy()
                        for f in dataclasses.fields(CellFields)})
     pl = DayPlan(**{f.name: getattr(plan, f.name)[sl].copy()

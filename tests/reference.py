@@ -119,6 +119,7 @@ def interact_reference(state: KernelState, fields: CellFields, plan: DayPlan,
         pop = {c: float(state.population[c]) for c in cells}
         presence = {c: float(state.state_presence[c]) for c in cells}
         cover = {c: float(state.cover[c]) for c in cells}
+        people = {c: float(state.people[c]) for c in cells}
         conceal_factor = {c: float(fields.conceal_factor[r][c]) for c in cells}
         protection = {c: float(fields.protection[r][c]) for c in cells}
         raid_shield = {c: float(fields.raid_shield[r][c]) for c in cells}
@@ -187,11 +188,12 @@ def interact_reference(state: KernelState, fields: CellFields, plan: DayPlan,
             visibility = float(state.visibility[r, v])
 
             for c in cells:
-                # combat: defender-side factor t(c) / (F + K)
-                K = conceal * conceal_factor[c]
-                expo = protection[c] / (F[v][c] + K + 1e-12)
-                combat_by = [q["combat_rate"] * engage[k][v] * press[k][c] * expo
-                             for k in range(O)]
+                # combat: defender-side factor t(c) / (F + K), K by attacker
+                combat_by = []
+                for k in range(O):
+                    K = conceal * float(state.conceal_against[r, k, v]) * conceal_factor[c]
+                    expo = protection[c] / (F[v][c] + K + 1e-12)
+                    combat_by.append(q["combat_rate"] * engage[k][v] * press[k][c] * expo)
                 hc = sum(combat_by)
                 # raids by each state, reduced by remoteness and rugged ground
                 detect = visibility * q["raid_rate"] * presence[c] * raid_shield[c]
@@ -311,12 +313,13 @@ def interact_reference(state: KernelState, fields: CellFields, plan: DayPlan,
         for v in range(O):
             aversion = float(plan.danger_weight[r, v])
             cover_w = float(plan.cover[r, v])
+            home_w = float(plan.home[r, v])
             score = {}
             for c in cells:
                 d = h_combat[v][c] + h_raid[v][c]
                 sought = sum(attract[v][j] * far[j][c] for j in range(O))
                 score[c] = (-aversion * d + q["attraction_weight"] * math.log1p(sought)
-                            + cover_w * cover[c])
+                            + cover_w * cover[c] + home_w * people[c])
             for c in cells:
                 options = [c] + _neighbours(c[0], c[1], H, W)
                 # moving to a neighbour costs ``stay_bias`` of score

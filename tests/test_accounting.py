@@ -144,10 +144,11 @@ def test_movement_moves_someone():
     state = KernelState(
         fighters=F, sympathizers=np.zeros_like(F), cohesion=np.ones((1, 1)),
         visibility=np.zeros((1, 1)), purge_capacity=np.zeros((1, 1)),
-        quality=np.ones((1, 1)), conceal=np.ones((1, 1)),
+        quality=np.ones((1, 1)), conceal=np.ones((1, 1)), conceal_against=np.ones((1, 1, 1)),
         conventional=np.zeros((1, 1), bool), emir_alive=np.ones((1, 1), bool),
         commanders=np.zeros((1, 1), np.int64), population=np.zeros((1, 3)),
-        state_presence=np.zeros((1, 3)), cover=np.array([[0.0, 50.0, 0.0]]))
+        state_presence=np.zeros((1, 3)), cover=np.array([[0.0, 50.0, 0.0]]),
+        people=np.zeros((1, 3)))
     plan = DayPlan.empty(1, 1)
     plan.cover[:] = 1.0  # a retreating force: the middle cell is all cover
     p = pack_params(case_arrays([random_params(np.random.default_rng(0))]))

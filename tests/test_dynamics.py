@@ -205,6 +205,59 @@ def test_ordered_offensive_runs_whatever_the_odds():
             > 1.5 * hist(base).pairs["killed"][:, g, a].sum())
 
 
+def _two_groups():
+    """The army and a militia in the east, the group in the west; nobody is hostile to
+    anyone, so only orders make war."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs.append({"name": "militia", "camp": "independent", "kind": "militia",
+                 "fighters": 80, "region": "east", "local_roots": 0.5})
+    return orgs
+
+
+def test_an_offensive_ordered_against_a_region_hits_its_holder():
+    """Ordered against a region without a target, an offensive is against the group that
+    holds most of it that day; against an empty region, nothing happens."""
+    orgs = _two_groups()
+    west = run(scenario(days=60, organizations=orgs, inputs=[
+        {"day": 5, "kind": "offensive", "actor": "army", "region": "west",
+         "duration": 30}]))
+    (order,) = events(west, "offensive_ordered")
+    assert order["target"] == "group"
+    g, a, mi = (west.names.index(n) for n in ("group", "army", "militia"))
+    assert hist(west).pairs["killed"][:, g, a].sum() > 2.0
+    assert hist(west).pairs["killed"][:, mi, a].sum() == 0.0
+    east = run(scenario(days=60, organizations=orgs, inputs=[
+        {"day": 5, "kind": "offensive", "actor": "army", "region": "east",
+         "duration": 30}]))
+    assert events(east, "offensive_ordered")[0]["target"] == "militia"
+    assert hist(east).pairs["killed"][:, mi, a].sum() > 2.0
+    assert hist(east).pairs["killed"][:, g, a].sum() == 0.0
+    # a region nobody holds: the order is logged and nothing follows
+    grid = scenario(days=30, organizations=orgs[:3], regions=BASE["regions"] + [
+        {"name": "empty", "rows": [5, 6], "cols": [7, 8]}], inputs=[
+        {"day": 1, "kind": "offensive", "actor": "army", "region": "empty"}])
+    m = run(grid)
+    assert events(m, "offensive_ordered")[0]["target"] == ""
+    assert not events(m, "offensive_started")
+
+
+def test_air_support_over_a_region_hits_only_those_in_it():
+    """Air support over a region multiplies the attrition on the groups there that day,
+    not on the others."""
+    orgs = _two_groups()
+    rel = [{"a": "army", "b": "group", "kind": "hostile"},
+           {"a": "army", "b": "militia", "kind": "hostile"}]
+    base = run(scenario(days=40, organizations=orgs, relations=rel))
+    air = run(scenario(days=40, organizations=orgs, relations=rel, inputs=[
+        {"day": 0, "kind": "air_support", "actor": "army", "region": "east",
+         "magnitude": 4.0, "duration": 40}]))
+    mi, a = air.names.index("militia"), air.names.index("army")
+    assert air.world.conduct.air[0, a, mi] == 4.0
+    assert air.world.conduct.air[0, a, air.names.index("group")] == 1.0  # in the west
+    assert (hist(air).pairs["killed"][:, mi, a].sum()
+            > 1.5 * hist(base).pairs["killed"][:, mi, a].sum())
+
+
 def test_air_support_multiplies_the_kills_booked_to_its_side():
     rel = [{"a": "army", "b": "group", "kind": "hostile"}]
     orgs = copy.deepcopy(BASE["organizations"])
@@ -406,6 +459,105 @@ def test_popular_cover_shelters_a_rooted_group():
     assert loss(0.9, 0.0) == pytest.approx(loss(0.0, 0.0), rel=0.02)
 
 
+def test_popular_cover_hides_a_group_only_from_outsiders():
+    """Kalyvas 2006, ch. 7: the population tells those rooted among it what it hides from
+    strangers. Against an army as deeply rooted as the group, popular cover gives the group
+    nothing; against a rootless army it shelters it."""
+    quiet = Mechanisms(counterterrorism=False)
+    know = [{"day": 0, "kind": "intelligence", "actor": "army", "target": "group",
+             "magnitude": 1.0}]
+    def loss(army_roots, cover):
+        orgs = copy.deepcopy(BASE["organizations"])
+        orgs[1].update(region="east", fighters=300, cohesion=0.9, local_roots=0.9)
+        orgs[2].update(local_roots=army_roots)
+        sc = scenario(days=60, organizations=orgs, inputs=know,
+                      relations=[{"a": "army", "b": "group", "kind": "hostile"}])
+        return _killed_by_army(run(sc, Params(mechanisms=quiet, popular_cover=cover,
+                                              local_recruit_rate=0.0)))
+    assert loss(0.0, 5.0) < 0.7 * loss(0.0, 0.0)
+    assert loss(0.9, 5.0) == pytest.approx(loss(0.9, 0.0), rel=0.02)
+    assert loss(0.5, 5.0) < 0.9 * loss(0.9, 5.0)  # part of the cover: roots 0.5 below 0.9
+
+
+def test_popular_cover_by_attacker():
+    """The cover of a guerrilla group v against attacker k is ``1 + popular_cover *
+    max(0, roots[v] - roots[k])``; a conventional force has none."""
+    from affiliate_sim.mechanisms.terrain import popular_cover
+    roots = np.array([[0.9, 0.2, 0.5]])
+    conventional = np.array([[False, False, True]])
+    cover = popular_cover(roots, conventional, {"popular_cover": np.array([4.0])})
+    assert cover.shape == (1, 3, 3)
+    assert cover[0, 1, 0] == pytest.approx(1.0 + 4.0 * 0.7)  # the rootless attack the rooted
+    assert cover[0, 0, 1] == pytest.approx(1.0)  # the rooted see the rootless
+    assert cover[0, 2, 0] == pytest.approx(1.0 + 4.0 * 0.4)
+    assert (cover[0, :, 2] == 1.0).all()  # a conventional force is not hidden by people
+
+
+def test_a_rooted_group_keeps_to_its_people():
+    """Terrain (Mao 1937): a rooted guerrilla group's movers weigh a cell's population
+    density by ``home_weight * local_roots``: placed on the empty side of a valley, it
+    drifts to the crowded side; a rootless one, or any with the weight at 0, does not."""
+    regions = [{"name": "west", "rows": [0, 6], "cols": [0, 4], "population": 0.1},
+               {"name": "east", "rows": [0, 6], "cols": [4, 8], "population": 60.0}]
+    def east_share(roots, weight):
+        orgs = copy.deepcopy(BASE["organizations"])
+        orgs[1].update(region="west", local_roots=roots)
+        orgs[2].update(region="west", fighters=0)
+        m = run(scenario(days=60, regions=regions, organizations=orgs),
+                Params(home_weight=weight, local_recruit_rate=0.0))
+        g = m.names.index("group")
+        F = m.world.forces.fighters[0, g]
+        return float(F[:, 4:].sum() / F.sum())
+    rooted = east_share(0.9, 8.0)  # about 0.38 (0.17 rootless, 0.11 by drift alone)
+    assert rooted > 0.3
+    assert rooted > east_share(0.1, 8.0) + 0.15
+    assert east_share(0.9, 0.0) < 0.15
+
+
+def test_attacks_show_the_state_where_a_group_is():
+    """Each state fighter a group kills removes a share ``attack_exposure`` of its
+    invisibility (counter-terrorism): a group fighting the army grows more visible than its
+    baseline, the more so the larger the share; one that does not fight it does not."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(region="east", fighters=300, visibility=0.2)
+    fight = [{"a": "army", "b": "group", "kind": "hostile"}]
+    def visibility(rate, relations):
+        m = run(scenario(days=40, organizations=orgs, relations=relations),
+                Params(attack_exposure=rate))
+        g, a = m.names.index("group"), m.names.index("army")
+        return float(m.world.orgs.visibility[0, g]), hist(m).pairs["killed"][:, a, g].sum()
+    still, killed = visibility(0.0, fight)
+    assert killed > 5  # the group does kill soldiers
+    assert still == pytest.approx(0.2, abs=1e-9)
+    low, _ = visibility(0.002, fight)
+    high, _ = visibility(0.02, fight)
+    assert 0.2 < low < high <= 1.0
+    calm, _ = visibility(0.02, [])
+    assert calm == pytest.approx(0.2, abs=1e-9)
+
+
+def test_movers_sense_what_they_seek_within_sense_km():
+    """An army ordered against a group 250 km away heads for it when it senses that far
+    (``sense_km``) and keeps its ground when it does not."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(region="east", fighters=200)
+    orgs[2].update(region="west", fighters=500)
+    regions = [{"name": "west", "rows": [0, 1], "cols": [0, 2]},
+               {"name": "east", "rows": [0, 1], "cols": [12, 14]}]
+    sc = scenario(days=30, grid={"height": 1, "width": 14}, cell_km=25, regions=regions,
+                  organizations=orgs, relations=[{"a": "army", "b": "group",
+                                                   "kind": "hostile"}],
+                  inputs=[{"day": 0, "kind": "offensive", "actor": "army",
+                           "target": "group", "duration": 30}])
+    def east_of_start(sense):
+        m = run(sc, Params(sense_km=sense, mechanisms=Mechanisms(retreat=False)))
+        F = hist(m).stocks["fighters"]
+        a = m.names.index("army")
+        return float(m.world.forces.fighters[0, a, 0, 5:].sum() / F[-1, a])
+    assert east_of_start(50.0) < 0.05
+    assert east_of_start(300.0) > 0.2
+
+
 def _outsider(strength, days=200):
     """An IS outsider (shallow roots) among two local groups (deep roots) in the west."""
     orgs = copy.deepcopy(BASE["organizations"])
@@ -512,7 +664,7 @@ def test_retreat_answers_the_front_not_the_wider_area():
 @pytest.mark.parametrize("bad,problem", [
     ({"day": 1, "kind": "offensive", "actor": "army"}, "needs a target"),
     ({"day": 1, "kind": "withdrawal", "actor": "army"}, "needs a region"),
-    ({"day": 1, "kind": "offensive", "actor": "army", "target": "group",
+    ({"day": 1, "kind": "decapitation", "actor": "army", "target": "group",
       "region": "west"}, "take a region"),
     ({"day": 1, "kind": "air_support", "actor": "army", "magnitude": 0.5}, "below"),
     ({"day": 1, "kind": "recognition", "actor": "army", "target": "group"}, "IS core"),

@@ -97,7 +97,7 @@ def _tile_replicate(state: KernelState, fields: CellFields, plan: DayPlan, noise
     rep = lambda a: np.repeat(a[:1], R, axis=0)  # noqa: E731
     st = dataclasses.replace(state, **{
         f.name: rep(getattr(state, f.name)) for f in dataclasses.fields(KernelState)
-        if f.name not in ("population", "state_presence", "cover")})
+        if f.name not in ("population", "state_presence", "cover", "people")})
     cf = CellFields(**{f.name: rep(getattr(fields, f.name))
                        for f in dataclasses.fields(CellFields)})
     pl = DayPlan(**{f.name: rep(getattr(plan, f.name)) for f in dataclasses.fields(DayPlan)})

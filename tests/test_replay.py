@@ -70,6 +70,34 @@ def test_calibrate_command(tmp_path):
     Params.from_dict(yaml.safe_load(text) or {})  # loads as a valid parameter set
 
 
+def test_loss_pushes_observations_over_the_headline_share():
+    """The calibration loss: an observation met in fewer than MET of the seeds pays
+    HEADLINE_WEIGHT on top of its shortfall; one the null model meets earns nothing."""
+    from affiliate_sim.experiments.calibrate import DISTANCE_WEIGHT, HEADLINE_WEIGHT, loss
+    from affiliate_sim.experiments.runs import CaseResult
+    from affiliate_sim.scenario import Observation
+
+    obs = Observation(id="x", quantity="fighters", window=(0, 10), source="", org="a",
+                      at_least=10.0)
+
+    def results(values):
+        return [CaseResult(scenario="c", seed=i, names=["a"], camps=["IS"],
+                           fighters=np.zeros((1, 1), np.float32), values={"x": v},
+                           met={"x": v >= 10.0}, event_counts={}) for i, v in
+                enumerate(values)]
+    four = results([10, 10, 10, 10, 5])  # met in 0.8 of the seeds: no headline penalty
+    three = results([10, 10, 10, 5, 5])  # met in 0.6: the penalty
+    l4, shares = loss(four, {"c": [obs]})
+    l3, _ = loss(three, {"c": [obs]})
+    assert shares == {"c": {"x": pytest.approx(0.8)}}
+    assert l4 == pytest.approx(0.2 + DISTANCE_WEIGHT * 0.5 / 5)
+    assert l3 == pytest.approx(0.4 + DISTANCE_WEIGHT * 1.0 / 5 + HEADLINE_WEIGHT)
+    met_by_null, _ = loss(four, {"c": [obs]}, nulls=three)
+    assert met_by_null == pytest.approx(1.0 + DISTANCE_WEIGHT + HEADLINE_WEIGHT)
+    not_by_null, _ = loss(four, {"c": [obs]}, nulls=results([5, 5, 5, 10, 5]))
+    assert not_by_null == pytest.approx(l4)
+
+
 def test_cmaes_finds_a_minimum_within_its_budget_and_bounds():
     """The CMA-ES search the calibration uses, on a known function whose minimum lies on
     a bound in one coordinate: it finds it, spends at most its budget a generation at a

@@ -21,10 +21,11 @@ Tolerances (``|got - ref| <= atol + rtol * |ref|`` elementwise, as ``np.allclose
   eps at most (~1e-5). Observed on these states: at most ~1.2e-4 absolute (fighters:
   about two float32 steps of the largest stocks, ~1e3) and ~2e-6 relative where the
   reference exceeds 1, so the bounds hold with a margin of 8x (absolute) and 50x
-  (relative); the script prints the worst errors of every run. The boolean and integer leadership flows (emir killed,
-  commanders killed) are compared exactly, except that a hit may differ where the draw is
-  within 1e-5 of the hit probability (a float32 leader hazard can legitimately fall on the
-  other side of such a borderline draw); such borderline draws are counted and reported.
+  (relative); the script prints the worst errors of every run. The boolean and integer
+  leadership flows (emir killed, commanders killed) are compared exactly, except that a hit
+  may differ where the draw is within 1e-5 of the hit probability (a float32 leader hazard
+  can legitimately fall on the other side of such a borderline draw); such borderline
+  draws are counted and reported.
 """
 
 from __future__ import annotations
@@ -96,15 +97,17 @@ def _same_inputs(before, after) -> bool:
 def frozen(args):
     """Random inputs with the terms the kernel gained after the options were written
     (issue 10: surrender and flight in proportion to danger, the recruiting ceiling,
-    sensing that follows the cell size) set to neutral values, so that the options,
-    frozen at the kernel they were measured against (docs/performance.md), are checked
-    on what they implement."""
+    sensing that follows the cell size, concealment by attacker, the home weight) set to
+    neutral values, so that the options, frozen at the kernel they were measured against
+    (docs/performance.md), are checked on what they implement."""
     state, fields, plan, params, noise = args
     plan.leniency = np.where(plan.surrender_to >= 0, 1.0, 0.0)
     plan.yield_sympathizers = np.zeros_like(plan.yield_sympathizers)
     plan.yield_loyal = np.zeros_like(plan.yield_loyal)
     plan.flight = np.zeros_like(plan.flight)
     plan.recruit_ceiling = np.full_like(plan.recruit_ceiling, NO_CEILING)
+    state.conceal_against = np.ones_like(state.conceal_against)
+    plan.home = np.zeros_like(plan.home)
     params = params.copy()
     params[:, COLUMN["sense_passes"]] = SENSE_PASSES
     return state, fields, plan, params, noise

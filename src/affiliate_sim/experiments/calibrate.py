@@ -10,10 +10,13 @@ Method (documented in ``docs/calibration.md``):
   between parameter sets are not noise between seeds;
 * loss: the mean over all observations of ``(1 - share of seeds meeting it)`` plus
   ``DISTANCE_WEIGHT`` times the mean normalised distance of the measured values to the
-  target (so that the search is guided before an observation starts to be met); an
-  observation that the null model (all ten mechanisms off, same parameters and seeds)
-  meets in at least ``UNINFORMATIVE`` of the seeds counts as not met, at the largest
-  distance (``1 + DISTANCE_WEIGHT``): like the replay's headline, the loss credits only
+  target (so that the search is guided before an observation starts to be met) plus
+  ``HEADLINE_WEIGHT`` if the share is below the replay's ``MET`` (the headline counts an
+  observation met only in at least that share of seeds, so the search is pushed to carry
+  observations over it rather than to raise many a little); an observation that the null
+  model (all ten mechanisms off, same parameters and seeds) meets in at least
+  ``UNINFORMATIVE`` of the seeds counts as not met, at the largest distance (``1 +
+  DISTANCE_WEIGHT + HEADLINE_WEIGHT``): like the replay's headline, the loss credits only
   what the mechanisms produce;
 * search: first ``explore`` points of a scrambled Sobol sequence over the bounds (seeded,
   so deterministic; the given parameter set is evaluated first), then, for the rest of the
@@ -40,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from affiliate_sim.experiments.output import atomic_write
-from affiliate_sim.experiments.replay import UNINFORMATIVE
+from affiliate_sim.experiments.replay import MET, UNINFORMATIVE
 from affiliate_sim.experiments.runs import CaseResult, RunSpec, execute
 from affiliate_sim.mechanisms import MECHANISMS
 from affiliate_sim.scenario import Observation, load_scenario
@@ -48,6 +51,8 @@ from affiliate_sim.scenario.params import Params, without
 
 CALIBRATION_SEED0 = 1000
 DISTANCE_WEIGHT = 0.25
+#: Extra loss of an observation met in fewer than ``MET`` of the seeds.
+HEADLINE_WEIGHT = 0.5
 
 
 def distance(obs: Observation, value: float) -> float:
@@ -75,9 +80,10 @@ def loss(results: list[CaseResult], observations: dict[str, list[Observation]],
             dist = np.mean([distance(obs, r.values[obs.id]) for r in mine])
             shares[case][obs.id] = float(met)
             if null and np.mean([r.met[obs.id] for r in null]) >= UNINFORMATIVE:
-                terms.append(1.0 + DISTANCE_WEIGHT)  # uninformative: no credit
+                terms.append(1.0 + DISTANCE_WEIGHT + HEADLINE_WEIGHT)  # no credit
             else:
-                terms.append((1.0 - met) + DISTANCE_WEIGHT * dist)
+                terms.append((1.0 - met) + DISTANCE_WEIGHT * dist
+                             + HEADLINE_WEIGHT * (met < MET))
     return float(np.mean(terms)) if terms else 0.0, shares
 
 

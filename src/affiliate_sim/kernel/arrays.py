@@ -50,12 +50,17 @@ class KernelState:
         purge_capacity: ``(R, O)`` in [0, 1], strength of an intelligence wing.
         quality: ``(R, O)`` combat quality multiplier (training, arms).
         conceal: ``(R, O)`` concealment in fighters (from the style of fighting).
+        conceal_against: ``(R, O, O)`` ``[r, k, v]`` multiplier of v's concealment against
+            attacker k (1: v is as hidden from k as from anyone; the terrain mechanism's
+            popular cover raises it against attackers with shallower local roots).
         conventional: ``(R, O)`` bool, fights conventionally rather than as guerrillas.
         emir_alive: ``(R, O)`` bool.
         commanders: ``(R, O)`` int, commanders alive below the emir.
         population: ``(H, W)`` inhabitants, thousands per cell.
         state_presence: ``(H, W)`` reach of the state's security apparatus, in [0, 1].
         cover: ``(H, W)`` what a retreating force seeks (ruggedness plus remoteness).
+        people: ``(H, W)`` in [0, 1), how much a cell is a home among people (from its
+            population density).
     """
 
     fighters: np.ndarray
@@ -65,12 +70,14 @@ class KernelState:
     purge_capacity: np.ndarray
     quality: np.ndarray
     conceal: np.ndarray
+    conceal_against: np.ndarray
     conventional: np.ndarray
     emir_alive: np.ndarray
     commanders: np.ndarray
     population: np.ndarray
     state_presence: np.ndarray
     cover: np.ndarray
+    people: np.ndarray
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
@@ -131,6 +138,8 @@ class DayPlan:
         conversion: ``(R, O)`` 1/day, loyal fighters of v turning sympathizers.
         attract: ``(R, O, O)`` ``[r, v, j]`` how much v's movers seek j's presence.
         cover: ``(R, O)`` weight v's movers give to cover (rugged, remote cells).
+        home: ``(R, O)`` weight v's movers give to the people layer (a rooted group stays
+            among its people).
         danger_weight: ``(R, O)`` weight v's movers give to the danger of a cell.
         evacuate: ``(R, O)`` 1/day, hazard of leaving the area under safe passage.
         desertion: ``(R, O)`` 1/day, desertion hazard of v.
@@ -157,6 +166,7 @@ class DayPlan:
     conversion: np.ndarray
     attract: np.ndarray
     cover: np.ndarray
+    home: np.ndarray
     danger_weight: np.ndarray
     evacuate: np.ndarray
     desertion: np.ndarray
@@ -174,7 +184,7 @@ class DayPlan:
             leniency=z2(), yield_sympathizers=z2(), yield_loyal=z2(), flight=z2(),
             recruit_appeal=z2(), recruit_ceiling=np.full((R, O), NO_CEILING),
             foreign_inflow=z2(), conversion=z2(),
-            attract=z3(), cover=z2(), danger_weight=z2(), evacuate=z2(), desertion=z2(),
+            attract=z3(), cover=z2(), home=z2(), danger_weight=z2(), evacuate=z2(), desertion=z2(),
             grudge=z3(),
         )
 

@@ -140,7 +140,7 @@ def _nonzero_rows(m, transpose):
 
 
 @njit(cache=True)
-def _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shield,
+def _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection, raid_shield,
          purge_reach, presence, population, pull_s, pull_l, split, choice, appeal,
          evacuate, desertion, eff, eng, raid_in, fear0, split_tot, conv_share, foreign_per,
          n_atk, atk, n_dest, dest, n_src, src, is_dest, cr, ar, rr, pr, fr, sr, dfr, bwr,
@@ -172,11 +172,16 @@ def _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shiel
             inc[j] = 0.0
             ds[j] = 0.0
             dl[j] = 0.0
+        cv = conceal[r, v]
+        # the combat hazard by attacker: v's concealment against k is its own, times the
+        # cell's, times the cover v's population gives it against k (terrain)
         for m in range(n_atk[v]):
             k = atk[v, m]
             e = eng[k, v]
+            ck = cv * cover_k[r, k, v]
             for j in range(W):
-                inc[j] += e * press[k, j]
+                inc[j] += e * press[k, j] * exposure(
+                    F[r, v, i, j], ck * conceal_factor[r, i, j], protection[r, i, j])
         for m in range(n_dest[v]):
             k = dest[v, m]
             ps = pull_s[r, v, k]
@@ -187,14 +192,13 @@ def _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shiel
         ra, ev, de = raid_in[v], evacuate[r, v], desertion[r, v]
         len_v, ys_w, yl_w, fl_w = (choice[r, 0, v], choice[r, 1, v], choice[r, 2, v],
                                    choice[r, 3, v])
-        cv, vis, split_v, fear_v = conceal[r, v], visibility[r, v], split_tot[v], fear0[v]
+        vis, split_v, fear_v = visibility[r, v], split_tot[v], fear0[v]
         t_raid = t_purge = t_surr = t_fled = t_desert = t_wraid = t_wcombat = 0.0
         for j in range(W):
             f = F[r, v, i, j]
             sym = min(S[r, v, i, j], f)
             loy = f - sym
-            expo = exposure(f, cv * conceal_factor[r, i, j], protection[r, i, j])
-            hc = cr * expo * inc[j]
+            hc = cr * inc[j]
             det = detection(rr, presence[i, j], raid_shield[r, i, j], vis)
             hr = det * ra
             danger[v, i, j] = hc + hr
@@ -220,7 +224,7 @@ def _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shiel
             zs = out_s / h_s if out_s > 0.0 else 0.0
             zl = out_l / h_l if out_l > 0.0 else 0.0
             z = zs + zl
-            a_kill[j] = cr * expo * z
+            a_kill[j] = cr * z
             ys[j] = dfr * (1.0 + fear) * zs
             yl[j] = bwr * zl
             zs_row[j] = zs
@@ -243,9 +247,12 @@ def _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shiel
         # attribution: killers and destinations (defectors arrive where they left)
         for m in range(n_atk[v]):
             k = atk[v, m]
+            ck = cv * cover_k[r, k, v]
             t = 0.0
             for j in range(W):
-                t += a_kill[j] * press[k, j]
+                if a_kill[j] != 0.0:
+                    t += a_kill[j] * press[k, j] * exposure(
+                        F[r, v, i, j], ck * conceal_factor[r, i, j], protection[r, i, j])
             kill_acc[v, k] += eng[k, v] * t
         for m in range(n_dest[v]):
             k = dest[v, m]
@@ -293,11 +300,11 @@ def _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shiel
         sums[8, v] += t_frn
 
 
-def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, conventional,
-         emir_alive, commanders, population, presence, cover,
+def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
+         conventional, emir_alive, commanders, population, presence, cover, people,
          conceal_factor, protection, raid_shield, purge_reach,
          engage, offensive, raid, purge, pull_s, pull_l, split, surrender_to, choice, appeal,
-         inflow, conversion, attract, cover_w, danger_w, evacuate, desertion,
+         inflow, conversion, attract, cover_w, home_w, danger_w, evacuate, desertion,
          P, fortune, leader,
          killed, detained, surrendered, defected, fled, deserted, rec_local, rec_foreign,
          emir_killed, commanders_killed, lead_h, F_out, S_out,
@@ -379,8 +386,9 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, conventio
             def_acc[b] = 0.0
             sums[b] = 0.0
             for i in range(b * H // B, (b + 1) * H // B):
-                _row(F, S, r, i, visibility, conceal, conceal_factor, protection, raid_shield,
-                     purge_reach, presence, population, pull_s, pull_l, split, choice,
+                _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection,
+                     raid_shield, purge_reach, presence, population, pull_s, pull_l, split,
+                     choice,
                      appeal, evacuate, desertion, eff, eng, raid_in, fear0, split_tot,
                      conv_share, foreign_per, n_atk, atk, n_dest, dest, n_src, src, is_dest,
                      cr, ar, rr, pr, fr, sr, dfr, bwr, dreach, lrr, rs, rsb, keep_rev,
@@ -445,7 +453,7 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, conventio
         n_attr, attr = _nonzero_rows(attract[r], False)
         aw = P[r, _AW]
         for v in prange(O):
-            dw, cw = danger_w[r, v], cover_w[r, v]
+            dw, cw, hw = danger_w[r, v], cover_w[r, v], home_w[r, v]
             sought = row_a[v]
             for i in range(H):
                 for j in range(W):
@@ -457,7 +465,7 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, conventio
                         sought[j] += at * far[k, i, j]
                 for j in range(W):
                     danger[v, i, j] = score(danger[v, i, j], dw, sought[j], aw, cover[i, j],
-                                            cw)
+                                            cw, people[i, j], hw)
         # ---- the move: a softmax over the cell and its neighbours (a neighbour's score
         # lowered by stay_bias), gathered into each cell, clipped
         mr = P[r, _MR]
@@ -617,9 +625,11 @@ def interact(state: KernelState, fields: CellFields, plan: DayPlan, params: np.n
     day(F, c(state.sympathizers, dtype=np.float64), c(state.cohesion, dtype=np.float64),
         c(state.visibility, dtype=np.float64), c(state.purge_capacity, dtype=np.float64),
         c(state.quality, dtype=np.float64), c(state.conceal, dtype=np.float64),
-        c(state.conventional, dtype=np.bool_), c(state.emir_alive, dtype=np.bool_),
+        c(state.conceal_against, dtype=np.float64), c(state.conventional, dtype=np.bool_),
+        c(state.emir_alive, dtype=np.bool_),
         c(state.commanders, dtype=np.int64), c(state.population, dtype=np.float64),
         c(state.state_presence, dtype=np.float64), c(state.cover, dtype=np.float64),
+        c(state.people, dtype=np.float64),
         c(fields.conceal_factor, dtype=np.float64), c(fields.protection, dtype=np.float64),
         c(fields.raid_shield, dtype=np.float64), c(fields.purge_reach, dtype=np.float64),
         c(plan.engage, dtype=np.float64), c(plan.offensive, dtype=np.float64),
@@ -629,7 +639,8 @@ def interact(state: KernelState, fields: CellFields, plan: DayPlan, params: np.n
         c(_choice(plan), dtype=np.float64),
         c(plan.recruit_appeal, dtype=np.float64), c(plan.foreign_inflow, dtype=np.float64),
         c(plan.conversion, dtype=np.float64), c(plan.attract, dtype=np.float64),
-        c(plan.cover, dtype=np.float64), c(plan.danger_weight, dtype=np.float64),
+        c(plan.cover, dtype=np.float64), c(plan.home, dtype=np.float64),
+        c(plan.danger_weight, dtype=np.float64),
         c(plan.evacuate, dtype=np.float64), c(plan.desertion, dtype=np.float64),
         c(params, dtype=np.float64), c(noise.fortune, dtype=np.float64),
         c(noise.leader, dtype=np.float64),

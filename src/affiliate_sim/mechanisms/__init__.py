@@ -65,7 +65,7 @@ PROCESSES: tuple[ModuleType, ...] = (
     investment,        # the core's investment and foreign fighters
     leadership,        # (apply) succession, cohesion, activation, collapse
     movement,          # (kernel) movement
-    terrain,           # (setup) the kernel's cell fields
+    terrain,           # (setup) the kernel's cell fields; rooted groups keep to their people
 )
 
 #: The article's ten mechanisms, in the case book's numbering: the ones a user can switch

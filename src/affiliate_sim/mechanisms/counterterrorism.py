@@ -19,7 +19,9 @@ the population (``roots_shield``: the population shelters it and does not inform
 the state's intelligence grow past ``1 - roots_shield * local_roots``, what the population
 will not tell), and jumps with every fighter the state detains or receives in surrender
 (``intel_per_informant``: detainees and defectors talk); it decays; a visibility shock
-fades.
+fades. A group's attacks show the state where it is: each state fighter it kills removes a
+share ``attack_exposure`` of its remaining invisibility (Wilayat Sinai's "torrid pace of
+serious terrorist attacks" drew Egypt's offensives).
 
 Selective and indiscriminate violence (Kalyvas 2006, *The Logic of Violence in Civil War*,
 ch. 6-7: an incumbent without information from the population cannot tell insurgents from
@@ -111,6 +113,11 @@ PARAMS: tuple[Param, ...] = (
     Param("visibility_decay", 0.01, 0.0, 1.0, "1/day",
           "modelling convention",
           "Rate at which a visibility shock fades back to the organization's baseline."),
+    Param("attack_exposure", 0.005, 0.0, 1.0, "share per fighter",
+          A + ": Wilayat Sinai's 'torrid pace of serious terrorist attacks'; Algeria: the "
+          "beheading 'placed themselves squarely in the crosshairs'",
+          "Share of a group's remaining invisibility each state fighter it kills removes "
+          "(its attacks show the state where it is)."),
 )
 
 
@@ -184,6 +191,10 @@ def apply(world, flows, p, log) -> None:
     o.visibility = o.visibility + p["visibility_decay"][:, None] * (o.base_visibility
                                                                      - o.visibility)
     is_state = o.camp == STATE
+    # a group's attacks on a state show the state where it is
+    struck = np.where(is_state[:, :, None], flows.killed, 0.0).sum(1)  # (R, O) by killer
+    shown = -np.expm1(-p["attack_exposure"][:, None] * np.where(is_state, 0.0, struck))
+    o.visibility = o.visibility + (1.0 - o.visibility) * shown
     targets = armed(world) & (f.totals > 0)
     shield = 1.0 - p["roots_shield"][:, None] * o.local_roots  # (R, O) of the target
     gain = (p["intel_gain"][:, None, None] * o.vigilance[:, :, None]

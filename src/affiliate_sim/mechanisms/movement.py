@@ -9,13 +9,16 @@ movement conserves fighters exactly. The score of a cell for an organization's m
 (:func:`score`) is
 
     - danger_weight * danger + attraction_weight * log1p(sought) + cover_weight * cover
+    + home_weight * people
 
 where ``danger`` is the combat and raid hazard the organization faces there, ``sought``
 the presence of what it seeks (an offensive's target, set by the offensive rule; a
-protector, set by retreat) as sensed from about ``SENSE_KM`` away (that many km in cells,
-:func:`per_cell`), and ``cover``
-the ruggedness and remoteness of the cell. The danger and cover weights are set by the
-retreat mechanism (zero when it is switched off); attraction is always on.
+protector, set by retreat) as sensed from about ``sense_km`` away (that many km in cells,
+:func:`per_cell`), ``cover`` the ruggedness and remoteness of the cell, and ``people`` how
+much the cell is a home among people (from its population density, ``Grid.people``). The
+danger and cover weights are set by the retreat mechanism (zero when it is switched off),
+the home weight by the terrain mechanism (a rooted group stays among its people; zero when
+it is switched off); attraction is always on.
 """
 
 from __future__ import annotations
@@ -36,8 +39,6 @@ SWITCHABLE = False
 #: a line the weights run about 9.3, 6.5, 2.5, 0.5, 0.06 for 0 to 4 cells; only the log of
 #: the sensed presence is used). A case's passes follow its cell size (:func:`per_cell`).
 SENSE_PASSES = 4
-#: Distance (km) up to which movers sense what they seek.
-SENSE_KM = 100.0
 #: Most passes of the sensing stencil (a bound on the work on small cells).
 SENSE_MAX_PASSES = 12
 #: Share of a cell's sensed presence passed to each neighbour at each pass.
@@ -56,14 +57,20 @@ PARAMS: tuple[Param, ...] = (
     Param("attraction_weight", 2.0, 0.0, 100.0, "log-weight",
           "modelling convention",
           "Weight of an offensive target's or a protector's presence in movement."),
+    Param("sense_km", 100.0, 10.0, 1000.0, "km",
+          A + ": the IMU 'fled to Zabul' to join the Dadullah faction; modelling convention",
+          "Distance up to which movers sense what they seek (an offensive's target, a "
+          "protector): sense_passes = clip(round(sense_km / cell_km), 1, "
+          "SENSE_MAX_PASSES) passes of the sensing stencil."),
 )
 
 
 @njit(cache=True)
-def score(danger, danger_weight, sought, attraction_weight, cover, cover_weight):
+def score(danger, danger_weight, sought, attraction_weight, cover, cover_weight, people,
+          home_weight):
     """How much an organization's movers like a cell (see the module docstring)."""
     pull = attraction_weight * math.log1p(sought) if sought > 0.0 else 0.0
-    return -danger_weight * danger + pull + cover_weight * cover
+    return -danger_weight * danger + pull + cover_weight * cover + home_weight * people
 
 
 def per_cell(p, cell_km: float) -> dict:
@@ -71,5 +78,5 @@ def per_cell(p, cell_km: float) -> dict:
     ``cell_km`` km: the share of a cell's fighters who move in a day, and the passes of the
     sensing stencil."""
     return {"move_rate": -np.expm1(-p["move_speed"] / cell_km),
-            "sense_passes": np.full_like(p["move_speed"], float(
-                min(SENSE_MAX_PASSES, max(1, round(SENSE_KM / cell_km)))))}
+            "sense_passes": np.clip(np.round(p["sense_km"] / cell_km), 1.0,
+                                    float(SENSE_MAX_PASSES))}

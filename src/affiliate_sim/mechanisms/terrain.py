@@ -6,8 +6,16 @@ from al-Shabaab's largest strongholds" (Gartenstein-Ross and Barr 2016).
 
 Ruggedness and population conceal guerrillas and protect every defender; remoteness shields
 a cell from the reach of raids and purges. A guerrilla group's own population hides it (Mao
-1937, *On Guerrilla Warfare*: the fish in the sea of the people): its concealment grows with
-its local roots, ``1 + popular_cover * local_roots`` times. The landscape is static, so the
+1937, *On Guerrilla Warfare*: the fish in the sea of the people), but only from outsiders:
+the population tells those rooted among it as deeply as the group what it would hide from
+strangers (Kalyvas 2006, *The Logic of Violence in Civil War*, ch. 7: information comes
+from the population, and to those it is tied to). Against an attacker k, a guerrilla group
+v's concealment is ``1 + popular_cover * max(0, local_roots[v] - local_roots[k])`` times
+its own: a local rival or a state with roots sees through what hides v from an army of
+outsiders. And it keeps to its people: its movers weigh a cell's population density (the
+``people`` layer) by ``home_weight * local_roots`` (not while on the offensive), so that a
+rooted group holds its towns and villages where an outsider falls back on the mountains.
+The landscape is static, so the
 terrain sets the kernel's cell fields once per run (:func:`setup`); switched off, they stay
 neutral (1).
 A retreating force seeks cover (see :mod:`affiliate_sim.mechanisms.retreat`).
@@ -19,6 +27,7 @@ import numpy as np
 
 from affiliate_sim.mechanisms.base import ARTICLE as A
 from affiliate_sim.mechanisms.base import Param
+from affiliate_sim.mechanisms.population import armed
 
 NAME = "terrain"
 SWITCHABLE = True
@@ -34,9 +43,16 @@ PARAMS: tuple[Param, ...] = (
           "conventional force's small base concealment gains little)."),
     Param("popular_cover", 1.0, 0.0, 100.0, "multiplier",
           "Mao 1937 (On Guerrilla Warfare: the guerrilla as a fish in the sea of the people); "
+          "Kalyvas 2006 (ch. 7: information goes to those the population is tied to); "
           "cases.md: Sinai 'embedded in terrain and population'",
-          "Increase of a guerrilla group's concealment per unit of local roots (its "
-          "population hides and feeds it)."),
+          "Increase of a guerrilla group's concealment against an attacker per unit of "
+          "local roots it has beyond the attacker's (its population hides it from "
+          "outsiders)."),
+    Param("home_weight", 1.0, 0.0, 100.0, "log-weight",
+          "Mao 1937 (the guerrilla moves amongst the people as a fish swims in the sea); "
+          "cases.md: Sinai 'embedded in terrain and population'",
+          "Weight a guerrilla group with full local roots gives, in movement, to staying "
+          "among people (the people layer, from population density); times its roots."),
     Param("terrain_protection", 1.0, 0.0, 100.0, "multiplier",
           "modelling convention",
           "Reduction of all combat hazards per unit of ruggedness."),
@@ -68,13 +84,30 @@ def fields(terrain, population, remoteness, p) -> dict:
     )
 
 
+def popular_cover(local_roots, conventional, p) -> np.ndarray:
+    """``(R, O, O)`` ``[k, v]``: multiplier of v's concealment against attacker k, ``1 +
+    popular_cover * max(0, local_roots[v] - local_roots[k])`` for a guerrilla group v, 1
+    for a conventional force."""
+    deeper = np.clip(local_roots[:, None, :] - local_roots[:, :, None], 0.0, None)
+    cover = 1.0 + p["popular_cover"][:, None, None] * deeper
+    return np.where(conventional[:, None, :], 1.0, cover)
+
+
+def decide(world, plan, p, rng, log) -> None:
+    """A rooted guerrilla group's movers stay among the people who hide and feed it
+    (``home_weight * local_roots``), unless it is on the offensive."""
+    o = world.orgs
+    rooted = armed(world) & ~o.conventional
+    plan.home = np.where(rooted, p["home_weight"][:, None] * o.local_roots
+                         * (1.0 - plan.offensive), 0.0)
+
+
 def setup(world, p) -> None:
     """Set the kernel's cell fields from the landscape; a guerrilla group's population
-    hides it."""
+    hides it from those less rooted than it."""
     g = world.grid
     for name, value in fields(g.terrain, g.population, g.remoteness, p).items():
         setattr(g.fields, name, value)
     o = world.orgs
-    o.conceal = np.where(o.conventional, o.conceal,
-                         o.conceal * (1.0 + p["popular_cover"][:, None] * o.local_roots))
+    world.intel.cover = popular_cover(o.local_roots, o.conventional, p)
 

@@ -14,10 +14,13 @@ core's courting, and the decisions of governments and of the IS core (docs/model
     a government or coalition orders ``actor`` to attack ``target`` for ``duration`` days
     at intensity ``magnitude`` (the share of its effort the offensive adds, as the
     offensive rule's own offensives do): it runs whatever the odds, and ends early only if
-    the target is gone from reach;
+    the target is gone from reach. Ordered against a ``region`` without a target, it is
+    against the group that holds most of the region that day (:func:`holders`; nothing
+    happens if nobody is there); the fighting then follows that group wherever it goes;
 ``air_support``
-    air power multiplies the attrition ``actor`` inflicts (on ``target`` only, if given) by
-    ``magnitude`` for ``duration`` days; the kills are booked to ``actor``;
+    air power multiplies the attrition ``actor`` inflicts (on ``target`` only, if given;
+    on the groups in ``region`` that day, if a region is given) by ``magnitude`` for
+    ``duration`` days; the kills are booked to ``actor``;
 ``recognition``
     the IS core (``actor``) recognizes ``target`` as its province: the target joins the IS
     camp if it is not in it, the core becomes its patron, and the core weighs it
@@ -53,6 +56,17 @@ from affiliate_sim.mechanisms import leadership, pledge
 from affiliate_sim.vocabulary import STATE
 
 
+def holders(world, actor: int, region: str) -> np.ndarray:
+    """``(R, O)`` fighters each possible enemy of ``actor`` has in ``region`` today: every
+    organization but the actor, its camp and its allies (0 for those)."""
+    mask = world.grid.region_masks[world.grid.region_names.index(region)]
+    there = (world.forces.fighters * mask[None, None]).sum((2, 3))
+    o = world.orgs
+    enemy = ((np.arange(world.O) != actor)[None, :] & (o.camp != o.camp[:, actor:actor + 1])
+             & ~world.relations.allied[:, actor, :])
+    return np.where(enemy, there, 0.0)
+
+
 def apply_inputs(world, inputs, p, log) -> None:
     """Apply the day's scripted inputs, in file order."""
     idx = {n: i for i, n in enumerate(world.names)}
@@ -77,19 +91,32 @@ def apply_inputs(world, inputs, p, log) -> None:
             for r in every:
                 log("courting", r, a, t, x.magnitude, x.note)
         elif x.kind == "offensive":
-            world.relations.hostile[:, a, t] = world.relations.hostile[:, t, a] = True
-            cd.offensive_target[:, a] = t
-            cd.offensive_days[:, a] = 0
-            cd.ordered_until[:, a] = world.day + x.duration
-            cd.ordered_intensity[:, a] = x.magnitude
+            present = holders(world, a, x.region) if x.region else None
             for r in every:
-                log("offensive_ordered", r, a, t, x.magnitude, x.note)
+                tr = t if t >= 0 or present is None else int(np.argmax(present[r]))
+                if tr < 0 or (t < 0 and present[r, tr] <= 0.0):
+                    log("offensive_ordered", r, a, -1, x.magnitude,
+                        f"nobody holds {x.region}: no offensive")
+                    continue
+                world.relations.hostile[r, a, tr] = world.relations.hostile[r, tr, a] = True
+                cd.offensive_target[r, a] = tr
+                cd.offensive_days[r, a] = 0
+                cd.ordered_until[r, a] = world.day + x.duration
+                cd.ordered_intensity[r, a] = x.magnitude
+                log("offensive_ordered", r, a, tr, x.magnitude, x.note or x.region)
         elif x.kind == "air_support":
-            cols = [t] if t >= 0 else [v for v in range(world.O) if v != a]
-            cd.air[:, a, cols] = x.magnitude
-            cd.air_until[:, a, cols] = world.day + x.duration
+            hit = np.zeros((world.R, world.O), dtype=bool)
+            if t >= 0:
+                hit[:, t] = True
+            else:
+                hit[:] = np.arange(world.O) != a
+            if x.region:
+                hit &= holders(world, a, x.region) > 0.0
+            cd.air[:, a, :] = np.where(hit, x.magnitude, cd.air[:, a, :])
+            cd.air_until[:, a, :] = np.where(hit, world.day + x.duration,
+                                             cd.air_until[:, a, :])
             for r in every:
-                log("air_support", r, a, t, x.magnitude, x.note)
+                log("air_support", r, a, t, x.magnitude, x.note or x.region)
         elif x.kind == "recognition":
             pledge.join_is(world, p, log, every, t, x.note or "recognized by the core")
             world.relations.patron[:, t] = a

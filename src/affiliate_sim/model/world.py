@@ -28,6 +28,9 @@ NEAR_RADIUS = 3
 #: Distance (km) over which forces count as "near" for decisions: about three days' march
 #: at the default ``move_speed``.
 NEAR_KM = 30.0
+#: Population density (inhabitants per km2) at which a cell is half as much a group's home
+#: as a crowded one (the ``people`` layer: ``d / (d + HOME_DENSITY)``).
+HOME_DENSITY = 50.0
 
 
 def near_radius(cell_km: float) -> int:
@@ -48,6 +51,8 @@ class Grid:
         remoteness: distance from centres of power, in [0, 1].
         state_presence: reach of the state's security apparatus, in [0, 1].
         cover: what a retreating force seeks (``terrain + remoteness``).
+        people: in [0, 1), how much a cell is a home among people, from its population
+            density ``d`` (inhabitants per km2): ``d / (d + HOME_DENSITY)``.
         region_names: the scenario's named regions; ``region_masks`` ``(N, H, W)`` bool.
         fields: the per-replicate cell multipliers the kernel reads (neutral unless the
             terrain mechanism sets them).
@@ -58,6 +63,7 @@ class Grid:
     remoteness: np.ndarray
     state_presence: np.ndarray
     cover: np.ndarray
+    people: np.ndarray
     region_names: list[str]
     region_masks: np.ndarray
     fields: CellFields
@@ -174,12 +180,16 @@ class Intelligence:
         next_operation: first day on which another operation may start.
         missed: share of the state's combat effort today that misses the group for want of
             intelligence and falls on its population (0 without counter-terrorism).
+        cover: ``[attacker, target]`` (any attacker, not only states) multiplier of the
+            target's concealment against the attacker: the cover the target's population
+            gives it against outsiders less rooted than it (1 without terrain).
     """
 
     intel: np.ndarray
     operation_days: np.ndarray
     next_operation: np.ndarray
     missed: np.ndarray
+    cover: np.ndarray
 
 
 @dataclass
@@ -312,7 +322,9 @@ class World:
                   ("terrain", "population", "remoteness", "state_presence")}
         masks = (np.stack(list(case.regions.values())) if case.regions
                  else np.zeros((0, H, W), dtype=bool))
+        density = 1000.0 * layers["population"] / case.cell_km ** 2  # inhabitants per km2
         grid = Grid(cover=layers["terrain"] + layers["remoteness"],
+                    people=density / (density + HOME_DENSITY),
                     region_names=list(case.regions), region_masks=masks,
                     fields=CellFields.neutral(R, H, W), **layers)
 
@@ -379,7 +391,8 @@ class World:
                               origin=rep(origin), patron=rep(patron),
                               dissident_of=rep(dissident_of))
         intel = Intelligence(intel=np.zeros((R, O, O)), operation_days=np.zeros((R, O, O)),
-                             next_operation=np.zeros((R, O, O)), missed=np.zeros((R, O, O)))
+                             next_operation=np.zeros((R, O, O)), missed=np.zeros((R, O, O)),
+                             cover=np.ones((R, O, O)))
         emir_alive = np.array([o.fighters > 0 or o.kind == "is_core" for o in specs])
         leadership = Leadership(
             emir_alive=rep(emir_alive), commanders=col("commanders", np.int64),
@@ -449,10 +462,11 @@ class World:
         return KernelState(
             fighters=self.forces.fighters, sympathizers=self.forces.sympathizers,
             cohesion=o.cohesion, visibility=o.visibility, purge_capacity=o.purge_capacity,
-            quality=o.quality, conceal=o.conceal, conventional=o.conventional,
+            quality=o.quality, conceal=o.conceal, conceal_against=self.intel.cover,
+            conventional=o.conventional,
             emir_alive=ld.emir_alive, commanders=ld.commanders,
             population=self.grid.population, state_presence=self.grid.state_presence,
-            cover=self.grid.cover)
+            cover=self.grid.cover, people=self.grid.people)
 
     # ------------------------------------------------------------------ events
     def emit(self, event: str, p, log, **kwargs) -> None:

@@ -36,12 +36,12 @@ INPUT_KINDS = ("pledge", "visibility_shock", "assassination", "courting", "offen
                "deployment", "core_fortunes", "atrocity")
 #: What each input kind needs besides ``day``, ``kind`` and ``actor`` (docs/model.md, 6.1).
 INPUT_NEEDS: dict[str, tuple[str, ...]] = {
-    "assassination": ("target",), "courting": ("target",), "offensive": ("target",),
+    "assassination": ("target",), "courting": ("target",),
     "recognition": ("target",), "decapitation": ("target",), "withdrawal": ("region",),
     "intelligence": ("target",), "deployment": ("region",),
 }
 #: Input kinds that take a ``region``.
-REGIONAL = ("withdrawal", "deployment")
+REGIONAL = ("withdrawal", "deployment", "offensive", "air_support")
 #: Inputs that last ``duration`` days (default :data:`DEFAULT_DURATION`).
 LASTING = ("offensive", "air_support")
 DEFAULT_DURATION = 30
@@ -410,7 +410,7 @@ def parse_scenario(data: Any, path: Path) -> Scenario:
             c.fail(f"{key}.target", f"a {kind} input cannot target its own actor")
         region = ""
         if "region" in inp and kind not in REGIONAL:
-            c.fail(f"{key}.region", f"only {' and '.join(REGIONAL)} inputs take a region")
+            c.fail(f"{key}.region", f"only {', '.join(REGIONAL)} inputs take a region")
         if "region" in inp:
             region = c.string(inp["region"], f"{key}.region")
             if region not in regions:
@@ -418,6 +418,8 @@ def parse_scenario(data: Any, path: Path) -> Scenario:
                        f"{', '.join(regions)})")
         elif "region" in INPUT_NEEDS.get(kind, ()):
             c.fail(f"{key}.region", f"a {kind} input needs a region")
+        if kind == "offensive" and not target and not region:
+            c.fail(f"{key}.target", "an offensive input needs a target or a region")
         if "duration" in inp and kind not in LASTING:
             c.fail(f"{key}.duration", f"only {' and '.join(LASTING)} inputs last (a {kind} "
                    "input happens on its day)")
