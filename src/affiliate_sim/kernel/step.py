@@ -145,7 +145,7 @@ def _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection, r
          evacuate, desertion, eff, eng, raid_in, fear0, split_tot, conv_share, foreign_per,
          n_atk, atk, n_dest, dest, n_src, src, is_dest, cr, ar, rr, pr, fr, sr, dfr, bwr,
          dreach, lrr, rs, rsb, keep_rev, press, acc, arrive, part, rows, s_mid, l_mid,
-         inv_here, kill_acc, def_acc, sums, danger, preF, preS):
+         inv_here, kill_acc, def_acc, sums, danger, preF, preS, expo):
     """Row i of replicate r: every organization's hazards, competing risks and flows by
     partner (added to the band's accumulators), then recruitment and the new stocks before
     movement."""
@@ -179,9 +179,11 @@ def _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection, r
             k = atk[v, m]
             e = eng[k, v]
             ck = cv * cover_k[r, k, v]
+            ex = expo[m]  # kept for the attribution below
             for j in range(W):
-                inc[j] += e * press[k, j] * exposure(
-                    F[r, v, i, j], ck * conceal_factor[r, i, j], protection[r, i, j])
+                ex[j] = exposure(F[r, v, i, j], ck * conceal_factor[r, i, j],
+                                 protection[r, i, j])
+                inc[j] += e * press[k, j] * ex[j]
         for m in range(n_dest[v]):
             k = dest[v, m]
             ps = pull_s[r, v, k]
@@ -247,12 +249,10 @@ def _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection, r
         # attribution: killers and destinations (defectors arrive where they left)
         for m in range(n_atk[v]):
             k = atk[v, m]
-            ck = cv * cover_k[r, k, v]
+            ex = expo[m]
             t = 0.0
             for j in range(W):
-                if a_kill[j] != 0.0:
-                    t += a_kill[j] * press[k, j] * exposure(
-                        F[r, v, i, j], ck * conceal_factor[r, i, j], protection[r, i, j])
+                t += a_kill[j] * press[k, j] * ex[j]
             kill_acc[v, k] += eng[k, v] * t
         for m in range(n_dest[v]):
             k = dest[v, m]
@@ -331,6 +331,7 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
     arrive = np.empty((B, O, W))
     part = np.empty((B, O, O, W))  # [v, k, j]: v's defectors arriving in k in cell j
     rows = np.empty((B, 7, O, W))  # incoming, ds, dl, killing weight, ys, yl, zs
+    expo = np.empty((B, O, W))  # the exposure of the organization at hand to each attacker
     s_mid = np.empty((B, O, W))
     l_mid = np.empty((B, O, W))
     inv_here = np.empty((B, 2, W))  # 1 / (recruiters here + recruit_scale); recruiters
@@ -393,7 +394,8 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
                      conv_share, foreign_per, n_atk, atk, n_dest, dest, n_src, src, is_dest,
                      cr, ar, rr, pr, fr, sr, dfr, bwr, dreach, lrr, rs, rsb, keep_rev,
                      press[b], acc[b], arrive[b], part[b], rows[b], s_mid[b], l_mid[b],
-                     inv_here[b], kill_acc[b], def_acc[b], sums[b], danger, preF, preS)
+                     inv_here[b], kill_acc[b], def_acc[b], sums[b], danger, preF, preS,
+                     expo[b])
 
         # ---- flows by partner; leadership hits
         rks, pks = P[r, _RKS], P[r, _PKS]
