@@ -160,6 +160,29 @@ def test_a_schism_ends():
     assert stuck.world.orgs.grievance[0, g] > m.world.orgs.grievance[0, g]
 
 
+def test_a_handful_of_men_issues_no_statement():
+    """A statement is made by people: a group whose wave would take fewer than
+    MIN_STATEMENT fighters says nothing, however aggrieved; the same grievance in a large
+    group splits it."""
+    from affiliate_sim.mechanisms.schism import MIN_STATEMENT
+
+    def said(fighters):
+        orgs = copy.deepcopy(BASE["organizations"])
+        orgs[1].update(camp="IS", kind="is_affiliate", fighters=fighters, injustice=1.0,
+                       grievance=0.9, cohesion=0.6, sympathizer_share=0.5)
+        orgs.append({"name": "dissidents", "camp": "IS", "kind": "splinter",
+                     "fighters": 0, "region": "west", "dormant": True,
+                     "dissident_of": "group"})
+        m = run(scenario(days=120, organizations=orgs),
+                Params(schism_statement_rate=1.0, schism_wave_share=0.35,
+                       core_backs_wali=1.0, local_recruit_rate=0.0))
+        return [e for e in m.events if e["kind"] in ("split", "defection_statement")]
+    assert 4 * 0.5 * 0.35 < MIN_STATEMENT
+    assert not said(4)  # 0.7 of a man would follow: no statement
+    big = said(400)
+    assert big and min(e["magnitude"] for e in big) >= MIN_STATEMENT
+
+
 def test_a_first_statement_sets_off_a_wave():
     """Contagion (Granovetter 1978): after the first public statement, the disaffected who
     remain speak out in a wave within weeks, although the exits discharge the grievance;

@@ -19,8 +19,10 @@ to the excess grievance in the hazard, weighted by how many disaffected remain t
 / (d + DISAFFECTED_HALF)``, ``d`` their share of the fighters) and by the susceptibility of
 those who remain (below), so that a first statement sets off a wave that runs until the
 disaffected are spent, even as the exits discharge the grievance, and later waves are weaker
-as the aggrieved leave. The IS core reviews contested walis every ``WALI_REVIEW_DAYS`` and
-backs or replaces them.
+as the aggrieved leave. A statement is made by people: it needs at least
+``MIN_STATEMENT`` fighter expected to leave with it (``schism_wave_share`` of the
+disaffected), so a handful of survivors does not keep a schism going. The IS core reviews
+contested walis every ``WALI_REVIEW_DAYS`` and backs or replaces them.
 
 Schisms end: the disaffected who leave take their grievance with them. Each day the share of
 an affiliate's fighters who left for the dissidents discharges its grievance, and the
@@ -57,6 +59,9 @@ DISAFFECTED_HALF = 0.05
 #: Days over which the outrage of an atrocity (a scripted input raising a wali's brutality)
 #: fades back to his usual conduct (the e-folding time of the excess).
 ATROCITY_MEMORY = 180.0
+#: Fewest fighters a public statement must be expected to take with it (a statement is made
+#: by people: a remnant of a few men issues none).
+MIN_STATEMENT = 1.0
 #: Days between the IS core's reviews of contested walis.
 WALI_REVIEW_DAYS = 30
 #: Share of grievance left when the core replaces a wali (his injustice goes with him).
@@ -139,7 +144,9 @@ def decide(world, plan, p, rng, log) -> None:
         disaffected = np.where(f.totals > 0, f.sympathizer_totals
                                / np.where(f.totals > 0, f.totals, 1.0), 0.0)
     h = statement_hazard(o.grievance, o.recent_statements, disaffected, p, o.susceptibility)
-    speak = world.takes_part("speak_out") & (d >= 0) & (said < hazard_share(h))
+    followers = f.sympathizer_totals * p["schism_wave_share"][:, None]
+    speak = (world.takes_part("speak_out") & (d >= 0) & (said < hazard_share(h))
+             & (followers >= MIN_STATEMENT))
     wave = wave_hazard(p)
     for r, i in zip(*np.nonzero(speak), strict=True):
         j = d[r, i]
@@ -148,8 +155,7 @@ def decide(world, plan, p, rng, log) -> None:
         o.active[r, j] = True
         ld.emir_alive[r, j] = True  # the dissidents' leader speaks for them
         o.recent_statements[r, i] += 1.0
-        log("split" if first else "defection_statement", r, i, j,
-            f.sympathizer_totals[r, i] * p["schism_wave_share"][r],
+        log("split" if first else "defection_statement", r, i, j, followers[r, i],
             "public statement against the wali")
 
     if world.day % WALI_REVIEW_DAYS == 0:
