@@ -15,10 +15,10 @@ its own: a local rival or a state with roots sees through what hides v from an a
 outsiders. And it keeps to its people: its movers weigh a cell's population density (the
 ``people`` layer) by ``home_weight * local_roots`` (not while on the offensive), so that a
 rooted group holds its towns and villages where an outsider falls back on the mountains.
-The landscape is static, so the
-terrain sets the kernel's cell fields once per run (:func:`setup`); switched off, they stay
-neutral (1).
-A retreating force seeks cover (see :mod:`affiliate_sim.mechanisms.retreat`).
+The landscape is static, so the terrain sets the kernel's cell fields once per run
+(:func:`setup`); switched off, they stay neutral (1), no group gains popular cover and none
+keeps to its people. A retreating force seeks cover (see
+:mod:`affiliate_sim.mechanisms.retreat`).
 """
 
 from __future__ import annotations
