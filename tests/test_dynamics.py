@@ -468,35 +468,32 @@ def test_popular_cover_shelters_a_rooted_group():
     """A guerrilla group's population hides it (the terrain mechanism): with popular cover,
     a rooted group loses fewer fighters to the same army than a rootless one; without it,
     roots change nothing in the fighting."""
-    quiet = Mechanisms(counterterrorism=False)
-    know = [{"day": 0, "kind": "intelligence", "actor": "army", "target": "group",
-             "magnitude": 1.0}]
     def loss(roots, cover):
-        orgs = copy.deepcopy(BASE["organizations"])
-        orgs[1].update(region="east", fighters=300, cohesion=0.9, local_roots=roots)
-        sc = scenario(days=60, organizations=orgs, inputs=know,
-                      relations=[{"a": "army", "b": "group", "kind": "hostile"}])
-        return _killed_by_army(run(sc, Params(mechanisms=quiet, popular_cover=cover,
-                                              local_recruit_rate=0.0)))
+        return _loss_to_a_knowing_army(roots, 0.5, cover)  # the army at the default roots
     assert loss(0.9, 5.0) < 0.7 * loss(0.0, 5.0)
     assert loss(0.9, 0.0) == pytest.approx(loss(0.0, 0.0), rel=0.02)
+
+
+def _loss_to_a_knowing_army(group_roots, army_roots, cover):
+    """Fighters of a group the army kills in 60 days, the army knowing all about it (an
+    intelligence input; counter-terrorism off, no recruitment)."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(region="east", fighters=300, cohesion=0.9, local_roots=group_roots)
+    orgs[2].update(local_roots=army_roots)
+    know = [{"day": 0, "kind": "intelligence", "actor": "army", "target": "group",
+             "magnitude": 1.0}]
+    sc = scenario(days=60, organizations=orgs, inputs=know,
+                  relations=[{"a": "army", "b": "group", "kind": "hostile"}])
+    return _killed_by_army(run(sc, Params(mechanisms=Mechanisms(counterterrorism=False),
+                                          popular_cover=cover, local_recruit_rate=0.0)))
 
 
 def test_popular_cover_hides_a_group_only_from_outsiders():
     """Kalyvas 2006, ch. 7: the population tells those rooted among it what it hides from
     strangers. Against an army as deeply rooted as the group, popular cover gives the group
     nothing; against a rootless army it shelters it."""
-    quiet = Mechanisms(counterterrorism=False)
-    know = [{"day": 0, "kind": "intelligence", "actor": "army", "target": "group",
-             "magnitude": 1.0}]
     def loss(army_roots, cover):
-        orgs = copy.deepcopy(BASE["organizations"])
-        orgs[1].update(region="east", fighters=300, cohesion=0.9, local_roots=0.9)
-        orgs[2].update(local_roots=army_roots)
-        sc = scenario(days=60, organizations=orgs, inputs=know,
-                      relations=[{"a": "army", "b": "group", "kind": "hostile"}])
-        return _killed_by_army(run(sc, Params(mechanisms=quiet, popular_cover=cover,
-                                              local_recruit_rate=0.0)))
+        return _loss_to_a_knowing_army(0.9, army_roots, cover)
     assert loss(0.0, 5.0) < 0.7 * loss(0.0, 0.0)
     assert loss(0.9, 5.0) == pytest.approx(loss(0.9, 0.0), rel=0.02)
     assert loss(0.5, 5.0) < 0.9 * loss(0.9, 5.0)  # part of the cover: roots 0.5 below 0.9
