@@ -172,7 +172,9 @@ class Relations:
 
 @dataclass
 class Intelligence:
-    """A state's knowledge of each group, ``(R, O, O)`` ``[state, target]``.
+    """What organizations know of each other, ``(R, O, O)`` ``[knower, target]``: a state's
+    intelligence on each group, and what a group's population hides of it from each
+    attacker (``cover``).
 
     Attributes:
         intel: intelligence in [0, 1].
