@@ -185,6 +185,7 @@ def random_state(rng: np.random.Generator, R: int, O: int, H: int, W: int,
         engage=engage,
         offensive=offensive,
         raid=raid,
+        raid_reach=np.ones((R, O, H, W)),
         purge=(rng.random((R, O)) < 0.5).astype(float),
         pull_sympathizers=_sub_stochastic(rng, R, O, 0.5),
         pull_loyal=_sub_stochastic(rng, R, O, 0.3),
@@ -223,6 +224,10 @@ def random_state(rng: np.random.Generator, R: int, O: int, H: int, W: int,
     state.people = u(0.0, 0.95, (H, W))
     plan.home = np.where(neutral[:, None] | is_state[None, :], 0.0,
                          u(0.0, 3.0, (R, O)) * (1.0 - plan.offensive))
+    # raids reach where the raiding state's forces are (counter-terrorism): a share per
+    # state and cell, nowhere in some cells, everywhere in neutral replicates
+    reach = u(0.0, 1.0, (R, O, H, W)) * (rng.random((R, O, H, W)) < 0.8)
+    plan.raid_reach = np.where(neutral[:, None, None, None], 1.0, reach)
     return state, fields, plan, params, noise
 
 

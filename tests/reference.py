@@ -137,6 +137,7 @@ def interact_reference(state: KernelState, fields: CellFields, plan: DayPlan,
                    * (q["conventional_search"] if conv[a] and not conv[b] else 1.0)
                    for b in range(O)] for a in range(O)]
         raid = [[float(plan.raid[r, a, b]) for b in range(O)] for a in range(O)]
+        raid_reach = np.broadcast_to(plan.raid_reach, state.fighters.shape)
         pull_s = [[float(plan.pull_sympathizers[r, a, b]) for b in range(O)]
                   for a in range(O)]
         pull_l = [[float(plan.pull_loyal[r, a, b]) for b in range(O)] for a in range(O)]
@@ -172,7 +173,6 @@ def interact_reference(state: KernelState, fields: CellFields, plan: DayPlan,
         h_raid = [dict.fromkeys(cells, 0.0) for _ in range(O)]
 
         for v in range(O):
-            raid_on_v = sum(raid[s][v] for s in range(O))
             fear_strength = max(float(state.purge_capacity[r, v]) * float(plan.purge[r, v])
                                 * q["purge_capacity_scale"], 0.0)
             receiver = int(plan.surrender_to[r, v])
@@ -195,10 +195,11 @@ def interact_reference(state: KernelState, fields: CellFields, plan: DayPlan,
                     expo = protection[c] / (F[v][c] + K + 1e-12)
                     combat_by.append(q["combat_rate"] * engage[k][v] * press[k][c] * expo)
                 hc = sum(combat_by)
-                # raids by each state, reduced by remoteness and rugged ground
+                # raids by each state as far as its forces reach the cell, reduced by
+                # remoteness and rugged ground
                 detect = visibility * q["raid_rate"] * presence[c] * raid_shield[c]
-                raid_by = [detect * raid[s][v] for s in range(O)]
-                hr = detect * raid_on_v
+                raid_by = [detect * raid[s][v] * float(raid_reach[r, s][c]) for s in range(O)]
+                hr = sum(raid_by)
                 h_combat[v][c] = hc
                 h_raid[v][c] = hr
                 # purge of the sympathizers, and the fear it spreads

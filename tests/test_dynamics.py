@@ -449,6 +449,97 @@ def test_a_state_kills_those_it_knows_blind_violence_feeds_backlash():
         assert same[0] == pytest.approx(same[1], rel=0.05)
 
 
+def test_backlash_appeal_turns_blind_violence_into_recruits():
+    """The backlash a group's losses in populated places raise multiply its recruiting
+    appeal by ``1 + backlash_appeal * backlash``: the same blind violence brings it more
+    recruits the larger ``backlash_appeal``, none beyond the usual at 0."""
+    fixed = dict(intel_gain=0.0, intel_decay=0.0, intel_per_informant=0.0, raid_rate=0.0,
+                 raid_trigger=1.0, blind_effort=0.2, state_offensive_floor=1e5,
+                 local_recruit_rate=0.02, backlash_gain=40.0)
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(region="east", fighters=300, cohesion=0.9)
+    sc = scenario(days=150, organizations=orgs,
+                  background={**BASE["background"], "population": 20.0},
+                  relations=[{"a": "army", "b": "group", "kind": "hostile"}])
+
+    def recruits(appeal):
+        m = run(sc, Params(**fixed, backlash_appeal=appeal))
+        g = m.names.index("group")
+        assert m.world.orgs.backlash[0, g] > 0.1       # the violence raised a backlash
+        return hist(m).flows["recruited_local"][:, g].sum()
+
+    none, some, much = recruits(0.0), recruits(2.0), recruits(8.0)
+    assert none < some < much
+    assert much > 1.5 * none
+
+
+def test_a_watchful_state_keeps_rivals_from_massing():
+    """Under a hostile, vigilant state present where it stands, a non-state organization's
+    propensity to open an offensive on a rival is divided by ``1 + state_shadow *
+    threat**2``: with the shadow it holds back from a rival it would otherwise attack; a
+    state that is not hostile to it casts no shadow."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs.append({"name": "rival", "camp": "AQ", "kind": "aq_branch", "fighters": 600,
+                 "region": "west", "local_roots": 0.8, "cohesion": 0.9})
+    watched = [{"a": "rival", "b": "group", "kind": "hostile"},
+               {"a": "army", "b": "rival", "kind": "hostile"}]
+
+    def attacks(relations, shadow):
+        sc = scenario(days=90, organizations=orgs, relations=relations,
+                      background={**BASE["background"], "state_presence": 0.6})
+        m = run(sc, Params(state_shadow=shadow, state_vigilance=1.0))
+        return [e for e in events(m, "offensive_started") if e["actor"] == "rival"]
+
+    assert attacks(watched, 0.0)            # the odds are its own: it attacks
+    assert not attacks(watched, 1000.0)     # under the state's watch it holds back
+    assert attacks(watched[:1], 1000.0)     # a state not hostile to it casts no shadow
+
+
+def test_a_state_raids_only_where_its_forces_reach():
+    """A state's raid intensity in a cell is scaled by ``1 - exp(-n / RAID_PARTY)``, n its
+    fighters within ``raid_reach_km``: an army five to seven cells (of 10 km) away does not
+    raid a group beyond its reach, and does within it."""
+    quiet = dict(raid_trigger=1.0, state_offensive_floor=1e5, hostility_engagement=0.0,
+                 move_speed=0.0, raid_rate=0.05, state_vigilance=1.0)
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(fighters=200, visibility=0.8)
+    sc = scenario(days=60, organizations=orgs, cell_km=10.0,
+                  regions=[{"name": "west", "rows": [0, 6], "cols": [0, 2]},
+                           {"name": "east", "rows": [0, 6], "cols": [6, 8]}],
+                  relations=[{"a": "army", "b": "group", "kind": "hostile"}])
+
+    def raided(reach_km):
+        m = run(sc, Params(**quiet, raid_reach_km=reach_km))
+        g, a = m.names.index("group"), m.names.index("army")
+        h = hist(m)
+        return h.pairs["killed"][:, g, a].sum() + h.pairs["detained"][:, g, a].sum()
+
+    assert raided(30.0) == 0.0          # 5 to 7 cells of 10 km away: out of reach
+    assert raided(55.0) > 0.0           # the nearest of its cells in reach
+    assert raided(1000.0) > 1.5 * raided(55.0)  # all of them
+
+
+def test_an_attacker_regroups_before_its_next_offensive():
+    """After an offensive ends the attacker opens no other for ``regroup_days``."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs.append({"name": "rival", "camp": "AQ", "kind": "aq_branch", "fighters": 600,
+                 "region": "west", "local_roots": 0.8, "cohesion": 0.9})
+    orgs[1].update(fighters=300)
+    sc = scenario(days=150, organizations=orgs,
+                  relations=[{"a": "rival", "b": "group", "kind": "hostile"}])
+
+    def gaps(pause):
+        m = run(sc, Params(offensive_max_days=5.0, regroup_days=pause, combat_rate=0.005))
+        started = [e["day"] for e in events(m, "offensive_started") if e["actor"] == "rival"]
+        ended = [e["day"] for e in events(m, "offensive_ended") if e["actor"] == "rival"]
+        assert len(started) >= 2, started
+        return [s - e for s, e in zip(started[1:], ended, strict=False)]
+
+    assert min(gaps(30.0)) >= 30
+    assert min(gaps(7.0)) >= 7
+    assert max(gaps(7.0)) < 30          # it comes back sooner after a shorter pause
+
+
 def test_roots_cap_what_a_state_can_learn():
     """The population of a rooted group does not inform: a state's intelligence on it
     stops below ``1 - roots_shield * local_roots``; on a rootless group it goes further."""

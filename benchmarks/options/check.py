@@ -97,7 +97,8 @@ def _same_inputs(before, after) -> bool:
 def frozen(args):
     """Random inputs with the terms the kernel gained after the options were written
     (issue 10: surrender and flight in proportion to danger, the recruiting ceiling,
-    sensing that follows the cell size, concealment by attacker, the home weight) set to
+    sensing that follows the cell size, concealment by attacker, the home weight, raids that
+    reach only where the raiding state's forces are) set to
     neutral values, so that the options, frozen at the kernel they were measured against
     (docs/performance.md), are checked on what they implement."""
     state, fields, plan, params, noise = args
@@ -108,6 +109,7 @@ def frozen(args):
     plan.recruit_ceiling = np.full_like(plan.recruit_ceiling, NO_CEILING)
     state.conceal_against = np.ones_like(state.conceal_against)
     plan.home = np.zeros_like(plan.home)
+    plan.raid_reach = np.ones_like(plan.raid_reach)
     params = params.copy()
     params[:, COLUMN["sense_passes"]] = SENSE_PASSES
     return state, fields, plan, params, noise

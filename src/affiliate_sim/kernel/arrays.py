@@ -118,6 +118,9 @@ class DayPlan:
         engage: ``(R, O, O)`` ``[r, k, v]`` share of k's combat effort against v.
         offensive: ``(R, O)`` in [0, 1], intensity of k's offensive today.
         raid: ``(R, O, O)`` ``[r, s, v]`` raid intensity of state s against v.
+        raid_reach: ``(R, O, H, W)`` (or broadcastable to it) share of s's raid
+            intensity that reaches each cell (where its forces are; 1 everywhere in the
+            empty plan).
         purge: ``(R, O)`` in [0, 1], purge effort of v against its own sympathizers.
         pull_sympathizers: ``(R, O, O)`` ``[r, v, j]`` weight of j as destination of v's
             sympathizers (rows sum to at most 1).
@@ -151,6 +154,7 @@ class DayPlan:
     engage: np.ndarray
     offensive: np.ndarray
     raid: np.ndarray
+    raid_reach: np.ndarray
     purge: np.ndarray
     pull_sympathizers: np.ndarray
     pull_loyal: np.ndarray
@@ -174,11 +178,13 @@ class DayPlan:
 
     @classmethod
     def empty(cls, R: int, O: int) -> DayPlan:
-        """A plan in which nobody does anything."""
+        """A plan in which nobody does anything (raids, should any be planned, reach every
+        cell)."""
         z2 = lambda: np.zeros((R, O))  # noqa: E731
         z3 = lambda: np.zeros((R, O, O))  # noqa: E731
         return cls(
-            engage=z3(), offensive=z2(), raid=z3(), purge=z2(),
+            engage=z3(), offensive=z2(), raid=z3(), raid_reach=np.ones((R, O, 1, 1)),
+            purge=z2(),
             pull_sympathizers=z3(), pull_loyal=z3(), split=z3(),
             surrender_to=np.full((R, O), -1, dtype=np.int64),
             leniency=z2(), yield_sympathizers=z2(), yield_loyal=z2(), flight=z2(),

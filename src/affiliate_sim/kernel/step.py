@@ -142,10 +142,11 @@ def _nonzero_rows(m, transpose):
 @njit(cache=True)
 def _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection, raid_shield,
          purge_reach, presence, population, pull_s, pull_l, split, choice, appeal,
-         evacuate, desertion, eff, eng, raid_in, fear0, split_tot, conv_share, foreign_per,
-         n_atk, atk, n_dest, dest, n_src, src, is_dest, cr, ar, rr, pr, fr, sr, dfr, bwr,
-         dreach, lrr, rs, rsb, keep_rev, press, acc, arrive, part, rows, s_mid, l_mid,
-         inv_here, kill_acc, def_acc, sums, danger, preF, preS, expo):
+         evacuate, desertion, eff, eng, raid, raid_reach, fear0, split_tot, conv_share,
+         foreign_per, n_atk, atk, n_rd, rd, n_dest, dest, n_src, src, is_dest, cr, ar, rr, pr,
+         fr, sr, dfr, bwr, dreach, lrr, rs, rsb, keep_rev, press, acc, arrive, part, rows,
+         s_mid, l_mid, inv_here, kill_acc, def_acc, raid_acc, sums, danger, preF, preS,
+         expo):
     """Row i of replicate r: every organization's hazards, competing risks and flows by
     partner (added to the band's accumulators), then recruitment and the new stocks before
     movement."""
@@ -168,10 +169,18 @@ def _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection, r
     for v in range(O):
         inc, ds, dl = rows[0, v], rows[1, v], rows[2, v]
         a_kill, ys, yl, zs_row = rows[3, v], rows[4, v], rows[5, v], rows[6, v]
+        ra, dz = rows[7, v], rows[8, v]  # raids reaching each cell; raid hazard x exits
         for j in range(W):
             inc[j] = 0.0
             ds[j] = 0.0
             dl[j] = 0.0
+            ra[j] = 0.0
+        # raids: each state's intensity, as far as its forces reach the cell
+        for m in range(n_rd[v]):
+            k = rd[v, m]
+            x = raid[r, k, v]
+            for j in range(W):
+                ra[j] += x * raid_reach[r, k, i, j]
         cv = conceal[r, v]
         # the combat hazard by attacker: v's concealment against k is its own, times the
         # cell's, times the cover v's population gives it against k (terrain)
@@ -191,20 +200,21 @@ def _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection, r
             for j in range(W):
                 ds[j] += ps * acc[k, j]
                 dl[j] += pl * acc[k, j]
-        ra, ev, de = raid_in[v], evacuate[r, v], desertion[r, v]
+        ev, de = evacuate[r, v], desertion[r, v]
         len_v, ys_w, yl_w, fl_w = (choice[r, 0, v], choice[r, 1, v], choice[r, 2, v],
                                    choice[r, 3, v])
         vis, split_v, fear_v = visibility[r, v], split_tot[v], fear0[v]
-        t_raid = t_purge = t_surr = t_fled = t_desert = t_wraid = t_wcombat = 0.0
+        t_purge = t_surr = t_fled = t_desert = t_wraid = t_wcombat = 0.0
         for j in range(W):
             f = F[r, v, i, j]
             sym = min(S[r, v, i, j], f)
             loy = f - sym
             hc = cr * inc[j]
             det = detection(rr, presence[i, j], raid_shield[r, i, j], vis)
-            hr = det * ra
+            hr = det * ra[j]
             danger[v, i, j] = hc + hr
             if f == 0.0:  # nobody to lose here: only the danger counts (movement)
+                dz[j] = 0.0
                 a_kill[j] = 0.0
                 ys[j] = 0.0
                 yl[j] = 0.0
@@ -230,7 +240,7 @@ def _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection, r
             ys[j] = dfr * (1.0 + fear) * zs
             yl[j] = bwr * zl
             zs_row[j] = zs
-            t_raid += det * z
+            dz[j] = det * z
             t_purge += hp * zs
             t_surr += (hs + y_s) * zs + y_l * zl
             t_fled += hf * zs + (ev + fl) * z
@@ -239,7 +249,6 @@ def _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection, r
             t_wcombat += f * hc
             s_mid[v, j] = sym - out_s
             l_mid[v, j] = loy - out_l
-        sums[0, v] += t_raid
         sums[1, v] += t_purge
         sums[2, v] += t_surr
         sums[3, v] += t_fled
@@ -254,6 +263,12 @@ def _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection, r
             for j in range(W):
                 t += a_kill[j] * press[k, j] * ex[j]
             kill_acc[v, k] += eng[k, v] * t
+        for m in range(n_rd[v]):
+            k = rd[v, m]
+            t = 0.0
+            for j in range(W):
+                t += dz[j] * raid_reach[r, k, i, j]
+            raid_acc[v, k] += raid[r, k, v] * t
         for m in range(n_dest[v]):
             k = dest[v, m]
             ps = pull_s[r, v, k]
@@ -303,9 +318,9 @@ def _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection, r
 def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
          conventional, emir_alive, commanders, population, presence, cover, people,
          conceal_factor, protection, raid_shield, purge_reach,
-         engage, offensive, raid, purge, pull_s, pull_l, split, surrender_to, choice, appeal,
-         inflow, conversion, attract, cover_w, home_w, danger_w, evacuate, desertion,
-         P, fortune, leader,
+         engage, offensive, raid, raid_reach, purge, pull_s, pull_l, split, surrender_to,
+         choice, appeal, inflow, conversion, attract, cover_w, home_w, danger_w, evacuate,
+         desertion, P, fortune, leader,
          killed, detained, surrendered, defected, fled, deserted, rec_local, rec_foreign,
          emir_killed, commanders_killed, lead_h, F_out, S_out,
          danger, preF, preS, far):
@@ -313,7 +328,6 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
     C = leader.shape[2] - 1
     eff = np.empty(O)
     eng = np.empty((O, O))
-    raid_in = np.empty(O)
     fear0 = np.empty(O)
     split_tot = np.empty(O)
     total = np.empty(O)
@@ -330,7 +344,8 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
     acc = np.empty((B, O, W))
     arrive = np.empty((B, O, W))
     part = np.empty((B, O, O, W))  # [v, k, j]: v's defectors arriving in k in cell j
-    rows = np.empty((B, 7, O, W))  # incoming, ds, dl, killing weight, ys, yl, zs
+    rows = np.empty((B, 9, O, W))  # incoming, ds, dl, killing weight, ys, yl, zs, raids,
+    #                                raid hazard x exits
     expo = np.empty((B, O, W))  # the exposure of the organization at hand to each attacker
     s_mid = np.empty((B, O, W))
     l_mid = np.empty((B, O, W))
@@ -339,7 +354,8 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
     # per-band accumulators of the day's flows
     kill_acc = np.empty((B, O, O))
     def_acc = np.empty((B, O, O))
-    sums = np.empty((B, 9, O))  # raid, purge, surrender, fled, deserted, w_raid, w_combat,
+    raid_acc = np.empty((B, O, O))  # [v, k]: v's fighters hit by k's raids
+    sums = np.empty((B, 9, O))  # (unused), purge, surrender, fled, deserted, w_raid, w_combat,
     #                             local, foreign
     row_a = np.empty((O, W))
     row_b = np.empty((O, W))
@@ -357,12 +373,10 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
         for v in range(O):
             eff[v] = effectiveness(quality[r, v], cohesion[r, v], offensive[r, v],
                                    fortune[r, v], P[r, _OP], P[r, _SD])
-            raid_in[v] = 0.0
             split_tot[v] = 0.0
             for k in range(O):
                 eng[k, v] = search(engage[r, k, v], conventional[r, k], conventional[r, v],
                                    P[r, _CS])
-                raid_in[v] += raid[r, k, v]
                 split_tot[v] += split[r, v, k]
                 pull_any[v, k] = (abs(pull_s[r, v, k]) + abs(pull_l[r, v, k])
                                   + abs(split[r, v, k]))
@@ -375,6 +389,7 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
             conv_share[v] = _share_left(conversion[r, v])
             foreign_per[v] = inflow[r, v] / s if s > 0 else 0.0
         n_atk, atk = _nonzero_rows(eng, True)            # attackers of each v
+        n_rd, rd = _nonzero_rows(raid[r], True)          # raiders of each v
         n_dest, dest = _nonzero_rows(pull_any, False)    # where each v's defectors go
         n_src, src = _nonzero_rows(pull_any, True)       # whose defectors reach each k
         for k in range(O):
@@ -385,17 +400,18 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
         for b in prange(B):
             kill_acc[b] = 0.0
             def_acc[b] = 0.0
+            raid_acc[b] = 0.0
             sums[b] = 0.0
             for i in range(b * H // B, (b + 1) * H // B):
                 _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection,
                      raid_shield, purge_reach, presence, population, pull_s, pull_l, split,
                      choice,
-                     appeal, evacuate, desertion, eff, eng, raid_in, fear0, split_tot,
-                     conv_share, foreign_per, n_atk, atk, n_dest, dest, n_src, src, is_dest,
-                     cr, ar, rr, pr, fr, sr, dfr, bwr, dreach, lrr, rs, rsb, keep_rev,
-                     press[b], acc[b], arrive[b], part[b], rows[b], s_mid[b], l_mid[b],
-                     inv_here[b], kill_acc[b], def_acc[b], sums[b], danger, preF, preS,
-                     expo[b])
+                     appeal, evacuate, desertion, eff, eng, raid, raid_reach, fear0,
+                     split_tot, conv_share, foreign_per, n_atk, atk, n_rd, rd, n_dest, dest,
+                     n_src, src, is_dest, cr, ar, rr, pr, fr, sr, dfr, bwr, dreach, lrr, rs,
+                     rsb, keep_rev, press[b], acc[b], arrive[b], part[b], rows[b], s_mid[b],
+                     l_mid[b], inv_here[b], kill_acc[b], def_acc[b], raid_acc[b], sums[b],
+                     danger, preF, preS, expo[b])
 
         # ---- flows by partner; leadership hits
         rks, pks = P[r, _RKS], P[r, _PKS]
@@ -412,14 +428,16 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
             for q in range(9):
                 for b in range(B):
                     tot[q] += sums[b, q, v]
-            raid_z, purged, surr, w_raid, w_combat = tot[0], tot[1], tot[2], tot[5], tot[6]
+            purged, surr, w_raid, w_combat = tot[1], tot[2], tot[5], tot[6]
             fled[r, v] += tot[3]
             deserted[r, v] += tot[4]
             rec_local[r, v] += tot[7]
             rec_foreign[r, v] += tot[8]
             for k in range(O):
                 if raid[r, k, v] != 0.0:
-                    n = raid[r, k, v] * raid_z
+                    n = 0.0
+                    for b in range(B):
+                        n += raid_acc[b, v, k]
                     killed[r, v, k] += rks * n
                     detained[r, v, k] += (1.0 - rks) * n
             killed[r, v, v] += pks * purged
@@ -635,7 +653,10 @@ def interact(state: KernelState, fields: CellFields, plan: DayPlan, params: np.n
         c(fields.conceal_factor, dtype=np.float64), c(fields.protection, dtype=np.float64),
         c(fields.raid_shield, dtype=np.float64), c(fields.purge_reach, dtype=np.float64),
         c(plan.engage, dtype=np.float64), c(plan.offensive, dtype=np.float64),
-        c(plan.raid, dtype=np.float64), c(plan.purge, dtype=np.float64),
+        c(plan.raid, dtype=np.float64),
+        np.array(np.broadcast_to(plan.raid_reach, (R, O, H, W)), dtype=np.float64,
+                 order="C"),  # a writable copy: one compiled signature
+        c(plan.purge, dtype=np.float64),
         c(plan.pull_sympathizers, dtype=np.float64), c(plan.pull_loyal, dtype=np.float64),
         c(plan.split, dtype=np.float64), c(plan.surrender_to, dtype=np.int64),
         c(_choice(plan), dtype=np.float64),

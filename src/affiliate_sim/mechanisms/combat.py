@@ -30,7 +30,11 @@ raids). An offensive commits the attacker's whole effort against the target and 
 shelter it, and draws its fighters towards them; it ends when the target is gone from reach,
 the grudge-weighted odds turn against the attacker (propensity below 1), or after
 ``offensive_max_days``. Ending it discharges ``GRUDGE_DISCHARGE`` of the grudge (revenge
-taken, in part) and the attacker regroups ``REGROUP_DAYS``. Grudges fade (``grudge_decay``).
+taken, in part) and the attacker regroups ``regroup_days`` (an operational pause).
+Under the watch of a hostile, vigilant state that raids where its fighters are, a non-state
+organization's propensity is divided by ``1 + state_shadow * threat**2``
+(:func:`state_threat`; it cannot mass against a rival without showing itself), for opening
+and for going on alike. Grudges fade (``grudge_decay``).
 An offensive ordered from outside (a scripted ``offensive`` input) runs its ordered days at
 its ordered intensity whatever the odds, unless its target is gone. Air support (a scripted
 input) multiplies the engagement of the side it supports, so that its kills are booked to
@@ -39,10 +43,10 @@ that side.
 Backlash (Bennett 2008, JASSS 11(4) 7: violence that reaches civilians feeds the
 insurgency it targets): the losses an organization suffers at others' hands in populated
 places raise a backlash, in [0, 1], that multiplies its recruiting appeal by ``1 +
-backlash`` (:mod:`affiliate_sim.mechanisms.population`); its gain is ``backlash_gain`` times
-the day's losses as a share of its strength, times ``pop / (pop + BACKLASH_POPULATION)`` of
-the fighter-weighted population of its cells; it fades at ``backlash_decay``. States do not
-gain from it.
+backlash_appeal * backlash`` (:mod:`affiliate_sim.mechanisms.population`); its gain is
+``backlash_gain`` times the day's losses as a share of its strength, times ``pop / (pop +
+BACKLASH_POPULATION)`` of the fighter-weighted population of its cells; it fades at
+``backlash_decay``. States do not gain from it.
 
 The counter-terrorism mechanism's selective violence (Kalyvas 2006) sets the share of a
 state's effort that misses a guerrilla group for want of intelligence and falls on its
@@ -64,8 +68,6 @@ from affiliate_sim.vocabulary import STATE
 NAME = "combat"
 SWITCHABLE = False
 
-#: Days an attacker regroups after an offensive before it can open another.
-REGROUP_DAYS = 14
 #: Share of its grudge an attacker keeps when one of its offensives ends.
 GRUDGE_DISCHARGE = 0.5
 #: Cap on the relative excess propensity in the hazard of opening an offensive.
@@ -121,6 +123,11 @@ PARAMS: tuple[Param, ...] = (
     Param("offensive_max_days", 21.0, 1.0, 365.0, "days",
           A + ": Derna 'within two weeks'",
           "Longest an offensive lasts before the attacker stands down to regroup."),
+    Param("regroup_days", 14.0, 1.0, 365.0, "days",
+          A + ": the Taliban's offensive on the IMU 'shortly after' its pledge, then 'a "
+          "second operation' in November; Wilayat Sinai's 'repeated offensives'; modelling "
+          "convention (an operational pause: rest, refit, new intelligence)",
+          "Days an attacker regroups after an offensive ends before it can open another."),
     Param("hostility_engagement", 0.15, 0.0, 1.0, "share",
           "modelling convention (low-level clashes between hostile groups)",
           "Engagement intensity between hostile organizations outside an offensive."),
@@ -128,12 +135,26 @@ PARAMS: tuple[Param, ...] = (
           "Bennett 2008 (JASSS 11(4) 7): civilian casualties feed insurgent recruitment",
           "Backlash raised by losing one's whole strength to others' violence in a crowded "
           "place (losses as a share of strength times the population factor)."),
+    Param("backlash_appeal", 1.0, 0.0, 100.0, "multiplier",
+          "Bennett 2008 (JASSS 11(4) 7): civilian casualties feed insurgent recruitment; "
+          "calibrated",
+          "Rise of a group's recruiting appeal at full backlash: appeal times 1 + "
+          "backlash_appeal * backlash."),
     Param("backlash_decay", 0.01, 0.0, 1.0, "1/day",
           "modelling convention (grievances fade over months)",
           "Daily decay of backlash."),
     Param("grudge_decay", 0.01, 0.0, 1.0, "1/day",
           "modelling convention",
           "Decay rate of grudges."),
+    Param("state_shadow", 0.0, 0.0, 1000.0, "per unit threat",
+          A + ": Algeria's 'hyper-vigilant security forces' crushed Jund al-Khilafah, not "
+          "AQIM; modelling convention (an underground group under a watchful state cannot "
+          "mass against a rival without showing itself)",
+          "Deterrence a hostile state's watch puts on a non-state organization's offensives: "
+          "its propensity is divided by 1 + state_shadow * threat^2, the threat being the "
+          "vigilance of the most vigilant hostile state present times the state presence "
+          "where the organization's fighters are (squared: it bites only where the state "
+          "both watches and is there)."),
 )
 
 
@@ -251,6 +272,9 @@ def decide(world, plan, p, rng, log) -> None:
     acting = world.takes_part("offensive")
     grudge = plan.grudge
     prop = propensity(rel.allied, f.near, f.power, grudge)
+    # under a watchful state's shadow an underground group does not mass against rivals
+    threat = state_threat(world)
+    prop = prop / (1.0 + p["state_shadow"][:, None, None] * (threat * threat)[:, :, None])
     thr = p["collapse_threshold"][:, None]
 
     # continue or end the current offensive
@@ -273,7 +297,8 @@ def decide(world, plan, p, rng, log) -> None:
     cd.offensive_target = np.where(end, -1, t)
     cd.offensive_days = np.where(end, 0, cd.offensive_days)
     cd.ordered_until = np.where(end, -1, cd.ordered_until)
-    cd.regroup_until = np.where(end, day + REGROUP_DAYS, cd.regroup_until)
+    cd.regroup_until = np.where(end, day + np.round(p["regroup_days"])[:, None].astype(int),
+                                cd.regroup_until)
 
     # maybe open one
     can = acting & (cd.offensive_target < 0) & (day >= cd.regroup_until)
@@ -314,6 +339,22 @@ def decide(world, plan, p, rng, log) -> None:
                                                   cd.ordered_intensity, 1.0), plan.offensive)
     rr, ii = np.nonzero(attacking)
     plan.attract[rr, ii, target[rr, ii]] = 1.0
+
+
+def state_threat(world) -> np.ndarray:
+    """``(R, O)`` the watch a non-state organization is under: the vigilance of the most
+    vigilant state hostile to it that raids today (with fighters; none with counter-terrorism
+    off), times the state presence of its fighters' cells (fighter-weighted); 0 for
+    states."""
+    o, f = world.orgs, world.forces
+    state = o.camp == STATE
+    raiders = world.takes_part("raid") & state & (f.totals > 0)
+    watch = np.where(raiders[:, None, :] & world.relations.hostile,
+                     o.vigilance[:, None, :], 0.0).max(axis=2)
+    F = f.fighters
+    seen = (F * world.grid.state_presence[None, None]).sum(axis=(2, 3)) / np.maximum(
+        F.sum(axis=(2, 3)), 1e-12)
+    return np.where(state, 0.0, watch * seen)
 
 
 def backlash_step(backlash, losses, strength, population, p) -> np.ndarray:

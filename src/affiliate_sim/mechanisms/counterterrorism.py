@@ -9,19 +9,21 @@ Barr 2016).
 
 Kernel side: the raid hazard (:func:`detection`), which grows with the target's visibility
 and the state's presence and falls with ruggedness and remoteness (the terrain's
-``raid_shield``); the hazard on a group's leaders (:func:`leader_hazard`). Decide side: each
-state force raids every hostile group at a background level set by its vigilance and
-intelligence, and launches short, intense raid operations once intelligence passes the
-trigger. Raids hunt large groups harder than a handful in hiding (``hiding_scale``): a
-remnant of a few men is hard to find. Apply side: intelligence accumulates (faster on
-visible groups and for a vigilant state), the more slowly the deeper the group's roots among
-the population (``roots_shield``: the population shelters it and does not inform; nor can
-the state's intelligence grow past ``1 - roots_shield * local_roots``, what the population
-will not tell), and jumps with every fighter the state detains or receives in surrender
-(``intel_per_informant``: detainees and defectors talk); it decays; a visibility shock
-fades. A group's attacks show the state where it is: each state fighter it kills removes a
-share ``attack_exposure`` of its remaining invisibility (Wilayat Sinai's "torrid pace of
-serious terrorist attacks" drew Egypt's offensives).
+``raid_shield``), each state's raids reaching only where its forces are (:func:`raid_reach`:
+within ``raid_reach_km`` of its fighters); the hazard on a group's leaders
+(:func:`leader_hazard`). Decide side: each state force raids every hostile group at a
+background level set by its vigilance and intelligence, and launches short, intense raid
+operations once intelligence passes the trigger. Raids hunt large groups harder than a
+handful in hiding (``hiding_scale``): a remnant of a few men is hard to find. Apply side:
+intelligence accumulates (faster on visible groups and for a vigilant state), the more
+slowly the deeper the group's roots among the population (``roots_shield``: the population
+shelters it and does not inform; nor can the state's intelligence grow past ``1 -
+roots_shield * local_roots``, what the population will not tell), and jumps with every
+fighter the state detains or receives in surrender (``intel_per_informant``: detainees and
+defectors talk); it decays; a visibility shock fades. A group's attacks show the state where
+it is: each state fighter it kills removes a share ``attack_exposure`` of its remaining
+invisibility (Wilayat Sinai's "torrid pace of serious terrorist attacks" drew Egypt's
+offensives).
 
 Selective and indiscriminate violence (Kalyvas 2006, *The Logic of Violence in Civil War*,
 ch. 6-7: an incumbent without information from the population cannot tell insurgents from
@@ -49,6 +51,10 @@ NUMBER = 4
 
 #: Leaders' exposure to battle relative to their fighters' (they lead from behind).
 LEADER_COMBAT_EXPOSURE = 0.5
+#: Fighters of a state within raiding distance of a cell at which its raids there reach
+#: 1 - 1/e of their strength (a raid is the work of a small party: a few dozen soldiers
+#: nearby raid as well as an army).
+RAID_PARTY = 10.0
 #: Days after a major raid operation starts before the same state can launch another on
 #: the same group (the operation's aftermath: exploitation, new intelligence to gather).
 OPERATION_REFRACTORY = 60
@@ -113,6 +119,13 @@ PARAMS: tuple[Param, ...] = (
     Param("visibility_decay", 0.01, 0.0, 1.0, "1/day",
           "modelling convention",
           "Rate at which a visibility shock fades back to the organization's baseline."),
+    Param("raid_reach_km", 30.0, 0.0, 1000.0, "km",
+          "modelling convention: a state raids from its bases and positions (the Algerian "
+          "army 'in the mountains of northeastern Algeria'); the Pakistani army does not "
+          "raid on Afghan soil",
+          "Distance from its forces over which a state raids: its raid intensity in a cell "
+          "is scaled by 1 - exp(-n / RAID_PARTY), n its fighters within raid_cells = "
+          "floor(raid_reach_km / cell_km) cells (a square window)."),
     Param("attack_exposure", 0.005, 0.0, 1.0, "share per fighter",
           A + ": Wilayat Sinai's 'torrid pace of serious terrorist attacks'; Algeria: the "
           "beheading 'placed themselves squarely in the crosshairs'",
@@ -136,6 +149,40 @@ def leader_hazard(leader_hit_rate, mean_raid, mean_combat):
 
 
 # ---------------------------------------------------------------------- decide side
+def per_cell(p, cell_km: float) -> dict:
+    """Cells over which a state raids from its forces, for cells of ``cell_km`` km."""
+    return {"raid_cells": np.floor(p["raid_reach_km"] / cell_km + 1e-9)}
+
+
+def window_sum(F: np.ndarray, n: int) -> np.ndarray:
+    """``(..., H, W)`` sums of F (>= 0) over the square window of half-width ``n`` cells
+    around each cell (cut at the grid's edges). One axis at a time, as differences of
+    running sums: a running sum of non-negative numbers never decreases, so a window is
+    never negative, and exactly 0 where it holds nothing."""
+    out = F.copy()
+    if n <= 0:
+        return out
+    for axis in (-1, -2):
+        size = out.shape[axis]
+        run = np.concatenate([np.zeros_like(np.take(out, [0], axis=axis)),
+                              out.cumsum(axis=axis)], axis=axis)
+        hi = np.clip(np.arange(size) + n + 1, 0, size)
+        lo = np.clip(np.arange(size) - n, 0, size)
+        out = np.take(run, hi, axis=axis) - np.take(run, lo, axis=axis)
+    return out
+
+
+def raid_reach(fighters: np.ndarray, raid_cells: np.ndarray) -> np.ndarray:
+    """``(R, O, H, W)`` share of each organization's raid intensity that reaches each cell:
+    ``1 - exp(-n / RAID_PARTY)``, n its fighters within ``raid_cells[r]`` cells."""
+    out = np.empty_like(fighters)
+    cells = raid_cells.astype(int)
+    for n in np.unique(cells):
+        rs = cells == n
+        out[rs] = -np.expm1(-window_sum(fighters[rs], int(n)) / RAID_PARTY)
+    return out
+
+
 def setup(world, p) -> None:
     """A state's vigilance: its scenario vigilance times the baseline, within [0, 1]."""
     o = world.orgs
@@ -166,6 +213,7 @@ def decide(world, plan, p, rng, log) -> None:
     row = (o.vigilance[:, :, None] * (0.5 + it.intel) * found[:, None, :]
            * np.where(on, p["raid_operation_intensity"][:, None, None], 1.0))
     plan.raid = np.where(raiders & world.relations.hostile & present, row, plan.raid)
+    plan.raid_reach = raid_reach(f.fighters, p["raid_cells"])  # a state raids near its forces
     it.operation_days = np.where(raiders, np.maximum(it.operation_days - 1, 0),
                                  it.operation_days)
     # a state's combat effort lands on a guerrilla group as well as it knows it

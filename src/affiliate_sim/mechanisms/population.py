@@ -8,18 +8,18 @@ in a cell approach what the population can sustain, ``mobilization_ceiling`` fig
 1000 inhabitants, scaled by the group's roots (``0.5 + local_roots``) and braked by the
 state's presence (``recruit_state_brake``); the fighters rival groups already hold in the
 cell count against it. The appeal (:func:`decide`) is ``local_roots * (0.5 + 0.5 *
-resources) * (1 + brand) * (1 + backlash)``, the brand being the IS appeal for the IS camp
-(the core's broadcast, ``is_broadcast``, as shaped by the momentum mechanism) and nothing
-for the others, the backlash the grievance that violence against the group in populated
-places raises among its population (combat). Groups desert at ``desertion_rate * (1 -
-cohesion) * (1.5 - resources)``. A state force draws reinforcements from a finite reserve
-(``reserve`` in the scenario; by default its starting strength once over) back towards its
-initial strength (``state_reinforcement``); when the reserve is spent, its losses are
-final. Loyal fighters of a group the IS core courts (a scripted input) turn latent IS
-sympathizers at ``conversion_rate * IS appeal * courting``; latent sympathizers return to
-loyalty at ``reversion_rate``. Each organization's momentum is an exponential memory of its
-monthly growth rate (``momentum_memory``), which the pledge, investment and momentum
-mechanisms read.
+resources) * (1 + brand) * (1 + backlash_appeal * backlash)``, the brand being the IS appeal
+for the IS camp (the core's broadcast, ``is_broadcast``, as shaped by the momentum
+mechanism) and nothing for the others, the backlash the grievance that violence against the
+group in populated places raises among its population (combat). Groups desert at
+``desertion_rate * (1 - cohesion) * (1.5 - resources)``. A state force draws reinforcements
+from a finite reserve (``reserve`` in the scenario; by default its starting strength once
+over) back towards its initial strength (``state_reinforcement``); when the reserve is
+spent, its losses are final. Loyal fighters of a group the IS core courts (a scripted input)
+turn latent IS sympathizers at ``conversion_rate * IS appeal * courting``; latent
+sympathizers return to loyalty at ``reversion_rate``. Each organization's momentum is an
+exponential memory of its monthly growth rate (``momentum_memory``), which the pledge,
+investment and momentum mechanisms read.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def decide(world, plan, p, rng, log) -> None:
     is_camp = o.camp == IS
     brand = np.where(is_camp, world.region.is_appeal[:, None], 0.0)
     appeal = (o.local_roots * (0.5 + 0.5 * o.resources) * (1.0 + brand)
-              * (1.0 + o.backlash))
+              * (1.0 + p["backlash_appeal"][:, None] * o.backlash))
     plan.recruit_appeal = np.where(arm & present, appeal, 0.0)
     plan.recruit_ceiling = p["mobilization_ceiling"][:, None] * (0.5 + o.local_roots)
     plan.desertion = np.where(arm, p["desertion_rate"][:, None] * (1.0 - o.cohesion)
