@@ -611,6 +611,14 @@ def _choice(plan: DayPlan) -> np.ndarray:
                      plan.flight, plan.recruit_ceiling], axis=1)
 
 
+def _full(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``a`` as a writable C-contiguous float64 array of ``shape``: itself when it already
+    is one (no copy), else a broadcast copy (one compiled signature either way)."""
+    if a.shape == shape:
+        return np.ascontiguousarray(a, dtype=np.float64)
+    return np.array(np.broadcast_to(a, shape), dtype=np.float64, order="C")
+
+
 def interact(state: KernelState, fields: CellFields, plan: DayPlan, params: np.ndarray,
              noise: Noise, parallel: bool | None = None) -> Flows:
     """Compute every flow of one day.
@@ -654,8 +662,7 @@ def interact(state: KernelState, fields: CellFields, plan: DayPlan, params: np.n
         c(fields.raid_shield, dtype=np.float64), c(fields.purge_reach, dtype=np.float64),
         c(plan.engage, dtype=np.float64), c(plan.offensive, dtype=np.float64),
         c(plan.raid, dtype=np.float64),
-        np.array(np.broadcast_to(plan.raid_reach, (R, O, H, W)), dtype=np.float64,
-                 order="C"),  # a writable copy: one compiled signature
+        _full(plan.raid_reach, (R, O, H, W)),
         c(plan.purge, dtype=np.float64),
         c(plan.pull_sympathizers, dtype=np.float64), c(plan.pull_loyal, dtype=np.float64),
         c(plan.split, dtype=np.float64), c(plan.surrender_to, dtype=np.int64),
