@@ -152,9 +152,10 @@ PARAMS: tuple[Param, ...] = (
           "mass against a rival without showing itself)",
           "Deterrence a hostile state's watch puts on a non-state organization's offensives: "
           "its propensity is divided by 1 + state_shadow * threat^2, the threat being the "
-          "vigilance of the most vigilant hostile state present times the state presence "
-          "where the organization's fighters are (squared: it bites only where the state "
-          "both watches and is there)."),
+          "vigilance of the most vigilant hostile state that raids today (one with "
+          "fighters, counter-terrorism on) times the state presence where the "
+          "organization's fighters are (squared: it bites only where the state both "
+          "watches and is there)."),
 )
 
 
