@@ -519,6 +519,31 @@ def test_a_state_raids_only_where_its_forces_reach():
     assert raided(1000.0) > 1.5 * raided(55.0)  # all of them
 
 
+def test_raid_reach_sums_a_state_s_fighters_over_its_window():
+    """The window sums behind the raid reach: the brute-force sums of the square window
+    (cut at the edges), never negative, and exactly 0 where the window holds nobody (no
+    state raids where none of its fighters is within reach)."""
+    from affiliate_sim.mechanisms.counterterrorism import RAID_PARTY, raid_reach, window_sum
+
+    rng = np.random.default_rng(3)
+    F = rng.random((2, 3, 7, 9)) * 100 * (rng.random((2, 3, 7, 9)) < 0.4)
+    F[..., :, :3] = 0.0                       # an empty strip
+    for n in (0, 1, 2, 20):
+        got = window_sum(F, n)
+        want = np.zeros_like(F)
+        for i in range(7):
+            for j in range(9):
+                want[..., i, j] = F[..., max(0, i - n):i + n + 1,
+                                    max(0, j - n):j + n + 1].sum(axis=(-2, -1))
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-9)
+        assert (got >= 0).all() and (got[want == 0] == 0).all()
+    # per replicate: replicate 0 raids from its own cell only, replicate 1 two cells out
+    reach = raid_reach(F, np.array([0.0, 2.0]))
+    assert np.allclose(reach[0], -np.expm1(-F[0] / RAID_PARTY))
+    assert np.allclose(reach[1], -np.expm1(-window_sum(F[1], 2) / RAID_PARTY))
+    assert (reach[:, :, :, 0] == 0).all()     # nobody within two cells of column 0
+
+
 def test_an_attacker_regroups_before_its_next_offensive():
     """After an offensive ends the attacker opens no other for ``regroup_days``."""
     orgs = copy.deepcopy(BASE["organizations"])
