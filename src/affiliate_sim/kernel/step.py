@@ -249,12 +249,12 @@ def _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection, r
             t_wcombat += f * hc
             s_mid[v, j] = sym - out_s
             l_mid[v, j] = loy - out_l
-        sums[1, v] += t_purge
-        sums[2, v] += t_surr
-        sums[3, v] += t_fled
-        sums[4, v] += t_desert
-        sums[5, v] += t_wraid
-        sums[6, v] += t_wcombat
+        sums[0, v] += t_purge
+        sums[1, v] += t_surr
+        sums[2, v] += t_fled
+        sums[3, v] += t_desert
+        sums[4, v] += t_wraid
+        sums[5, v] += t_wcombat
         # attribution: killers and destinations (defectors arrive where they left)
         for m in range(n_atk[v]):
             k = atk[v, m]
@@ -311,8 +311,8 @@ def _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection, r
             new_f = sm + l_mid[v, j] + arrive[v, j] + loc + frn
             preF[v, i, j] = new_f
             preS[v, i, j] = sm + conv_v * (new_f - sm) - keep_rev * sm
-        sums[7, v] += t_loc
-        sums[8, v] += t_frn
+        sums[6, v] += t_loc
+        sums[7, v] += t_frn
 
 
 def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
@@ -355,8 +355,8 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
     kill_acc = np.empty((B, O, O))
     def_acc = np.empty((B, O, O))
     raid_acc = np.empty((B, O, O))  # [v, k]: v's fighters hit by k's raids
-    sums = np.empty((B, 9, O))  # (unused), purge, surrender, fled, deserted, w_raid, w_combat,
-    #                             local, foreign
+    sums = np.empty((B, 8, O))  # purge, surrender, fled, deserted, w_raid, w_combat, local,
+    #                             foreign
     row_a = np.empty((O, W))
     row_b = np.empty((O, W))
     weights = np.empty((O, 3, 5, W))
@@ -424,15 +424,15 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
                     sd += def_acc[b, v, k]
                 killed[r, v, k] += sk
                 defected[r, v, k] += sd
-            tot = np.zeros(9)
-            for q in range(9):
+            tot = np.zeros(8)
+            for q in range(8):
                 for b in range(B):
                     tot[q] += sums[b, q, v]
-            purged, surr, w_raid, w_combat = tot[1], tot[2], tot[5], tot[6]
-            fled[r, v] += tot[3]
-            deserted[r, v] += tot[4]
-            rec_local[r, v] += tot[7]
-            rec_foreign[r, v] += tot[8]
+            purged, surr, w_raid, w_combat = tot[0], tot[1], tot[4], tot[5]
+            fled[r, v] += tot[2]
+            deserted[r, v] += tot[3]
+            rec_local[r, v] += tot[6]
+            rec_foreign[r, v] += tot[7]
             for k in range(O):
                 if raid[r, k, v] != 0.0:
                     n = 0.0
