@@ -61,6 +61,11 @@ def events(m, kind):
     return [e for e in m.events if e["kind"] == kind]
 
 
+#: An al-Qaeda branch six times the group's size beside it (the odds of an offensive).
+STRONG_RIVAL = {"name": "rival", "camp": "AQ", "kind": "aq_branch", "fighters": 600,
+                "region": "west", "local_roots": 0.8, "cohesion": 0.9}
+
+
 def test_recruitment_saturates_at_the_carrying_capacity():
     orgs = copy.deepcopy(BASE["organizations"])
     orgs[1]["regions"] = {"west": 0.5, "east": 0.5}
@@ -420,13 +425,18 @@ def _killed_by_army(m):
     return hist(m).pairs["killed"][:, m.names.index("group"), m.names.index("army")].sum()
 
 
+#: A state's knowledge of a group held where an input sets it (no intelligence work, no
+#: raids), and skirmishes only (no offensive either way).
+KNOWLEDGE_FIXED = dict(intel_gain=0.0, intel_decay=0.0, intel_per_informant=0.0,
+                       raid_rate=0.0, raid_trigger=1.0, blind_effort=0.2,
+                       state_offensive_floor=1e5)
+
+
 def test_a_state_kills_those_it_knows_blind_violence_feeds_backlash():
     """Kalyvas 2006: a state's effort lands on a guerrilla group as well as the state knows
     it; what misses falls on the population and feeds the group's backlash. The state's
     knowledge is held fixed (an input, no intelligence work, no raids)."""
-    fixed = dict(intel_gain=0.0, intel_decay=0.0, intel_per_informant=0.0, raid_rate=0.0,
-                 raid_trigger=1.0, blind_effort=0.2,
-                 state_offensive_floor=1e5)  # skirmishes only: no offensive either way
+    fixed = KNOWLEDGE_FIXED
     orgs = copy.deepcopy(BASE["organizations"])
     orgs[1].update(region="east", fighters=300, cohesion=0.9)
     rel = [{"a": "army", "b": "group", "kind": "hostile"}]
@@ -453,9 +463,7 @@ def test_backlash_appeal_turns_blind_violence_into_recruits():
     """The backlash a group's losses in populated places raise multiply its recruiting
     appeal by ``1 + backlash_appeal * backlash``: the same blind violence brings it more
     recruits the larger ``backlash_appeal``, none beyond the usual at 0."""
-    fixed = dict(intel_gain=0.0, intel_decay=0.0, intel_per_informant=0.0, raid_rate=0.0,
-                 raid_trigger=1.0, blind_effort=0.2, state_offensive_floor=1e5,
-                 local_recruit_rate=0.02, backlash_gain=40.0)
+    fixed = dict(KNOWLEDGE_FIXED, local_recruit_rate=0.02, backlash_gain=40.0)
     orgs = copy.deepcopy(BASE["organizations"])
     orgs[1].update(region="east", fighters=300, cohesion=0.9)
     sc = scenario(days=150, organizations=orgs,
@@ -479,8 +487,7 @@ def test_a_watchful_state_keeps_rivals_from_massing():
     threat**2``: with the shadow it holds back from a rival it would otherwise attack; a
     state that is not hostile to it casts no shadow."""
     orgs = copy.deepcopy(BASE["organizations"])
-    orgs.append({"name": "rival", "camp": "AQ", "kind": "aq_branch", "fighters": 600,
-                 "region": "west", "local_roots": 0.8, "cohesion": 0.9})
+    orgs.append(dict(STRONG_RIVAL))
     watched = [{"a": "rival", "b": "group", "kind": "hostile"},
                {"a": "army", "b": "rival", "kind": "hostile"}]
 
@@ -547,8 +554,7 @@ def test_raid_reach_sums_a_state_s_fighters_over_its_window():
 def test_an_attacker_regroups_before_its_next_offensive():
     """After an offensive ends the attacker opens no other for ``regroup_days``."""
     orgs = copy.deepcopy(BASE["organizations"])
-    orgs.append({"name": "rival", "camp": "AQ", "kind": "aq_branch", "fighters": 600,
-                 "region": "west", "local_roots": 0.8, "cohesion": 0.9})
+    orgs.append(dict(STRONG_RIVAL))
     orgs[1].update(fighters=300)
     sc = scenario(days=150, organizations=orgs,
                   relations=[{"a": "rival", "b": "group", "kind": "hostile"}])
