@@ -526,6 +526,64 @@ def test_a_state_raids_only_where_its_forces_reach():
     assert raided(1000.0) > 1.5 * raided(55.0)  # all of them
 
 
+def _operation(intel, days=40, **kw):
+    """A band of 40 in the army's region, which the army knows at ``intel`` (held fixed)
+    and raids; operations start as soon as the intelligence allows. Returns the run and
+    the band's losses to the army over the days of the first operation."""
+    quiet = dict(intel_gain=0.0, intel_decay=0.0, intel_per_informant=0.0,
+                 raid_rate=0.01, raid_trigger=0.2, raid_operation_rate=10.0,
+                 raid_operation_intensity=1e4, hiding_scale=0.0, state_offensive_floor=1e5,
+                 hostility_engagement=0.0, move_speed=0.0, **kw)
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(region="east", fighters=40, cohesion=0.95, local_roots=0.0,
+                   visibility=1.0)
+    sc = scenario(days=days, organizations=orgs,  # raids as intense as they can be
+                  background={**BASE["background"], "state_presence": 1.0},
+                  relations=[{"a": "army", "b": "group", "kind": "hostile"}],
+                  inputs=[{"day": 0, "kind": "intelligence", "actor": "army",
+                           "target": "group", "magnitude": intel}])
+    m = run(sc, Params(**quiet))
+    g, a = m.names.index("group"), m.names.index("army")
+    h = hist(m)
+    lost = h.pairs["killed"][:, g, a] + h.pairs["detained"][:, g, a]
+    ops = [e["day"] for e in events(m, "raid_operation")]
+    d = ops[0] if ops else 0
+    span = int(Params().raid_operation_days)
+    return m, float(lost[d:d + span].sum()), ops
+
+
+def test_a_raid_operation_strikes_only_what_the_state_located():
+    """A raid operation hits at most the share of the group the state located, its
+    intelligence times the share a handful cannot hide, however intense its raids; no more
+    fighters than ``operation_capacity``; and what it located is spent: the intelligence
+    left is on those it never found."""
+    m, known, ops = _operation(0.8)
+    assert ops                                            # the operation is launched
+    assert 0.7 * 32 < known < 1.1 * 32                    # about 0.8 of 40, not all 40
+    _, half, _ = _operation(0.4)
+    assert 0.7 * 16 < half < 1.1 * 16                     # about 0.4 of 40
+    _, capped, _ = _operation(0.8, operation_capacity=10.0)
+    assert capped < 0.4 * known                           # a party strikes at most 10
+    g, a = m.names.index("group"), m.names.index("army")
+    assert m.world.intel.intel[0, a, g] < 0.5             # spent: 0.8 x (1 - 0.8)
+
+
+def test_an_outnumbered_group_without_roots_scatters():
+    """Fighters who face hopeless odds at the front flee at ``scatter_rate * (1 -
+    local_roots) * (odds - 1)`` per unit of danger: a rootless group under the army's fire
+    scatters, a rooted one stays; at ``scatter_rate`` 0 neither does."""
+    def fled(roots, rate):
+        orgs = copy.deepcopy(BASE["organizations"])
+        orgs[1].update(region="east", cohesion=0.95, local_roots=roots)
+        sc = scenario(days=60, organizations=orgs,
+                      relations=[{"a": "army", "b": "group", "kind": "hostile"}])
+        m = run(sc, Params(blind_effort=1.0, popular_cover=0.0, scatter_rate=rate))
+        return hist(m).flows["fled"][:, m.names.index("group")].sum()
+
+    assert fled(0.0, 1.0) > 10 * max(fled(0.0, 0.0), 0.1)
+    assert fled(1.0, 1.0) == pytest.approx(fled(1.0, 0.0), abs=1e-9)
+
+
 def test_raid_reach_sums_a_state_s_fighters_over_its_window():
     """The window sums behind the raid reach: the brute-force sums of the square window
     (cut at the edges), never negative, and exactly 0 where the window holds nobody (no
@@ -736,7 +794,7 @@ def test_a_state_takes_the_field_only_against_a_group_it_can_find_and_worth_it()
     """A state opens a full offensive only against a group of at least
     ``state_offensive_floor`` fighters that it has found, by its intelligence or because the
     group shows itself (visibility); a small band is left to its raids."""
-    quiet = dict(mechanisms=Mechanisms(counterterrorism=False), raid_trigger=0.5)
+    quiet = dict(mechanisms=Mechanisms(counterterrorism=False), find_trigger=0.5)
     rel = [{"a": "army", "b": "group", "kind": "hostile"}]
 
     def offensives(fighters, visibility, **kw):

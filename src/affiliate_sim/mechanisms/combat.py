@@ -24,7 +24,7 @@ grudge``, exceeds the group's side's by ``offensive_threshold`` (the article: ri
 strong ground network ... an advantage"; the Taliban's "24 hours"), at a random time whose
 hazard grows with the excess. A state must first find a group: it opens a full offensive
 only once its intelligence on the group, or the group's own visibility (a group that claims
-attacks and holds checkpoints shows itself), has reached ``raid_trigger``, and only against
+attacks and holds checkpoints shows itself), has reached ``find_trigger``, and only against
 a group of at least ``state_offensive_floor`` fighters (a smaller band is the work of its
 raids). An offensive commits the attacker's whole effort against the target and those who
 shelter it, and draws its fighters towards them; it ends when the target is gone from reach,
@@ -114,6 +114,12 @@ PARAMS: tuple[Param, ...] = (
           "modelling convention",
           "Hazard of opening an offensive per unit of relative excess propensity "
           "(propensity / threshold - 1, capped at MAX_EXCESS)."),
+    Param("find_trigger", 0.5, 0.0, 1.0, "intelligence",
+          A + ": Wilayat Sinai's attacks drew Egypt's 'repeated offensives'; modelling "
+          "convention",
+          "Intelligence on a group, or the group's own visibility, at which a state has "
+          "found it and can take the field against it (an ordered offensive is not bound "
+          "by it)."),
     Param("state_offensive_floor", 100.0, 0.0, 1e5, "fighters",
           A + ": against Jund al-Khilafah's 'approximately 30 militants', 'two days of "
           "raids'; against Wilayat Sinai, 'repeated offensives'; modelling convention "
@@ -310,7 +316,7 @@ def decide(world, plan, p, rng, log) -> None:
     # find it first: by its intelligence, or because the group shows itself (it claims
     # attacks, holds checkpoints: its visibility)
     known = np.maximum(world.intel.intel, world.orgs.visibility[:, None, :])
-    cand &= ~(is_state[:, :, None] & (known < p["raid_trigger"][:, None, None]))
+    cand &= ~(is_state[:, :, None] & (known < p["find_trigger"][:, None, None]))
     # a state takes the field only against a group large enough to hold ground; a band
     # smaller than that is the work of its raids (counter-terrorism, not counter-insurgency)
     cand &= ~(is_state[:, :, None]

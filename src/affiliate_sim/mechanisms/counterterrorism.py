@@ -32,13 +32,14 @@ the state knows the group, ``blind_effort + (1 - blind_effort) * intel``; what m
 (``missed``) falls on the group's population, and the combat process books the backlash
 it raises. Switched off, states fight as if they knew (no intelligence work, no
 selectivity); a state still finds, for its offensives, a group that shows itself (its
-visibility at ``raid_trigger``), and a scripted starting intelligence stays as it is.
+visibility at the combat process's ``find_trigger``), and a scripted starting intelligence stays as it is.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from scipy.stats import binom
 
 from affiliate_sim.mechanisms.base import ARTICLE as A
 from affiliate_sim.mechanisms.base import Param, hazard_share
@@ -85,14 +86,17 @@ PARAMS: tuple[Param, ...] = (
     Param("raid_trigger", 0.5, 0.0, 1.0, "intelligence",
           "modelling convention",
           "Intelligence level above which a state can launch major raid operations on a "
-          "group; intelligence or the group's own visibility at this level lets it open "
-          "full offensives against it (it has found the group)."),
+          "group."),
     Param("raid_operation_days", 2.0, 1.0, 60.0, "days",
           A + ": 'two days of raids'",
           "Length of a major raid operation."),
     Param("raid_operation_intensity", 120.0, 0.0, 1e4, "multiplier",
           A + ": 'left five of Jund al-Khilafah's six commanders dead'",
           "Raid intensity during a major operation, relative to background raiding."),
+    Param("operation_capacity", 50.0, 1.0, 1e4, "fighters",
+          A + ": 'killed at least 25 Islamic State militants in two days of raids'",
+          "Most fighters of a group one raid operation can locate and strike (raids are "
+          "the work of small parties: a large group is fought by offensives)."),
     Param("leader_hit_rate", 1.5, 0.0, 100.0, "multiplier",
           A + ": 'Algerian security forces killed the group's emir'",
           "Hazard of a leader being killed per unit of the raid hazard around him (in "
@@ -196,26 +200,40 @@ def operation_hazard(intel, p) -> np.ndarray:
 
 
 def decide(world, plan, p, rng, log) -> None:
-    """Raid hostile groups; launch raid operations where intelligence allows."""
+    """Raid hostile groups; launch raid operations where intelligence allows, on the
+    fighters it locates."""
     o, f, it = world.orgs, world.forces, world.intel
     chance = rng.uniform("operation", (world.O, world.O))
+    it.strike_draw = rng.uniform("strike", (world.O, 2))
     raiders = world.takes_part("raid")[:, :, None]
     present = (f.totals > 0)[:, None, :]
     start = (raiders & (it.operation_days <= 0) & (world.day >= it.next_operation)
              & (chance < hazard_share(operation_hazard(it.intel, p))) & present)
     for r, s, j in zip(*np.nonzero(start), strict=True):
         log("raid_operation", r, s, j, it.intel[r, s, j], "intelligence-led raids")
-    it.operation_days = np.where(start, p["raid_operation_days"][:, None, None],
-                                 it.operation_days)
-    it.next_operation = np.where(start, world.day + OPERATION_REFRACTORY, it.next_operation)
-    on = it.operation_days > 0
+    days = p["raid_operation_days"][:, None, None]
     found = f.totals / (f.totals + p["hiding_scale"][:, None] + 1e-12)  # a handful hides
-    row = (o.vigilance[:, :, None] * (0.5 + it.intel) * found[:, None, :]
-           * np.where(on, p["raid_operation_intensity"][:, None, None], 1.0))
+    # what it locates: its intelligence on the group, a handful hiding better, and no more
+    # fighters than an operation can strike
+    room = np.minimum(1.0, p["operation_capacity"][:, None]
+                      / np.maximum(f.totals, 1e-12))
+    it.located = np.where(start, it.intel * (found * room)[:, None, :], it.located)
+    it.operation_days = np.where(start, days, it.operation_days)
+    it.next_operation = np.where(start, world.day + OPERATION_REFRACTORY, it.next_operation)
+    on = (it.operation_days > 0) & raiders & world.relations.hostile & present
+    # an operation strikes the located fighters, spread evenly over its days
+    it.strike = np.where(on, -np.expm1(np.log1p(-np.minimum(it.located, 1.0 - 1e-12))
+                                       / days), 0.0)
+    row = o.vigilance[:, :, None] * (0.5 + it.intel) * found[:, None, :]
     plan.raid = np.where(raiders & world.relations.hostile & present, row, plan.raid)
     plan.raid_reach = raid_reach(f.fighters, p["raid_cells"])  # a state raids near its forces
-    it.operation_days = np.where(raiders, np.maximum(it.operation_days - 1, 0),
-                                 it.operation_days)
+    left = np.where(raiders, np.maximum(it.operation_days - 1, 0), it.operation_days)
+    ended = (it.operation_days > 0) & (left <= 0)
+    # what the operation located is spent: the rest of the group is what the state never
+    # found
+    it.intel = np.where(ended, it.intel * (1.0 - it.located), it.intel)
+    it.located = np.where(ended, 0.0, it.located)
+    it.operation_days = left
     # a state's combat effort lands on a guerrilla group as well as it knows it
     lands = selectivity(world, p)
     plan.engage = plan.engage * lands
@@ -233,8 +251,51 @@ def selectivity(world, p) -> np.ndarray:
     return np.where(state[:, :, None] & guerrilla[:, None, :], sel, 1.0)
 
 
+def strike(world, flows, p) -> None:
+    """Today's raid operations strike the fighters they located.
+
+    In each cell a share ``strike * (1 - exp(-raid_operation_intensity * detection *
+    reach))`` of the target's fighters is hit (``reach`` the state's :func:`raid_reach`,
+    ``detection`` the kernel's raid hazard with the cell's presence and shield): at most the
+    located share, however intense the raids, and less in rugged, remote cells and far from
+    the state's forces. ``raid_kill_share`` of those hit are killed, the rest detained. The
+    leaders are hunted: each is caught with probability ``1 - (1 - hit)^leader_hit_rate``,
+    ``hit`` the share of the group struck."""
+    it, f, ld = world.intel, world.forces, world.leadership
+    todo = np.argwhere(it.strike > 0)
+    if not len(todo):
+        return
+    F, S = f.fighters, f.sympathizers
+    fields = world.grid.fields
+    reach = raid_reach(F, p["raid_cells"])
+    for r, s, v in todo:
+        total = F[r, v].sum()
+        if total <= 0:
+            continue
+        det = detection(p["raid_rate"][r], world.grid.state_presence,
+                        fields.raid_shield[r], world.orgs.visibility[r, v])
+        share = it.strike[r, s, v] * -np.expm1(
+            -p["raid_operation_intensity"][r] * det * reach[r, s])
+        hit = F[r, v] * share
+        n = hit.sum()
+        F[r, v] -= hit
+        S[r, v] = np.minimum(S[r, v] * (1.0 - share), F[r, v])
+        flows.killed[r, v, s] += p["raid_kill_share"][r] * n
+        flows.detained[r, v, s] += (1.0 - p["raid_kill_share"][r]) * n
+        caught = -np.expm1(p["leader_hit_rate"][r] * np.log1p(-min(n / total, 1.0 - 1e-12)))
+        draw = it.strike_draw[r, v]
+        if ld.emir_alive[r, v] and not flows.emir_killed[r, v] and draw[0] < caught:
+            flows.emir_killed[r, v] = True
+        left = max(int(ld.commanders[r, v]) - int(flows.commanders_killed[r, v]), 0)
+        if left:
+            flows.commanders_killed[r, v] += int(max(binom.ppf(draw[1], left, caught), 0))
+    world.refresh_totals()
+
+
 def apply(world, flows, p, log) -> None:
-    """Visibility relaxes towards its baseline; intelligence grows and decays."""
+    """Raid operations strike; visibility relaxes towards its baseline; intelligence grows
+    and decays."""
+    strike(world, flows, p)
     o, f, it = world.orgs, world.forces, world.intel
     o.visibility = o.visibility + p["visibility_decay"][:, None] * (o.base_visibility
                                                                      - o.visibility)

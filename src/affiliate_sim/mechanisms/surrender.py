@@ -16,7 +16,13 @@ raids, fighters surrender at ``yield_rate * leniency`` per unit of the danger th
 (nothing holds them), and at ``yield_rate * leniency * (1 - cohesion)`` if they are loyal;
 they flee the area at ``flight_rate * (1 - cohesion)`` per unit of danger. Kernel side: the
 hazards are the plan's weights times the cell's danger (:mod:`affiliate_sim.kernel.step`).
-A cohesive group fights on; a broken one melts away.
+A cohesive group fights on; a broken one melts away. A hopelessly outnumbered one scatters
+(Lanchester's odds as the fighters see them, McLauchlin 2010 on desertion when a side is
+losing): fighters also flee at ``scatter_rate * (1 - local_roots) * max(odds - 1, 0)`` per
+unit of danger, odds the enemy side's strength over their own side's within the front
+(:data:`affiliate_sim.mechanisms.retreat.FRONT_KM`); fighters with roots among the
+population have nowhere else to go and stay (the IMU's Uzbeks scattered before the
+Taliban; Wilayat Sinai's tribesmen held).
 
 The IS core and state forces do not surrender.
 """
@@ -28,10 +34,14 @@ import numpy as np
 from affiliate_sim.mechanisms.base import ARTICLE as A
 from affiliate_sim.mechanisms.base import Param
 from affiliate_sim.mechanisms.population import armed
+from affiliate_sim.mechanisms.retreat import FRONT_KM, local_balance
 from affiliate_sim.vocabulary import IS_CORE, STATE
 
 NAME = "surrender"
 SWITCHABLE = False
+
+#: Odds beyond which more enemies make no one flee faster (a group alone against an army).
+MAX_ODDS = 20.0
 
 PARAMS: tuple[Param, ...] = (
     Param("yield_rate", 0.3, 0.0, 10.0, "surrenders per unit danger",
@@ -43,6 +53,13 @@ PARAMS: tuple[Param, ...] = (
           A + ": 'Other pro-Islamic State militants fled'",
           "Hazard of fleeing the area per unit of danger, for a fighter of a group without "
           "cohesion."),
+    Param("scatter_rate", 0.0, 0.0, 10.0, "flights per unit danger and odds",
+          A + ": the IMU's Central Asians before the Taliban ('What America and its agents "
+          "could not do in 14 years, the Taliban did in 24 hours'); McLauchlin 2010 "
+          "(desertion follows the odds of losing)",
+          "Hazard of fleeing the area per unit of danger and of odds above even (the enemy "
+          "side's strength over the own side's at the front), for a fighter without local "
+          "roots."),
     Param("state_leniency", 1.0, 0.0, 1.0, "treatment",
           "policy lever (amnesty, rehabilitation); " + A + ": 'the enemy's hands'",
           "Treatment fighters expect if they surrender to a state (1: they live)."),
@@ -71,4 +88,9 @@ def decide(world, plan, p, rng, log) -> None:
     loose = 1.0 - o.cohesion
     plan.yield_sympathizers = np.where(arm, p["yield_rate"][:, None] * leniency, 0.0)
     plan.yield_loyal = plan.yield_sympathizers * loose
-    plan.flight = np.where(arm, p["flight_rate"][:, None] * loose, 0.0)
+    at_front, _ = local_balance(world, world.near_within(FRONT_KM))
+    with np.errstate(divide="ignore"):
+        odds = np.where(at_front > 0, 1.0 / at_front, np.inf)
+    scatter = (p["scatter_rate"][:, None] * (1.0 - o.local_roots)
+               * np.minimum(np.maximum(odds - 1.0, 0.0), MAX_ODDS))
+    plan.flight = np.where(arm, p["flight_rate"][:, None] * loose + scatter, 0.0)

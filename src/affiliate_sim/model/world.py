@@ -180,6 +180,12 @@ class Intelligence:
         intel: intelligence in [0, 1].
         operation_days: days left of a major raid operation.
         next_operation: first day on which another operation may start.
+        located: share of the target's fighters the state located when it launched the
+            operation under way (0 without one): all its raids can reach.
+        strike: share of the located fighters the operation strikes today (0 on no
+            operation day).
+        strike_draw: ``(R, O, 2)`` today's uniforms for the target's emir and commanders
+            caught in a strike.
         missed: share of the state's combat effort today that misses the group for want of
             intelligence and falls on its population (0 without counter-terrorism).
         cover: ``[attacker, target]`` (any attacker, not only states) multiplier of the
@@ -190,6 +196,9 @@ class Intelligence:
     intel: np.ndarray
     operation_days: np.ndarray
     next_operation: np.ndarray
+    located: np.ndarray
+    strike: np.ndarray
+    strike_draw: np.ndarray
     missed: np.ndarray
     cover: np.ndarray
 
@@ -393,7 +402,9 @@ class World:
                               origin=rep(origin), patron=rep(patron),
                               dissident_of=rep(dissident_of))
         intel = Intelligence(intel=np.zeros((R, O, O)), operation_days=np.zeros((R, O, O)),
-                             next_operation=np.zeros((R, O, O)), missed=np.zeros((R, O, O)),
+                             next_operation=np.zeros((R, O, O)), located=np.zeros((R, O, O)),
+                             strike=np.zeros((R, O, O)), strike_draw=np.ones((R, O, 2)),
+                             missed=np.zeros((R, O, O)),
                              cover=np.ones((R, O, O)))
         emir_alive = np.array([o.fighters > 0 or o.kind == "is_core" for o in specs])
         leadership = Leadership(
