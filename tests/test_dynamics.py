@@ -502,6 +502,41 @@ def test_a_watchful_state_keeps_rivals_from_massing():
     assert attacks(watched[:1], 1000.0)     # a state not hostile to it casts no shadow
 
 
+def test_a_rival_needs_a_motive_to_attack_at_modest_odds():
+    """A non-state organization's propensity to attack is the force ratio times
+    ``unprovoked + grudge``: at ``unprovoked`` 1 the odds alone make a rival six times the
+    group's size attack it; at 0.1 it leaves the group alone until the group provokes it
+    (the assassination of its leader, a grudge)."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs.append(dict(STRONG_RIVAL))
+    rel = [{"a": "rival", "b": "group", "kind": "hostile"}]
+    provoke = [{"day": 40, "kind": "assassination", "actor": "group", "target": "rival"}]
+
+    def attacks(unprovoked, inputs=()):
+        sc = scenario(days=90, organizations=orgs, relations=rel, inputs=list(inputs))
+        m = run(sc, Params(unprovoked=unprovoked))
+        return [e["day"] for e in events(m, "offensive_started") if e["actor"] == "rival"]
+
+    assert attacks(1.0)                          # the odds alone decide
+    assert not attacks(0.1)                      # no motive, modest odds: no offensive
+    late = attacks(0.1, provoke)
+    assert late and min(late) >= 40              # provoked, it attacks
+
+
+def test_grudges_reach_only_allies_who_shelter_the_target():
+    """A grudge against a group extends to its allies whose fighters are near the group's
+    (they shelter it), not to an ally far away."""
+    from affiliate_sim.mechanisms.retaliation import SHELTER_SHARE, shelter
+    grudge = np.zeros((1, 3, 3))
+    grudge[0, 0, 1] = 2.0                        # 0 holds a grudge against 1
+    allied = np.zeros((1, 3, 3), dtype=bool)
+    allied[0, 1, 2] = allied[0, 2, 1] = True     # 1 and 2 are allies
+    near = np.zeros((1, 3, 3))
+    assert shelter(grudge, allied, near)[0, 0, 2] == 0.0      # 2 is far from 1
+    near[0, 1, 2] = 5.0                                       # 1's fighters near 2's
+    assert shelter(grudge, allied, near)[0, 0, 2] == SHELTER_SHARE * 2.0
+
+
 def test_a_state_raids_only_where_its_forces_reach():
     """A state's raid intensity in a cell is scaled by ``1 - exp(-n / RAID_PARTY)``, n its
     fighters within ``raid_reach_km``: an army five to seven cells (of 10 km) away does not

@@ -22,7 +22,9 @@ whose fighters are near its own (``hostility_engagement``, raised by grudge). It
 full offensive against a hostile group when its side's strength near that group, times ``1 +
 grudge``, exceeds the group's side's by ``offensive_threshold`` (the article: rivals with "a
 strong ground network ... an advantage"; the Taliban's "24 hours"), at a random time whose
-hazard grows with the excess. A state must first find a group: it opens a full offensive
+hazard grows with the excess. A non-state organization needs a motive: it weighs the odds
+by ``unprovoked + grudge`` instead (``unprovoked`` <= 1), so that below 1 it leaves a
+hostile group it holds no grudge against alone at odds it would otherwise take. A state must first find a group: it opens a full offensive
 only once its intelligence on the group, or the group's own visibility (a group that claims
 attacks and holds checkpoints shows itself), has reached ``find_trigger``, and only against
 a group of at least ``state_offensive_floor`` fighters (a smaller band is the work of its
@@ -108,12 +110,19 @@ PARAMS: tuple[Param, ...] = (
     Param("offensive_threshold", 2.0, 0.0, 100.0, "force ratio",
           A + ": rivals 'often have a strong ground network ... an advantage'; "
           "'frequently outnumbered'",
-          "Local force ratio (times 1 + grudge) at which an organization opens an "
-          "offensive."),
+          "Propensity (local force ratio times unprovoked + grudge; 1 + grudge for a state) "
+          "at which an organization opens an offensive."),
     Param("offensive_rate", 0.3, 0.0, 10.0, "1/day",
           "modelling convention",
           "Hazard of opening an offensive per unit of relative excess propensity "
           "(propensity / threshold - 1, capped at MAX_EXCESS)."),
+    Param("unprovoked", 1.0, 0.0, 1.0, "share",
+          A + ": the Taliban tolerated Mullah Dadullah's splinter until it sheltered the "
+          "IMU ('a second operation ... Dadullah and dozens of his relatives killed'); "
+          "Derna's council fought IS in earnest only after the assassination of its leaders",
+          "Weight of the force ratio in a non-state organization's propensity to attack a "
+          "hostile group it holds no grudge against (the propensity is ratio x (unprovoked "
+          "+ grudge); 1: the odds alone decide; states are not bound by it)."),
     Param("find_trigger", 0.5, 0.0, 1.0, "intelligence",
           A + ": Wilayat Sinai's attacks drew Egypt's 'repeated offensives'; modelling "
           "convention",
@@ -208,9 +217,9 @@ def per_cell(p, cell_km: float) -> dict:
             "conceal_conventional_cell": p["conceal_conventional"] * area}
 
 
-def propensity(allied, near, power, grudge) -> np.ndarray:
-    """``(R, O, O)`` ``[a, t]``: a's side over t's side near t's fighters, times ``1 +
-    grudge[a, t]``.
+def propensity(allied, near, power, grudge, base=1.0) -> np.ndarray:
+    """``(R, O, O)`` ``[a, t]``: a's side over t's side near t's fighters, times ``base[a]
+    + grudge[a, t]`` (``base``: ``(R, O, 1)`` or a number).
 
     a's side is a and its allies (not t); t's side is t and its allies (not a); a side's
     strength near t is the sum of its members' ``power * near[t, member]``. The ratio is
@@ -226,7 +235,7 @@ def propensity(allied, near, power, grudge) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(d > 0, a / np.where(d > 0, d, 1.0),
                          np.where(a > 0, np.inf, 0.0))
-    return ratio * (1.0 + grudge)
+    return ratio * (base + grudge)
 
 
 def _at(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -278,7 +287,10 @@ def decide(world, plan, p, rng, log) -> None:
     chance = rng.uniform("open", (O,))
     acting = world.takes_part("offensive")
     grudge = plan.grudge
-    prop = propensity(rel.allied, f.near, f.power, grudge)
+    # a non-state organization attacks a rival it holds no grudge against only at better
+    # odds (it needs a motive: a betrayal, a provocation, sheltering its enemy)
+    base = np.where(world.orgs.camp == STATE, 1.0, p["unprovoked"][:, None])[:, :, None]
+    prop = propensity(rel.allied, f.near, f.power, grudge, base)
     # under a watchful state's shadow an underground group does not mass against rivals
     threat = state_threat(world)
     prop = prop / (1.0 + p["state_shadow"][:, None, None] * (threat * threat)[:, :, None])

@@ -10,7 +10,8 @@ When a group or faction pledges away (:func:`on_pledge`), its former parent and 
 the old camp turn hostile and hold a grudge (a parent ``PARENT_FACTOR`` times more than an
 ally). The grudge raises the propensity to attack (the offensive rule in
 :mod:`affiliate_sim.mechanisms.combat`). Each day (:func:`decide`, before the offensive
-rule) grudges extend to those who shelter their target (half of them, :func:`shelter`), and
+rule) grudges extend to those who shelter their target, allies with the target's fighters
+near their own (half of them, :func:`shelter`), and
 an attacker on an offensive turns on the target's allies found with it.
 
 Consolidation ("al-Qaeda has repeatedly rebuffed the Islamic State's advances,
@@ -72,11 +73,12 @@ def on_pledge(world, p, log, rs, i: int, old_camp) -> None:
 HOOKS = {"on_pledge": on_pledge}
 
 
-def shelter(grudge: np.ndarray, allied: np.ndarray) -> np.ndarray:
+def shelter(grudge: np.ndarray, allied: np.ndarray, near: np.ndarray) -> np.ndarray:
     """``(R, O, O)`` grudges extended to those who shelter their target: ``[h, a]`` is at
-    least ``SHELTER_SHARE * grudge[h, t]`` for every t that a is allied to (a != h)."""
+    least ``SHELTER_SHARE * grudge[h, t]`` for every t that a is allied to (a != h) and
+    that has fighters near a's (``near[t, a] > 0``: an ally far away shelters no one)."""
     O = grudge.shape[1]
-    cand = ((grudge > 0)[:, :, :, None] & allied[:, None, :, :]
+    cand = ((grudge > 0)[:, :, :, None] & (allied & (near > 0))[:, None, :, :]
             & ~np.eye(O, dtype=bool)[None, :, None, :])           # [r, h, t, a]
     ext = np.where(cand, SHELTER_SHARE * grudge[:, :, :, None], 0.0).max(axis=2)
     return np.maximum(grudge, ext)
@@ -96,7 +98,7 @@ def decide(world, plan, p, rng, log) -> None:
             rel.hostile[r, i, a] = rel.hostile[r, a, i] = True
             log("shelter_targeted", r, i, a, f.near[r, tgt, a],
                 f"shelters {world.names[tgt]}")
-    plan.grudge = shelter(rel.grudge, rel.allied)
+    plan.grudge = shelter(rel.grudge, rel.allied, f.near)
 
 
 def apply(world, flows, p, log) -> None:
