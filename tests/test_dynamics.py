@@ -568,7 +568,8 @@ def _operation(intel, days=40, **kw):
     quiet = dict(intel_gain=0.0, intel_decay=0.0, intel_per_informant=0.0,
                  raid_rate=0.01, raid_trigger=0.2, raid_operation_rate=10.0,
                  raid_operation_intensity=1e4, hiding_scale=0.0, state_offensive_floor=1e5,
-                 hostility_engagement=0.0, move_speed=0.0, **kw)
+                 hostility_engagement=0.0, move_speed=0.0)
+    quiet.update(kw)
     orgs = copy.deepcopy(BASE["organizations"])
     orgs[1].update(region="east", fighters=40, cohesion=0.95, local_roots=0.0,
                    visibility=1.0)
@@ -601,6 +602,25 @@ def test_a_raid_operation_strikes_only_what_the_state_located():
     assert capped < 0.4 * known                           # a party strikes at most 10
     g, a = m.names.index("group"), m.names.index("army")
     assert m.world.intel.intel[0, a, g] < 0.5             # spent: 0.8 x (1 - 0.8)
+
+
+def test_a_raid_operation_hunts_the_leaders():
+    """In an operation's strike each leader is caught with probability ``1 - (1 -
+    hit)^leader_hit_rate``: hunted hard, the emir and most commanders fall with the raid;
+    at ``leader_hit_rate`` 0 none does (no leader dies outside the strike here either)."""
+    def losses(rate):
+        # background raids too light to touch the leaders in the operation's days
+        m, _, ops = _operation(0.8, leader_hit_rate=rate, raid_rate=0.001)
+        assert ops == [0]
+        span = range(0, int(Params().raid_operation_days) + 1)
+        emirs = [e for e in events(m, "emir_killed")
+                 if e["target"] == "group" and e["day"] in span]
+        cmd = sum(e["magnitude"] for e in events(m, "commanders_killed")
+                  if e["target"] == "group" and e["day"] in span)
+        return len(emirs), cmd
+
+    assert losses(20.0) == (1, 4)     # the emir and the four commanders fall with the raid
+    assert losses(0.0) == (0, 0)
 
 
 def test_an_outnumbered_group_without_roots_scatters():
