@@ -533,7 +533,7 @@ def test_grudges_reach_only_allies_who_shelter_the_target():
     allied[0, 1, 2] = allied[0, 2, 1] = True     # 1 and 2 are allies
     near = np.zeros((1, 3, 3))
     assert shelter(grudge, allied, near)[0, 0, 2] == 0.0      # 2 is far from 1
-    near[0, 1, 2] = 5.0                                       # 1's fighters near 2's
+    near[0, 1, 2] = 5.0                                       # 2's fighters near 1's
     assert shelter(grudge, allied, near)[0, 0, 2] == SHELTER_SHARE * 2.0
 
 
@@ -584,8 +584,8 @@ def _operation(intel, days=40, **kw):
     lost = h.pairs["killed"][:, g, a] + h.pairs["detained"][:, g, a]
     ops = [e["day"] for e in events(m, "raid_operation")]
     d = ops[0] if ops else 0
-    span = int(Params().raid_operation_days)
-    return m, float(lost[d:d + span].sum()), ops
+    span = int(np.ceil(m.p["raid_operation_days"][0]))
+    return m, float(lost[d:d + span + 1].sum()), ops
 
 
 def test_a_raid_operation_strikes_only_what_the_state_located():
@@ -598,10 +598,13 @@ def test_a_raid_operation_strikes_only_what_the_state_located():
     assert 0.7 * 32 < known < 1.1 * 32                    # about 0.8 of 40, not all 40
     _, half, _ = _operation(0.4)
     assert 0.7 * 16 < half < 1.1 * 16                     # about 0.4 of 40
+    _, hidden, _ = _operation(0.8, hiding_scale=40.0)
+    assert 0.7 * 16 < hidden < 1.1 * 16                   # found: 40 / (40 + 40) of them
     _, capped, _ = _operation(0.8, operation_capacity=10.0)
     assert capped < 0.4 * known                           # a party strikes at most 10
     g, a = m.names.index("group"), m.names.index("army")
-    assert m.world.intel.intel[0, a, g] < 0.5             # spent: 0.8 x (1 - 0.8)
+    # spent: what the state still knows is of those it never found, 0.8 x (1 - 0.8)
+    assert m.world.intel.intel[0, a, g] == pytest.approx(0.16, rel=1e-6)
 
 
 def test_a_raid_operation_hunts_the_leaders():
@@ -627,9 +630,10 @@ def test_an_outnumbered_group_without_roots_scatters():
     """Fighters who face hopeless odds at the front flee at ``scatter_rate * (1 -
     local_roots) * (odds - 1)`` per unit of danger: a rootless group under the army's fire
     scatters, a rooted one stays; at ``scatter_rate`` 0 neither does."""
-    def fled(roots, rate):
+    def fled(roots, rate, army=500):
         orgs = copy.deepcopy(BASE["organizations"])
         orgs[1].update(region="east", cohesion=0.95, local_roots=roots)
+        orgs[2].update(fighters=army)
         sc = scenario(days=60, organizations=orgs,
                       relations=[{"a": "army", "b": "group", "kind": "hostile"}])
         m = run(sc, Params(blind_effort=1.0, popular_cover=0.0, scatter_rate=rate))
@@ -637,6 +641,9 @@ def test_an_outnumbered_group_without_roots_scatters():
 
     assert fled(0.0, 1.0) > 10 * max(fled(0.0, 0.0), 0.1)
     assert fled(1.0, 1.0) == pytest.approx(fled(1.0, 0.0), abs=1e-9)
+    # at better than even odds nobody scatters (a smaller army still fights the group)
+    assert fled(0.0, 0.0, army=30) > 0.0
+    assert fled(0.0, 1.0, army=30) == pytest.approx(fled(0.0, 0.0, army=30), abs=1e-9)
 
 
 def test_raid_reach_sums_a_state_s_fighters_over_its_window():
@@ -866,6 +873,7 @@ def test_a_state_takes_the_field_only_against_a_group_it_can_find_and_worth_it()
     assert not offensives(300, 0.05)               # large but hidden, no intelligence
     assert not offensives(30, 0.9)                 # visible but a band: below the floor
     assert offensives(30, 0.9, state_offensive_floor=10.0)
+    assert offensives(300, 0.9, unprovoked=0.05)   # a state needs no motive beyond finding
 
 
 def test_foes_at_war_with_each_other_do_not_add_up():

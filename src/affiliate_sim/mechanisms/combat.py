@@ -235,7 +235,9 @@ def propensity(allied, near, power, grudge, base=1.0) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(d > 0, a / np.where(d > 0, d, 1.0),
                          np.where(a > 0, np.inf, 0.0))
-    return ratio * (base + grudge)
+    w = base + grudge
+    with np.errstate(invalid="ignore"):
+        return np.where(w > 0, ratio * w, 0.0)  # no motive: no propensity, whatever the odds
 
 
 def _at(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -343,7 +345,7 @@ def decide(world, plan, p, rng, log) -> None:
     opens = over & (chance < hazard_share(p["offensive_rate"][:, None] * excess))
     for r, i in zip(*np.nonzero(opens), strict=True):
         log("offensive_started", r, i, best[r, i], best_prop[r, i],
-            "force ratio x (1 + grudge)")
+            "force ratio x (unprovoked + grudge)")
     cd.offensive_target = np.where(opens, best, cd.offensive_target)
     cd.offensive_days = np.where(opens, 0, cd.offensive_days)
 
@@ -376,11 +378,18 @@ def state_threat(world) -> np.ndarray:
     return np.where(state, 0.0, watch * seen)
 
 
-def backlash_step(backlash, losses, strength, population, p) -> np.ndarray:
-    """New backlash after a day's losses at others' hands (see the module docstring)."""
+def backlash_raise(backlash, losses, strength, population, gain):
+    """Backlash raised by losses at others' hands (before the day's decay): ``gain *
+    losses / strength * population / (population + BACKLASH_POPULATION) * (1 -
+    backlash)`` more."""
     share = losses / np.maximum(strength, 1.0)
     crowd = population / (population + BACKLASH_POPULATION)
-    b = backlash + p["backlash_gain"][:, None] * share * crowd * (1.0 - backlash)
+    return np.clip(backlash + gain * share * crowd * (1.0 - backlash), 0.0, 1.0)
+
+
+def backlash_step(backlash, losses, strength, population, p) -> np.ndarray:
+    """New backlash after a day's losses at others' hands (see the module docstring)."""
+    b = backlash_raise(backlash, losses, strength, population, p["backlash_gain"][:, None])
     return np.clip(b * np.exp(-p["backlash_decay"])[:, None], 0.0, 1.0)
 
 

@@ -43,6 +43,7 @@ from scipy.stats import binom
 
 from affiliate_sim.mechanisms.base import ARTICLE as A
 from affiliate_sim.mechanisms.base import Param, hazard_share
+from affiliate_sim.mechanisms.combat import backlash_raise
 from affiliate_sim.mechanisms.population import armed
 from affiliate_sim.vocabulary import STATE
 
@@ -100,7 +101,8 @@ PARAMS: tuple[Param, ...] = (
     Param("leader_hit_rate", 1.5, 0.0, 100.0, "multiplier",
           A + ": 'Algerian security forces killed the group's emir'",
           "Hazard of a leader being killed per unit of the raid hazard around him (in "
-          "battle leaders face LEADER_COMBAT_EXPOSURE times their fighters' hazard)."),
+          "battle leaders face LEADER_COMBAT_EXPOSURE times their fighters' hazard); in a "
+          "raid operation's strike, the exponent of the share of the group left unhit."),
     Param("roots_shield", 0.7, 0.0, 1.0, "share",
           A + ": Wilayat Sinai 'withstood repeated offensives'; cases.md: 'an affiliate "
           "embedded in terrain and population'",
@@ -204,14 +206,14 @@ def decide(world, plan, p, rng, log) -> None:
     fighters it locates."""
     o, f, it = world.orgs, world.forces, world.intel
     chance = rng.uniform("operation", (world.O, world.O))
-    it.strike_draw = rng.uniform("strike", (world.O, 2))
+    it.strike_draw = rng.uniform("strike", (world.O, world.O, 2))
     raiders = world.takes_part("raid")[:, :, None]
     present = (f.totals > 0)[:, None, :]
     start = (raiders & (it.operation_days <= 0) & (world.day >= it.next_operation)
              & (chance < hazard_share(operation_hazard(it.intel, p))) & present)
     for r, s, j in zip(*np.nonzero(start), strict=True):
         log("raid_operation", r, s, j, it.intel[r, s, j], "intelligence-led raids")
-    days = p["raid_operation_days"][:, None, None]
+    days = np.ceil(p["raid_operation_days"])[:, None, None]  # whole days
     found = f.totals / (f.totals + p["hiding_scale"][:, None] + 1e-12)  # a handful hides
     # what it locates: its intelligence on the group, a handful hiding better, and no more
     # fighters than an operation can strike
@@ -260,8 +262,9 @@ def strike(world, flows, p) -> None:
     located share, however intense the raids, and less in rugged, remote cells and far from
     the state's forces. ``raid_kill_share`` of those hit are killed, the rest detained. The
     leaders are hunted: each is caught with probability ``1 - (1 - hit)^leader_hit_rate``,
-    ``hit`` the share of the group struck."""
-    it, f, ld = world.intel, world.forces, world.leadership
+    ``hit`` the share of the group struck. The losses raise the group's backlash like any
+    others (:func:`affiliate_sim.mechanisms.combat.backlash_raise`)."""
+    it, f, ld, o = world.intel, world.forces, world.leadership, world.orgs
     todo = np.argwhere(it.strike > 0)
     if not len(todo):
         return
@@ -282,8 +285,13 @@ def strike(world, flows, p) -> None:
         S[r, v] = np.minimum(S[r, v] * (1.0 - share), F[r, v])
         flows.killed[r, v, s] += p["raid_kill_share"][r] * n
         flows.detained[r, v, s] += (1.0 - p["raid_kill_share"][r]) * n
+        # the losses raise the group's backlash as any others do (the combat process
+        # booked the day's other losses before the strike)
+        pop = (hit * world.grid.population).sum() / max(n, 1e-12)
+        o.backlash[r, v] = backlash_raise(o.backlash[r, v], n, f.start_totals[r, v], pop,
+                                          p["backlash_gain"][r])
         caught = -np.expm1(p["leader_hit_rate"][r] * np.log1p(-min(n / total, 1.0 - 1e-12)))
-        draw = it.strike_draw[r, v]
+        draw = it.strike_draw[r, s, v]
         if ld.emir_alive[r, v] and not flows.emir_killed[r, v] and draw[0] < caught:
             flows.emir_killed[r, v] = True
         left = max(int(ld.commanders[r, v]) - int(flows.commanders_killed[r, v]), 0)

@@ -184,8 +184,8 @@ class Intelligence:
             operation under way (0 without one): all its raids can reach.
         strike: share of the located fighters the operation strikes today (0 on no
             operation day).
-        strike_draw: ``(R, O, 2)`` today's uniforms for the target's emir and commanders
-            caught in a strike.
+        strike_draw: ``(R, O, O, 2)`` today's uniforms for the target's emir and
+            commanders caught in a strike by each state.
         missed: share of the state's combat effort today that misses the group for want of
             intelligence and falls on its population (0 without counter-terrorism).
         cover: ``[attacker, target]`` (any attacker, not only states) multiplier of the
@@ -403,7 +403,7 @@ class World:
                               dissident_of=rep(dissident_of))
         intel = Intelligence(intel=np.zeros((R, O, O)), operation_days=np.zeros((R, O, O)),
                              next_operation=np.zeros((R, O, O)), located=np.zeros((R, O, O)),
-                             strike=np.zeros((R, O, O)), strike_draw=np.ones((R, O, 2)),
+                             strike=np.zeros((R, O, O)), strike_draw=np.ones((R, O, O, 2)),
                              missed=np.zeros((R, O, O)),
                              cover=np.ones((R, O, O)))
         emir_alive = np.array([o.fighters > 0 or o.kind == "is_core" for o in specs])
