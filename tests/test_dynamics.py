@@ -523,6 +523,26 @@ def test_a_rival_needs_a_motive_to_attack_at_modest_odds():
     assert late and min(late) >= 40              # provoked, it attacks
 
 
+def test_the_attacked_fire_back():
+    """An organization under offensive turns ``return_fire`` of its effort on its
+    attackers: the attacker's losses to it grow with the share, from the skirmishes alone
+    at 0."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs.append(dict(STRONG_RIVAL))
+    rel = [{"a": "rival", "b": "group", "kind": "hostile"}]
+
+    def losses(rf):
+        m = run(scenario(days=60, organizations=orgs, relations=rel),
+                Params(return_fire=rf, hostility_engagement=0.02))
+        assert [e for e in events(m, "offensive_started") if e["actor"] == "rival"]
+        g, k = m.names.index("group"), m.names.index("rival")
+        return hist(m).pairs["killed"][:, k, g].sum()
+
+    none, half, full = losses(0.0), losses(0.5), losses(1.0)
+    assert none < half < full
+    assert full > 5 * max(none, 0.1)
+
+
 def test_grudges_reach_only_allies_who_shelter_the_target():
     """A grudge against a group extends to its allies whose fighters are near the group's
     (they shelter it), not to an ally far away."""

@@ -116,6 +116,11 @@ PARAMS: tuple[Param, ...] = (
           "modelling convention",
           "Hazard of opening an offensive per unit of relative excess propensity "
           "(propensity / threshold - 1, capped at MAX_EXCESS)."),
+    Param("return_fire", 0.5, 0.0, 1.0, "share",
+          A + ": the Taliban's offensive 'overwhelmed' the IMU, Belmokhtar's clashes left "
+          "Sahraoui 'badly wounded' (both sides fight); Lanchester 1916",
+          "Share of its effort an organization under offensive (and not on one itself) "
+          "turns on its attackers near it."),
     Param("unprovoked", 1.0, 0.0, 1.0, "share",
           A + ": the Taliban tolerated Mullah Dadullah's splinter until it sheltered the "
           "IMU ('a second operation ... Dadullah and dozens of his relatives killed'); "
@@ -252,7 +257,9 @@ def engagement(target, hostile, allied, near, grudge, p) -> np.ndarray:
     proportion to their presence near it, to its allies who shelter it and are hostile to
     the attacker. Otherwise each hostile group near the attacker's fighters draws
     ``hostility_engagement * (1 + grudge)`` (at most 1) of effort, split by presence, the
-    total at most 1.
+    total at most 1; an organization under offensive and not on one itself turns a share
+    ``return_fire`` of its effort on its attackers near it (split by their presence), the
+    rest staying with its skirmishes (both sides fire in a battle).
     """
     R, O = target.shape
     eye = np.eye(O, dtype=bool)
@@ -266,8 +273,18 @@ def engagement(target, hostile, allied, near, grudge, p) -> np.ndarray:
     row = np.where(foes, level * share, 0.0)
     total = row.sum(axis=2, keepdims=True)
     row = np.where(total > 1.0, row / np.where(total > 1.0, total, 1.0), row)
-    # offensives
+    # the attacked fire back
     on = target >= 0
+    hit_by = ((target[:, :, None] == np.arange(O)[None, None, :]) & on[:, :, None]
+              ).transpose(0, 2, 1) & foes                     # [r, v, k]: k attacks v
+    back = np.where(hit_by, near, 0.0)
+    bsum = back.sum(axis=2, keepdims=True)
+    attacked = (bsum > 0) & ~on[:, :, None]
+    rf = p["return_fire"][:, None, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        defence = np.where(bsum > 0, back / np.where(bsum > 0, bsum, 1.0), 0.0)
+    row = np.where(attacked, (1.0 - rf) * row + rf * defence, row)
+    # offensives
     if on.any():
         t = np.maximum(target, 0)
         rr = np.arange(R)[:, None]
