@@ -124,6 +124,20 @@ def test_cmaes_finds_a_minimum_within_its_budget_and_bounds():
     again, _ = trace()
     assert np.array_equal(seen, again)
 
+    def first_generation(sigma):
+        got = []
+
+        def batch(xs):
+            got.extend(np.array(x) for x in xs)
+            return [0.0] * len(xs)
+        _cmaes(batch, np.array([0.0, 2.0, 2.0]), lo, hi, budget=10, popsize=10, sigma=sigma)
+        return np.array(got)
+
+    # the first step is sigma of each bound's width
+    narrow, wide = first_generation(0.02), first_generation(0.3)
+    assert np.abs(narrow - [0.0, 2.0, 2.0]).max() < 0.02 * 4 * 4
+    assert (wide.std(axis=0) / narrow.std(axis=0)).min() > 5
+
 
 @pytest.mark.slow
 def test_calibrate_command_cmaes(tmp_path):
@@ -142,6 +156,8 @@ def test_calibrate_command_cmaes(tmp_path):
 @pytest.mark.parametrize("overrides,words", [
     (["method=simplex"], ("method", "cmaes")),
     (["method=optimize", "popsize=8"], ("popsize", "cmaes")),
+    (["method=cmaes", "sigma=0.9"], ("sigma", "(0, 0.5]")),
+    (["method=cmaes", "sigma=zero"], ("sigma", "'zero'")),
 ])
 def test_bad_calibration_method(tmp_path, overrides, words):
     res = subprocess.run([str(BIN / "affiliate-calibrate"), *overrides,

@@ -90,6 +90,7 @@ class CalibrateSchema:
     explore: int = 0  # Sobol points evaluated before the search starts from the best
     method: str = "optimize"  # optimize (Nelder-Mead) or cmaes (CMA-ES, by generations)
     popsize: int | None = None  # CMA-ES candidates per generation (None: its default)
+    sigma: float = 0.2  # CMA-ES first step, as a share of each bound's width
     crossval: bool = False  # leave-one-case-out instead (out: None = replay/crossval.json)
     replay_seeds: int = 20  # seeds of each held-out case's replay (crossval)
 
@@ -213,6 +214,10 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
                          f"{data.get('method')!r}")
     if data.get("popsize") is not None and data.get("method", "optimize") != "cmaes":
         raise InputError(where, "popsize", "applies to method=cmaes only")
+    sigma = data.get("sigma", 0.2)
+    if (isinstance(sigma, bool) or not isinstance(sigma, int | float)
+            or not 0.0 < sigma <= 0.5):
+        raise InputError(where, "sigma", f"must be a number in (0, 0.5], got {sigma!r}")
     cases = tuple(data.get("cases") or CASES)
     for c in cases:
         load_scenario(c)
@@ -222,4 +227,5 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
             "max_evaluations": data["max_evaluations"], "workers": data.get("workers"),
             "cases": cases, "out": data["out"], "crossval": bool(data.get("crossval")),
             "replay_seeds": data.get("replay_seeds", 20), "explore": data.get("explore", 0),
-            "method": data.get("method", "optimize"), "popsize": data.get("popsize")}
+            "method": data.get("method", "optimize"), "popsize": data.get("popsize"),
+            "sigma": float(sigma)}

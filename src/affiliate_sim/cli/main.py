@@ -252,7 +252,8 @@ def _calibrate_main(cfg: DictConfig) -> None:
                     max_evaluations=spec["max_evaluations"],
                     workers=spec["workers"] or default_workers(),
                     log=lambda msg: print(msg, file=sys.stderr, flush=True),
-                    explore=spec["explore"], method=spec["method"], popsize=spec["popsize"])
+                    explore=spec["explore"], method=spec["method"], popsize=spec["popsize"],
+                    sigma=spec["sigma"])
     from affiliate_sim.paths import CALIBRATED
 
     out = (str(CALIBRATED) if spec["out"] is None else spec["out"]
@@ -276,7 +277,8 @@ def _crossval(spec) -> None:
                      replay_seeds=spec["replay_seeds"],
                      workers=spec["workers"] or default_workers(), out=out,
                      log=lambda msg: print(msg, file=sys.stderr, flush=True),
-                     explore=spec["explore"], method=spec["method"], popsize=spec["popsize"])
+                     explore=spec["explore"], method=spec["method"], popsize=spec["popsize"],
+                     sigma=spec["sigma"])
     print(f"affiliate-calibrate: leave-one-case-out over {len(spec['cases'])} cases; median "
           f"share of informative observations met {table['median_share']:.2f}; wrote {out}")
 

@@ -25,8 +25,9 @@ Method (documented in ``docs/calibration.md``):
   the covariance matrix adaptation evolution strategy (``method="cmaes"``; Hansen 2016,
   arXiv:1604.00772, the ``cma`` package), whose generations of candidates run together as
   ensembles grouped by case (the null model's apart), seeded, in coordinates scaled to
-  the bounds, with a step of ``CMA_SIGMA`` of each bound's width; a remainder of the budget
-  smaller than one generation is left unspent (and said so).
+  the bounds, with a first step of ``sigma`` (default ``CMA_SIGMA``) of each bound's
+  width; a remainder of the budget smaller than one generation is left unspent (and said
+  so).
 
 The best parameter set is written (atomically) as a ``conf/params`` YAML file whose header
 records the command, the loss before and after, and the seeds.
@@ -112,7 +113,7 @@ CMA_SIGMA = 0.2
 def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[str, ...],
               seeds: int = 4, max_evaluations: int = 60, workers: int = 1,
               log=print, explore: int = 0, method: str = "optimize",
-              popsize: int | None = None) -> Calibration:
+              popsize: int | None = None, sigma: float = 0.2) -> Calibration:
     """Search the free parameters for the lowest loss (see the module docstring)."""
     from scipy.optimize import minimize
 
@@ -173,7 +174,7 @@ def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[
         batch([lo + u * (hi - lo) for u in points])  # all together, as one generation
     rest = max_evaluations - 1 - explore
     if rest > 0 and names and method == "cmaes":
-        used = _cmaes(batch, best["x"], lo, hi, rest, popsize)
+        used = _cmaes(batch, best["x"], lo, hi, rest, popsize, sigma)
         if used < rest:
             log(f"calibrate: {rest - used} evaluations of the budget left unspent (less than "
                 f"a generation of {popsize or _cma_popsize(len(names))}, or CMA-ES stopped)")
@@ -192,10 +193,12 @@ def _cma_popsize(n: int) -> int:
     return 4 + int(3 * math.log(n))
 
 
-def _cmaes(batch, x0, lo, hi, budget: int, popsize: int | None) -> int:
+def _cmaes(batch, x0, lo, hi, budget: int, popsize: int | None,
+           sigma: float = CMA_SIGMA) -> int:
     """CMA-ES from ``x0`` within ``[lo, hi]`` (searched in coordinates scaled to the bounds)
-    for at most ``budget`` evaluations, a generation at a time through ``batch``; returns
-    the evaluations spent."""
+    with a first step of ``sigma`` of each bound's width, for at most ``budget``
+    evaluations, a generation at a time through ``batch``; returns the evaluations
+    spent."""
     import cma
 
     width = hi - lo
@@ -203,7 +206,7 @@ def _cmaes(batch, x0, lo, hi, budget: int, popsize: int | None) -> int:
             "tolfun": 1e-6, "tolx": 1e-5}
     if popsize:
         opts["popsize"] = int(popsize)
-    es = cma.CMAEvolutionStrategy(list((np.asarray(x0) - lo) / width), CMA_SIGMA, opts)
+    es = cma.CMAEvolutionStrategy(list((np.asarray(x0) - lo) / width), sigma, opts)
     used = 0
     while not es.stop() and used + es.popsize <= budget:
         us = es.ask()
