@@ -26,8 +26,8 @@ RESPONSIBLE = [
     ("somalia_2015", "mumin_pledges_in_october", "pledge"),
     ("khorasan_2015", "dissidents_have_followers", "schism"),
     ("sirte_2015", "foreign_fighters_arrive", "investment"),
-    ("sirte_2015", "grows_steadily", "momentum"),
-    ("imu_2015", "decisive_blow_in_a_day", "retreat"),
+    ("sirte_2015", "about_6500_by_early_2016", "momentum"),
+    ("sinai_2015", "survives", "retreat"),
     ("sinai_2015", "survives", "terrain"),
     ("algeria_2014", "remnant_by_early_2016", "counterterrorism"),
 ]
