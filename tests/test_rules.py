@@ -54,10 +54,13 @@ def test_purge_switch(model):
 
 
 def test_state_intelligence_and_raids():
-    """A visible group draws raid operations; the state is its main killer; leaders fall."""
+    """A visible group draws raid operations; the state is its main killer; leaders fall
+    when the operation reaches them (the army's raids reaching the mountains, intense
+    enough not to be lost in them: an operation strikes only what it reaches)."""
     with_ops = leaders_hit = 0
+    reaching = Params(raid_reach_km=1000.0, raid_operation_intensity=1e4)
     for seed in range(5):
-        m = run(seed=seed)
+        m = AffiliateModel(SCENARIO, reaching, rng=seed).run().record(0)
         jak, army = m.names.index("jak"), m.names.index("army")
         killed_by = m.history.pairs["killed"][:, jak].sum(0)
         assert np.argmax(killed_by) == army  # the state, not the AQ parent
