@@ -24,9 +24,10 @@ grudge``, exceeds the group's side's by ``offensive_threshold`` (the article: ri
 strong ground network ... an advantage"; the Taliban's "24 hours"), at a random time whose
 hazard grows with the excess. A non-state organization needs a motive: it weighs the odds
 by ``unprovoked + grudge`` instead (``unprovoked`` <= 1), so that below 1 it leaves a
-hostile group it holds no grudge against alone at odds it would otherwise take. A state must first find a group: it opens a full offensive
-only once its intelligence on the group, or the group's own visibility (a group that claims
-attacks and holds checkpoints shows itself), has reached ``find_trigger``, and only against
+hostile group it holds no grudge against alone at odds it would otherwise take. A state
+must first find a group: it opens a full offensive only once its intelligence on the
+group, or the group's own visibility (a group that claims attacks and holds checkpoints
+shows itself), has reached ``find_trigger``, and only against
 a group of at least ``state_offensive_floor`` fighters (a smaller band is the work of its
 raids). An offensive commits the attacker's whole effort against the target and those who
 shelter it, and draws its fighters towards them; it ends when the target is gone from reach,

@@ -32,7 +32,8 @@ the state knows the group, ``blind_effort + (1 - blind_effort) * intel``; what m
 (``missed``) falls on the group's population, and the combat process books the backlash
 it raises. Switched off, states fight as if they knew (no intelligence work, no
 selectivity); a state still finds, for its offensives, a group that shows itself (its
-visibility at the combat process's ``find_trigger``), and a scripted starting intelligence stays as it is.
+visibility at the combat process's ``find_trigger``), and a scripted starting
+intelligence stays as it is.
 """
 
 from __future__ import annotations
@@ -276,7 +277,7 @@ def strike(world, flows, p) -> None:
         if total <= 0:
             continue
         det = detection(p["raid_rate"][r], world.grid.state_presence,
-                        fields.raid_shield[r], world.orgs.visibility[r, v])
+                        fields.raid_shield[r], o.visibility[r, v])
         share = it.strike[r, s, v] * -np.expm1(
             -p["raid_operation_intensity"][r] * det * reach[r, s])
         hit = F[r, v] * share
