@@ -12,10 +12,25 @@ resources) * (1 + brand) * (1 + backlash_appeal * backlash)``, the brand being t
 for the IS camp (the core's broadcast, ``is_broadcast``, as shaped by the momentum
 mechanism) and nothing for the others, the backlash the grievance that violence against the
 group in populated places raises among its population (combat). Groups desert at
-``desertion_rate * (1 - cohesion) * (1.5 - resources)``. A state force draws reinforcements
+``desertion_rate * (1 - cohesion) * (1.5 - resources)``, less what an established group
+replaces (below). A state force draws reinforcements
 from a finite reserve (``reserve`` in the scenario; by default its starting strength once
 over) back towards its initial strength (``state_reinforcement``); when the reserve is
-spent, its losses are final. Loyal fighters of a group the IS core courts (a scripted input)
+spent, its losses are final.
+
+A steady start (spin-up; Jones and Libicki 2008: military force ended 7% of the armed
+groups that ended): the world did not begin on day 0, and the strength a long-established group holds
+then is a steady state, which the model's rules would otherwise drain. Two things follow,
+each weighted by ``steady_start * established`` (fully for an old group, not at all for a
+new one, whose strength must be earned). Its starting strength shows what its people carry:
+where the cells it holds are loaded past the carrying capacity the ceiling gives, its own
+ceiling is raised by the factor :func:`capacity_factor` (the fighter-weighted load of its
+cells over its ceiling, at least 1), so that it starts at its capacity, neither growing nor
+shrinking on that account, and regrows towards it after losses. And its networks replace its
+ordinary turnover: its desertion is replaced at ``min(1, start / strength)`` of the rate,
+less and less as it grows past where it started. Losses to enemies, purges and defection are
+not replaced by it: they are the mechanisms' doing, and ordinary recruitment makes them good
+as the room they leave allows. Loyal fighters of a group the IS core courts (a scripted input)
 turn latent IS sympathizers at ``conversion_rate * IS appeal * courting``; latent
 sympathizers return to loyalty at ``reversion_rate``. Each organization's momentum is an
 exponential memory of its monthly growth rate (``momentum_memory``), which the pledge,
@@ -69,6 +84,15 @@ PARAMS: tuple[Param, ...] = (
     Param("is_broadcast", 0.4, 0.0, 2.0, "appeal",
           A + ": 'remaining and expanding' ... 'winner's messaging'",
           "Baseline appeal of the IS brand broadcast by the core."),
+    Param("steady_start", 1.0, 0.0, 1.0, "share",
+          "modelling convention: spin-up to a steady state (an established group's starting "
+          "strength is what its population carries and replaces); Jones and Libicki 2008 "
+          "(How Terrorist Groups End, RAND): military force ended 7% of the groups that "
+          "ended",
+          "Weight of the steady start: an established group (established = 1) has its "
+          "carrying capacity raised to what it holds on day 0 and its deserters replaced "
+          "at this weight (times its established); 0 leaves every group to the bare "
+          "recruitment rule."),
     Param("momentum_memory", 30.0, 1.0, 365.0, "days",
           "modelling convention",
           "Time scale of the exponential memory of an organization's growth."),
@@ -101,9 +125,52 @@ def armed(world) -> np.ndarray:
     return (o.camp != STATE) & (o.kind != IS_CORE)
 
 
+def capacity_factor(world, p) -> np.ndarray:
+    """``(R, O)`` the factor, at least 1, by which a group's ceiling must rise for the cells
+    it holds on day 0 to be within its carrying capacity: the fighter-weighted mean of
+    ``recruiters / (population * (1 - recruit_state_brake * state_presence))`` over its
+    cells, divided by its ceiling ``mobilization_ceiling * (0.5 + local_roots)`` (1 for an
+    organization without fighters or appeal)."""
+    o, f, g = world.orgs, world.forces, world.grid
+    F = f.fighters
+    totals = F.sum(axis=(2, 3))
+    recruiting = armed(world) & o.active & (totals > 0) & (appeal_of(world, p) > 0)
+    recruiters = np.where(recruiting[:, :, None, None], F, 0.0).sum(axis=1)  # (R, H, W)
+    base = g.population[None] * (1.0 - p["recruit_state_brake"][:, None, None]
+                                 * g.state_presence[None])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        load = np.where(base > 0, recruiters / base, 0.0)  # fighters per 1000 they can hold
+        mean = (F * load[:, None]).sum(axis=(2, 3)) / np.where(totals > 0, totals, 1.0)
+        ceiling = p["mobilization_ceiling"][:, None] * (0.5 + o.local_roots)
+        factor = np.where(ceiling > 0, mean / ceiling, 1.0)
+    return np.where(recruiting, np.maximum(factor, 1.0), 1.0)
+
+
 def setup(world, p) -> None:
-    """The IS brand starts at the core's broadcast (the momentum mechanism reshapes it)."""
+    """The IS brand starts at the core's broadcast (the momentum mechanism reshapes it); the
+    steady start raises an established group's ceiling to what it holds."""
     world.region.is_appeal = p["is_broadcast"].astype(float).copy()
+    o = world.orgs
+    o.capacity = 1.0 + p["steady_start"][:, None] * o.established * (
+        capacity_factor(world, p) - 1.0)
+
+
+def appeal_of(world, p) -> np.ndarray:
+    """``(R, O)`` recruiting appeal of every organization today: ``local_roots * (0.5 + 0.5
+    * resources) * (1 + brand) * (1 + backlash_appeal * backlash)``, the brand the IS
+    appeal for the IS camp and nothing for the others."""
+    o = world.orgs
+    brand = np.where(o.camp == IS, world.region.is_appeal[:, None], 0.0)
+    return (o.local_roots * (0.5 + 0.5 * o.resources) * (1.0 + brand)
+            * (1.0 + p["backlash_appeal"][:, None] * o.backlash))
+
+
+def replaced(established, start, totals, steady_start) -> np.ndarray:
+    """``(R, O)`` share of its desertion an organization's networks replace (the steady
+    start): ``steady_start * established * min(1, start / strength)``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(totals > 0, np.minimum(1.0, start / totals), 1.0)
+    return steady_start[:, None] * established * ratio
 
 
 def decide(world, plan, p, rng, log) -> None:
@@ -112,13 +179,14 @@ def decide(world, plan, p, rng, log) -> None:
     arm = armed(world)
     present = o.active & (f.totals > 0)
     is_camp = o.camp == IS
-    brand = np.where(is_camp, world.region.is_appeal[:, None], 0.0)
-    appeal = (o.local_roots * (0.5 + 0.5 * o.resources) * (1.0 + brand)
-              * (1.0 + p["backlash_appeal"][:, None] * o.backlash))
+    appeal = appeal_of(world, p)
     plan.recruit_appeal = np.where(arm & present, appeal, 0.0)
-    plan.recruit_ceiling = p["mobilization_ceiling"][:, None] * (0.5 + o.local_roots)
+    plan.recruit_ceiling = (p["mobilization_ceiling"][:, None] * (0.5 + o.local_roots)
+                            * o.capacity)
+    # an established group's networks replace its ordinary turnover (the steady start)
+    kept = 1.0 - replaced(o.established, f.initial, f.totals, p["steady_start"])
     plan.desertion = np.where(arm, p["desertion_rate"][:, None] * (1.0 - o.cohesion)
-                              * (1.5 - o.resources), 0.0)
+                              * (1.5 - o.resources) * kept, 0.0)
     states = (o.camp == STATE) & present
     want = p["state_reinforcement"][:, None] * np.clip(f.initial - f.totals, 0.0, None)
     plan.foreign_inflow = plan.foreign_inflow + np.where(

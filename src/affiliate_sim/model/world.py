@@ -146,6 +146,7 @@ class Organizations:
     consolidation: np.ndarray
     recognized: np.ndarray
     susceptibility: np.ndarray
+    capacity: np.ndarray
 
 
 @dataclass
@@ -375,6 +376,7 @@ class World:
             courted=zeros(), investment_share=zeros(), recent_statements=zeros(),
             backlash=zeros(), consolidation=zeros(),
             recognized=np.zeros((R, O), dtype=bool), susceptibility=np.ones((R, O)),
+            capacity=np.ones((R, O)),
         )
 
         hostile = np.zeros((O, O), dtype=bool)
