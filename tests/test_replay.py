@@ -20,11 +20,22 @@ BIN = Path(sys.executable).parent
 def test_replay_command(tmp_path):
     out = tmp_path / "replay"
     res = subprocess.run([str(BIN / "affiliate-replay"), "cases=[algeria_2014,yemen_2015]",
-                          "seeds=2", "knockout_seeds=1", "workers=2", f"out={out}",
-                          f"hydra.run.dir={tmp_path / 'h'}"],
+                          "seeds=2", "knockout_seeds=1", "continuation_seeds=2", "workers=2",
+                          f"out={out}", f"hydra.run.dir={tmp_path / 'h'}"],
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
     assert "runs (" in res.stderr  # progress was shown
+    cont = json.loads((out / "continuation.json").read_text())
+    assert set(cont) == {"algeria_2014", "yemen_2015"}
+    alg = cont["algeria_2014"]
+    assert alg["seeds"] == 2 and alg["years"] == 4
+    assert set(alg["bystanders"]) == {"AQIM", "Algerian_army"}  # not the group followed
+    assert alg["strength"]["AQIM"][0] == pytest.approx(200.0)  # the scenario's start
+    assert len(alg["strength"]["Jund_al_Khilafah"]) == 5  # start and the end of each year
+    army = alg["bystanders"]["Algerian_army"]
+    assert army["median_ratio"] == pytest.approx(alg["strength"]["Algerian_army"][-1] / 5000,
+                                                 rel=1e-3)
+    assert army["share_within"] in (0.0, 0.5, 1.0) and army["band"] == [1 / 3, 3.0]
     table = json.loads((out / "replay.json").read_text())
     assert set(table) == {"algeria_2014", "yemen_2015"}
     for case in table.values():
@@ -39,6 +50,7 @@ def test_replay_command(tmp_path):
     report = (out / "report.md").read_text()
     assert "![algeria_2014](algeria_2014.png)" in report
     assert "Mechanisms whose removal changes an outcome" in report
+    assert "## Four-year continuations" in report and "| algeria_2014 | AQIM | 200 |" in report
     assert (out / "algeria_2014.png").stat().st_size > 10_000
 
 
@@ -96,6 +108,45 @@ def test_loss_pushes_observations_over_the_headline_share():
     assert met_by_null == pytest.approx(1.0 + DISTANCE_WEIGHT + HEADLINE_WEIGHT)
     not_by_null, _ = loss(four, {"c": [obs]}, nulls=results([5, 5, 5, 10, 5]))
     assert not_by_null == pytest.approx(l4)
+
+
+def test_bystanders_are_the_established_and_the_states_no_observation_follows():
+    from affiliate_sim.experiments.continuation import bystanders
+    from affiliate_sim.scenario import load_scenario
+
+    # Algeria: Jund al-Khilafah is the story; AQIM (established 0.95) and the army are not
+    assert bystanders(load_scenario("algeria_2014")) == ["AQIM", "Algerian_army"]
+    # Derna: the Abu Salim brigade (established 0.7) is below the bar, IYSC is followed
+    assert bystanders(load_scenario("derna_2014")) == ["Hifter_forces"]
+    # Yemen: the dissidents start with no fighters
+    assert bystanders(load_scenario("yemen_2015")) == ["AQAP", "Yemeni_government_forces"]
+
+
+def test_loss_counts_each_bystander_s_continuation_as_an_observation():
+    """A bystander within a third and three times its start over the continuation is met;
+    outside, it costs like an unmet observation, more the further out (in log terms)."""
+    from affiliate_sim.experiments import continuation
+    from affiliate_sim.experiments.calibrate import DISTANCE_WEIGHT, HEADLINE_WEIGHT, loss
+    from affiliate_sim.experiments.runs import CaseResult
+
+    def run(end):
+        f = np.array([[100.0, 50.0], [end, 50.0]], np.float32)
+        return [CaseResult(scenario="c", seed=0, names=["a", "b"], camps=["AQ", "state"],
+                           fighters=f, values={}, met={}, event_counts={})]
+    held = {"c": ["a"]}
+    kept, shares = loss([], {}, continued=run(120.0), bystanders=held)
+    assert kept == 0.0 and shares == {"c": {"continued:a": 1.0}}
+    assert loss([], {}, continued=run(34.0), bystanders=held)[0] == 0.0  # just inside
+    drained, shares = loss([], {}, continued=run(10.0), bystanders=held)
+    gap = (np.log(1 / 3) - np.log(0.1)) / (np.log(3) - np.log(1 / 3))
+    assert continuation.gap(0.1) == pytest.approx(gap)
+    assert drained == pytest.approx(1.0 + DISTANCE_WEIGHT * gap + HEADLINE_WEIGHT)
+    assert shares == {"c": {"continued:a": 0.0}}
+    # in log terms ten times the start is as far out as a tenth of it, thirty times further
+    assert loss([], {}, continued=run(1000.0), bystanders=held)[0] == pytest.approx(drained)
+    assert loss([], {}, continued=run(3000.0), bystanders=held)[0] > drained
+    assert loss([], {}, continued=run(0.0), bystanders=held)[0] == pytest.approx(
+        1.0 + DISTANCE_WEIGHT + HEADLINE_WEIGHT)
 
 
 def test_cmaes_finds_a_minimum_within_its_budget_and_bounds():
@@ -158,6 +209,7 @@ def test_calibrate_command_cmaes(tmp_path):
     (["method=optimize", "popsize=8"], ("popsize", "cmaes")),
     (["method=cmaes", "sigma=0.9"], ("sigma", "(0, 0.5]")),
     (["method=cmaes", "sigma=zero"], ("sigma", "'zero'")),
+    (["continued=maybe"], ("continued", "'maybe'")),
 ])
 def test_bad_calibration_method(tmp_path, overrides, words):
     res = subprocess.run([str(BIN / "affiliate-calibrate"), *overrides,

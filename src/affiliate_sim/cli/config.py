@@ -69,6 +69,7 @@ class ReplaySchema:
     mechanisms: Mechanisms = field(default_factory=Mechanisms)
     seeds: int = 50
     knockout_seeds: int = 50
+    continuation_seeds: int = 10
     workers: int | None = None
     days: int | None = None
     cases: list[str] = field(default_factory=list)
@@ -93,6 +94,7 @@ class CalibrateSchema:
     sigma: float = 0.2  # CMA-ES first step, as a share of each bound's width
     crossval: bool = False  # leave-one-case-out instead (out: None = replay/crossval.json)
     replay_seeds: int = 20  # seeds of each held-out case's replay (crossval)
+    continued: bool = True  # count the bystanders' four-year continuations in the loss
 
 
 def register() -> None:
@@ -165,6 +167,7 @@ class ReplaySpec:
     days: int | None
     cases: tuple[str, ...]
     out: str
+    continuation_seeds: int = 10
 
 
 def validate_replay(cfg: DictConfig | dict, where: str = "override") -> ReplaySpec:
@@ -175,13 +178,14 @@ def validate_replay(cfg: DictConfig | dict, where: str = "override") -> ReplaySp
     """
     data = _plain(cfg)
     params = params_of(data, where)
-    _check_min(data, where, {"seeds": 1, "knockout_seeds": 0, "workers": 1, "days": 1})
+    _check_min(data, where, {"seeds": 1, "knockout_seeds": 0, "workers": 1, "days": 1,
+                             "continuation_seeds": 0})
     cases = tuple(data.get("cases") or CASES)
     for c in cases:
         load_scenario(c)
     return ReplaySpec(params=params, seeds=data["seeds"], knockout_seeds=data["knockout_seeds"],
                       workers=data.get("workers"), days=data.get("days"), cases=cases,
-                      out=data["out"])
+                      out=data["out"], continuation_seeds=data.get("continuation_seeds", 10))
 
 
 def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[str, Any]:
@@ -218,6 +222,9 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
     if (isinstance(sigma, bool) or not isinstance(sigma, int | float)
             or not 0.0 < sigma <= 0.5):
         raise InputError(where, "sigma", f"must be a number in (0, 0.5], got {sigma!r}")
+    continued = data.get("continued", True)
+    if not isinstance(continued, bool):
+        raise InputError(where, "continued", f"must be true or false, got {continued!r}")
     cases = tuple(data.get("cases") or CASES)
     for c in cases:
         load_scenario(c)
@@ -228,4 +235,4 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
             "cases": cases, "out": data["out"], "crossval": bool(data.get("crossval")),
             "replay_seeds": data.get("replay_seeds", 20), "explore": data.get("explore", 0),
             "method": data.get("method", "optimize"), "popsize": data.get("popsize"),
-            "sigma": float(sigma)}
+            "sigma": float(sigma), "continued": continued}

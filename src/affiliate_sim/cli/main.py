@@ -221,7 +221,8 @@ def _replay_main(cfg: DictConfig) -> None:
     out = spec.out if os.path.isabs(spec.out) else os.path.join(
         HydraConfig.get().runtime.cwd, spec.out)
     table = replay(spec.params, out, seeds=spec.seeds, knockout_seeds=spec.knockout_seeds,
-                   workers=spec.workers, cases=spec.cases, days=spec.days)
+                   workers=spec.workers, cases=spec.cases, days=spec.days,
+                   continuation_seeds=spec.continuation_seeds)
     h = headline(table)
     print(f"affiliate-replay: {h['informative_met']} of {h['informative']} informative "
           f"observations met in >= 80% of {spec.seeds} seeds ({h['met']} of "
@@ -253,7 +254,7 @@ def _calibrate_main(cfg: DictConfig) -> None:
                     workers=spec["workers"] or default_workers(),
                     log=lambda msg: print(msg, file=sys.stderr, flush=True),
                     explore=spec["explore"], method=spec["method"], popsize=spec["popsize"],
-                    sigma=spec["sigma"])
+                    sigma=spec["sigma"], continued=spec["continued"])
     from affiliate_sim.paths import CALIBRATED
 
     out = (str(CALIBRATED) if spec["out"] is None else spec["out"]
@@ -278,7 +279,7 @@ def _crossval(spec) -> None:
                      workers=spec["workers"] or default_workers(), out=out,
                      log=lambda msg: print(msg, file=sys.stderr, flush=True),
                      explore=spec["explore"], method=spec["method"], popsize=spec["popsize"],
-                     sigma=spec["sigma"])
+                     sigma=spec["sigma"], continued=spec["continued"])
     print(f"affiliate-calibrate: leave-one-case-out over {len(spec['cases'])} cases; median "
           f"share of informative observations met {table['median_share']:.2f}; wrote {out}")
 

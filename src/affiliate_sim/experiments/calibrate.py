@@ -17,7 +17,12 @@ Method (documented in ``docs/calibration.md``):
   model (all ten mechanisms off, same parameters and seeds) meets in at least
   ``UNINFORMATIVE`` of the seeds counts as not met, at the largest distance (``1 +
   DISTANCE_WEIGHT + HEADLINE_WEIGHT``): like the replay's headline, the loss credits only
-  what the mechanisms produce;
+  what the mechanisms produce; each *bystander* of a case (an established group or a state
+  no observation follows, :mod:`affiliate_sim.experiments.continuation`) counts as one more
+  observation, met when a four-year continuation of the case (one run per case, the first
+  seed) leaves it between a third and three times its starting strength, its distance the
+  log-distance outside that band: the window's observations cannot see a model that drains
+  or inflates the rest of the world over the years after it;
 * search: first ``explore`` points of a scrambled Sobol sequence over the bounds (seeded,
   so deterministic; the given parameter set is evaluated first), then, for the rest of the
   budget of evaluations, from the best point found, either
@@ -43,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from affiliate_sim.experiments import continuation
 from affiliate_sim.experiments.output import atomic_write
 from affiliate_sim.experiments.replay import MET, UNINFORMATIVE
 from affiliate_sim.experiments.runs import CaseResult, RunSpec, execute
@@ -68,14 +74,29 @@ def distance(obs: Observation, value: float) -> float:
 
 
 def loss(results: list[CaseResult], observations: dict[str, list[Observation]],
-         nulls: list[CaseResult] | None = None) -> tuple[float, dict[str, dict[str, float]]]:
+         nulls: list[CaseResult] | None = None, continued: list[CaseResult] | None = None,
+         bystanders: dict[str, list[str]] | None = None,
+         ) -> tuple[float, dict[str, dict[str, float]]]:
     """The calibration loss, and the share met per case and observation; with the null
-    model's results, an observation the null model meets counts as not met."""
+    model's results, an observation the null model meets counts as not met; with the
+    continuations and each case's bystanders, each bystander is one more observation
+    (``"continued:<name>"`` in the shares)."""
     terms, shares = [], {}
+    for case, names in (bystanders or {}).items():
+        runs = [r for r in continued or () if r.scenario == case]
+        if not runs:
+            continue
+        for name in names:
+            ratios = [continuation.ratio(r.fighters, r.names.index(name)) for r in runs]
+            met = np.mean([continuation.within(x) for x in ratios])
+            shares.setdefault(case, {})[f"continued:{name}"] = float(met)
+            terms.append((1.0 - met)
+                         + DISTANCE_WEIGHT * np.mean([continuation.gap(x) for x in ratios])
+                         + HEADLINE_WEIGHT * (met < MET))
     for case, obs_list in observations.items():
         mine = [r for r in results if r.scenario == case]
         null = [r for r in nulls or () if r.scenario == case]
-        shares[case] = {}
+        shares.setdefault(case, {})
         for obs in obs_list:
             met = np.mean([r.met[obs.id] for r in mine])
             dist = np.mean([distance(obs, r.values[obs.id]) for r in mine])
@@ -113,12 +134,16 @@ CMA_SIGMA = 0.2
 def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[str, ...],
               seeds: int = 4, max_evaluations: int = 60, workers: int = 1,
               log=print, explore: int = 0, method: str = "optimize",
-              popsize: int | None = None, sigma: float = 0.2) -> Calibration:
-    """Search the free parameters for the lowest loss (see the module docstring)."""
+              popsize: int | None = None, sigma: float = 0.2,
+              continued: bool = True) -> Calibration:
+    """Search the free parameters for the lowest loss (see the module docstring); without
+    ``continued``, the bystanders' continuations are left out of it."""
     from scipy.optimize import minimize
 
     scenarios = {c: load_scenario(c) for c in cases}
     observations = {c: sc.observations for c, sc in scenarios.items()}
+    held = {c: continuation.bystanders(sc) for c, sc in scenarios.items()} if continued else {}
+    held = {c: names for c, names in held.items() if names}
     names = list(free)
     positive = [free[n][0] > 0 for n in names]
     to_x = lambda v, pos: math.log(v) if pos else v  # noqa: E731
@@ -143,13 +168,17 @@ def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[
                  for q in sets for c in cases for s in range(seeds)]
         specs += [RunSpec.of(scenarios[c], without(q, *MECHANISMS), CALIBRATION_SEED0 + s)
                   for q in sets for c in cases for s in range(seeds)]
+        specs += [RunSpec.of(scenarios[c], q, CALIBRATION_SEED0, days=continuation.DAYS)
+                  for q in sets for c in held]
         results = execute(specs, workers=workers)
         n = len(cases) * seeds
         half = len(sets) * n
+        m = len(held)
         values = []
         for k, x in enumerate(xs):
             value, shares = loss(results[k * n:(k + 1) * n], observations,
-                                 results[half + k * n:half + (k + 1) * n])
+                                 results[half + k * n:half + (k + 1) * n],
+                                 results[2 * half + k * m:2 * half + (k + 1) * m], held)
             history.append((len(history) + 1, value))
             if value < best["loss"]:
                 best.update(loss=value, x=np.array(x), shares=shares)
@@ -238,7 +267,8 @@ def write_params(path: Path, cal: Calibration, free, cases, seeds: int, command:
         f"{'CMA-ES (cma)' if cal.method == 'cmaes' else 'Nelder-Mead (scipy)'}, on the "
         f"mean over all observations of (1 - share met) + "
         f"{DISTANCE_WEIGHT} x normalised distance (an observation the null model meets "
-        f"counts as not met),",
+        f"counts as not met; each bystander's four-year continuation counts as one more, "
+        f"met between a third and three times its start),",
         f"#   common random numbers: seeds {CALIBRATION_SEED0}..{CALIBRATION_SEED0 + seeds - 1}"
         f" for every case; cases: {', '.join(cases)}.",
         f"# Free parameters: {', '.join(free)}.",

@@ -54,21 +54,22 @@ def crossval(start: Params, free: dict[str, tuple[float, float]], cases: tuple[s
              seeds: int = 4, max_evaluations: int = 60, replay_seeds: int = 20,
              workers: int = 1, out: Path | None = None, log=print,
              explore: int = 0, method: str = "optimize",
-             popsize: int | None = None, sigma: float = 0.2) -> dict[str, Any]:
+             popsize: int | None = None, sigma: float = 0.2,
+             continued: bool = True) -> dict[str, Any]:
     """Leave each case out in turn (see the module docstring); writes ``out`` (JSON)
     after every case, so a stopped run keeps what it finished."""
     table: dict[str, Any] = {"cases": {}, "median_share": None, "settings": {
         "free": {k: list(v) for k, v in free.items()}, "seeds": seeds,
         "max_evaluations": max_evaluations, "replay_seeds": replay_seeds,
         "explore": explore, "method": method, "popsize": popsize, "sigma": sigma,
-        "cases": list(cases), "met": MET, "uninformative": UNINFORMATIVE}}
+        "continued": continued, "cases": list(cases), "met": MET, "uninformative": UNINFORMATIVE}}
     defaults = start.to_dict()
     t0 = time.monotonic()
     for held in cases:
         train = tuple(c for c in cases if c != held)
         cal = calibrate(start, free, train, seeds=seeds, max_evaluations=max_evaluations,
                         workers=workers, log=lambda msg: None, explore=explore,
-                        method=method, popsize=popsize, sigma=sigma)
+                        method=method, popsize=popsize, sigma=sigma, continued=continued)
         score = held_out_score(cal.params, held, replay_seeds, workers)
         fitted = cal.params.to_dict()
         score.update(loss_train=cal.loss_best, evaluations=cal.evaluations,

@@ -17,7 +17,14 @@ off (the *null model*, same seeds); and again with each mechanism switched off i
   per organization, the article's observations marked), a table of every observation (its
   target, the share of seeds that met it, the simulated median, the article's sentence) and
   which mechanisms' removal changes which outcome;
-* ``<case>.png``: the figures.
+* ``<case>.png``: the figures;
+* ``continuation.json``: each case continued for four years (the first
+  ``continuation_seeds`` seeds): every organization's median strength at the start and at
+  the end of each year, and for each *bystander* (an established group or a state no
+  observation follows, :mod:`affiliate_sim.experiments.continuation`) the median ratio of
+  its end to its start strength and the share of seeds within the plausible band; a
+  section of the report. Outside the headline, which counts the article's observations
+  only.
 
 Seeds 0..K-1 are used here; calibration uses other seeds (see
 :mod:`affiliate_sim.calibrate`), so the replay is an out-of-sample check of the fit.
@@ -31,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from affiliate_sim.experiments import continuation
 from affiliate_sim.experiments.output import atomic_write, write_json
 from affiliate_sim.experiments.runs import CaseResult, RunSpec, default_workers, execute
 from affiliate_sim.mechanisms import MECHANISMS
@@ -163,7 +171,8 @@ def case_figure(sc, results: list[CaseResult], title: str | None = None):
 
 def replay(params: Params, out_dir: Path, seeds: int = 50, knockout_seeds: int = 50,
            workers: int | None = None, cases: tuple[str, ...] = CASES,
-           days: int | None = None, null: bool = True) -> dict[str, Any]:
+           days: int | None = None, null: bool = True,
+           continuation_seeds: int = 10) -> dict[str, Any]:
     """Run the replay and write its report (see the module docstring)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -177,11 +186,14 @@ def replay(params: Params, out_dir: Path, seeds: int = 50, knockout_seeds: int =
                    for s in range(seeds)] if null else [])
     ko_specs = [RunSpec.of(scenarios[c], without(params, m), s, days)
                 for c in cases for m in mechs for s in range(knockout_seeds)]
-    results = execute(specs + null_specs + ko_specs, workers=workers,
+    cont_specs = [RunSpec.of(scenarios[c], params, s, continuation.DAYS) for c in cases
+                  for s in range(continuation_seeds)]
+    results = execute(specs + null_specs + ko_specs + cont_specs, workers=workers,
                       progress=Progress("replay"))
     base = results[:len(specs)]
     nulls = results[len(specs):len(specs) + len(null_specs)]
-    ko = results[len(specs) + len(null_specs):]
+    ko = results[len(specs) + len(null_specs):len(results) - len(cont_specs)]
+    continued = results[len(results) - len(cont_specs):]
 
     table: dict[str, Any] = {}
     knock: dict[str, dict[str, dict[str, Any]]] = {}
@@ -218,13 +230,31 @@ def replay(params: Params, out_dir: Path, seeds: int = 50, knockout_seeds: int =
         plots.save(plots.knockout_matrix(sep), out_dir / "knockouts.png")
     write_json(out_dir / "replay.json", table)
     write_json(out_dir / "knockouts.json", knock)
-    report = render(table, knock, scenarios, params, seeds, knockout_seeds)
+    cont = ({c: continued_summary([r for r in continued if r.scenario == c], scenarios[c])
+             for c in cases} if continuation_seeds > 0 else {})
+    if cont:
+        write_json(out_dir / "continuation.json", cont)
+    report = render(table, knock, scenarios, params, seeds, knockout_seeds, cont)
     atomic_write(out_dir / "report.md",
                   lambda tmp: Path(tmp).write_text(report, encoding="utf-8"))
     return table
 
 
-def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int) -> str:
+def continued_summary(results: list[CaseResult], sc) -> dict[str, Any]:
+    """A case's four-year continuations: every organization's median strength at the start
+    and at the end of each year (``"strength"``), and the bystanders' band
+    (:func:`affiliate_sim.experiments.continuation.summarize`)."""
+    series = np.stack([r.fighters for r in results])  # (seeds, days + 1, O)
+    days = [min(y * 365, series.shape[1] - 1) for y in range(continuation.YEARS + 1)]
+    strength = {name: [float(np.median(series[:, d, v])) for d in days]
+                for v, name in enumerate(results[0].names)
+                if sc.organizations[v].kind != "is_core"}
+    return {"seeds": len(results), "years": continuation.YEARS, "strength": strength,
+            "bystanders": continuation.summarize(results, sc)}
+
+
+def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int,
+           cont: dict[str, Any] | None = None) -> str:
     """The Markdown report."""
     title = ("the nine cases" if tuple(table) == tuple(CASES)
              else ", ".join(f"`{c}`" for c in table))
@@ -286,6 +316,28 @@ def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int) -
                 lines.append(f"- **{m}** off: {desc}")
         if not any_change:
             lines.append("- none")
+        lines.append("")
+    if cont:
+        lo, hi = continuation.BAND
+        lines += ["## Four-year continuations", "",
+                  f"Each case continued to {continuation.YEARS} years "
+                  f"({next(iter(cont.values()))['seeds']} seeds): median fighters at the "
+                  "start and at the end of each year. A *bystander* (an established group "
+                  "or a state no observation follows) should end between "
+                  f"{lo:.2g} and {hi:.2g} times its start (military force rarely ends an old "
+                  "group; no state of these theatres was driven out): the share of seeds "
+                  "where it does is in the last column. Nothing here counts in the headline.",
+                  "", "| case | organization | " + " | ".join(
+                      f"year {y}" for y in range(continuation.YEARS + 1))
+                  + " | within the band |",
+                  "|---|---|" + "---|" * (continuation.YEARS + 2)]
+        for c, v in cont.items():
+            for name, ys in v["strength"].items():
+                b = v["bystanders"].get(name)
+                band = "" if b is None else (f"{b['share_within']:.2f}" + (
+                    "" if b["share_within"] >= MET else " **(short)**"))
+                lines.append(f"| {c} | {name} | " + " | ".join(f"{x:.0f}" for x in ys)
+                             + f" | {band} |")
         lines.append("")
     lines += ["## Parameters", "", "```", *(f"{k}: {v}" for k, v in params.to_dict().items()
                                              if k != "mechanisms"), "```", ""]
