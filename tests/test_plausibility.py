@@ -3,8 +3,7 @@
 Each case runs for four years (1460 days, well past the article's window) with the
 calibrated parameters, four seeds. Whatever happens, the world must stay plausible:
 
-* no armed group above what the population of the grid can carry for its roots (raised, for
-  an established group past its capacity on day 0, by the steady start's factor), plus the
+* no armed group above what the population of the grid can carry for its roots, plus the
   foreign fighters it received (recruitment has a carrying capacity);
 * no endless cascade: a schism's statements are bounded and stop;
 * states stay finite: a state force never exceeds its starting strength plus what was
@@ -67,8 +66,7 @@ def test_four_years_stay_plausible(case, params):
                     f"reserve of {reserve:.0f}")
                 continue
             roots = w.orgs.local_roots[r, v]
-            carry = (params.mobilization_ceiling * w.orgs.capacity[r, v] * (0.5 + roots)
-                     * pop * 1.1
+            carry = (params.mobilization_ceiling * (0.5 + roots) * pop * 1.1
                      + h.flows["recruited_foreign"][:, v].sum()
                      + h.pairs["defected"][:, :, v].sum())
             cap = max(carry, sc.organizations[v].fighters)

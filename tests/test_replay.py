@@ -79,6 +79,7 @@ def test_calibrate_command(tmp_path):
     assert res.returncode == 0, res.stderr
     text = out.read_text()
     assert "# Method: Nelder-Mead (scipy)" in text and "3 evaluations" in text
+    assert "four-year continuation" in text  # the bystanders counted, by default
     Params.from_dict(yaml.safe_load(text) or {})  # loads as a valid parameter set
 
 
@@ -195,12 +196,14 @@ def test_calibrate_command_cmaes(tmp_path):
     out = tmp_path / "cal.yaml"
     res = subprocess.run([str(BIN / "affiliate-calibrate"), "cases=[algeria_2014]", "seeds=1",
                           "method=cmaes", "popsize=4", "max_evaluations=9", "workers=1",
+                          "continued=false",
                           f"out={out}", "free={combat_rate: [0.01, 0.1], raid_rate: [0.003, 0.05]}",
                           f"hydra.run.dir={tmp_path / 'h'}"],
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
     text = out.read_text()
     assert "CMA-ES (cma)" in text and "9 evaluations" in text  # the start + two generations
+    assert "continuation" not in text  # continued=false: the window's observations only
     Params.from_dict(yaml.safe_load(text) or {})
 
 

@@ -121,6 +121,7 @@ class Calibration:
     history: list[tuple[int, float]]
     explore: int = 0
     method: str = "optimize"
+    continued: bool = False  # whether the bystanders' continuations were in the loss
 
 
 #: Seed of the Sobol sequence of the exploration stage (and of CMA-ES).
@@ -214,7 +215,7 @@ def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[
                           "initial_simplex": _simplex(x1, lo, hi, 0.1 if explore else 0.2)})
     return Calibration(params=params_at(best["x"]), loss_start=first, loss_best=best["loss"],
                        evaluations=len(history), shares=best["shares"], history=history,
-                       explore=explore, method=method)
+                       explore=explore, method=method, continued=bool(held))
 
 
 def _cma_popsize(n: int) -> int:
@@ -267,8 +268,9 @@ def write_params(path: Path, cal: Calibration, free, cases, seeds: int, command:
         f"{'CMA-ES (cma)' if cal.method == 'cmaes' else 'Nelder-Mead (scipy)'}, on the "
         f"mean over all observations of (1 - share met) + "
         f"{DISTANCE_WEIGHT} x normalised distance (an observation the null model meets "
-        f"counts as not met; each bystander's four-year continuation counts as one more, "
-        f"met between a third and three times its start),",
+        f"counts as not met"
+        + ("; each bystander's four-year continuation counts as one more, met between a "
+           "third and three times its start" if cal.continued else "") + "),",
         f"#   common random numbers: seeds {CALIBRATION_SEED0}..{CALIBRATION_SEED0 + seeds - 1}"
         f" for every case; cases: {', '.join(cases)}.",
         f"# Free parameters: {', '.join(free)}.",

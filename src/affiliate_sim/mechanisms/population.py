@@ -19,18 +19,15 @@ over) back towards its initial strength (``state_reinforcement``); when the rese
 spent, its losses are final.
 
 A steady start (spin-up; Jones and Libicki 2008: military force ended 7% of the armed
-groups that ended): the world did not begin on day 0, and the strength a long-established group holds
-then is a steady state, which the model's rules would otherwise drain. Two things follow,
-each weighted by ``steady_start * established`` (fully for an old group, not at all for a
-new one, whose strength must be earned). Its starting strength shows what its people carry:
-where the cells it holds are loaded past the carrying capacity the ceiling gives, its own
-ceiling is raised by the factor :func:`capacity_factor` (the fighter-weighted load of its
-cells over its ceiling, at least 1), so that it starts at its capacity, neither growing nor
-shrinking on that account, and regrows towards it after losses. And its networks replace its
-ordinary turnover: its desertion is replaced at ``min(1, start / strength)`` of the rate,
-less and less as it grows past where it started. Losses to enemies, purges and defection are
-not replaced by it: they are the mechanisms' doing, and ordinary recruitment makes them good
-as the room they leave allows. Loyal fighters of a group the IS core courts (a scripted input)
+groups that ended): the world did not begin on day 0, and the strength a long-established
+group holds then is a steady state, in which its networks replace the members it loses to
+ordinary turnover; the bare rules would drain it over the years. Its desertion is replaced
+at ``steady_start * established * min(1, start / strength)`` of the rate: fully for an old
+group at or below its starting strength, in proportion for a younger one, not at all for a
+new one (``established`` near 0), less and less as a group grows past where it started, so
+that the replacement never makes it grow. Losses to enemies, purges and defection are not
+replaced: they are the mechanisms' doing, and ordinary recruitment makes them good as the
+carrying capacity allows. Loyal fighters of a group the IS core courts (a scripted input)
 turn latent IS sympathizers at ``conversion_rate * IS appeal * courting``; latent
 sympathizers return to loyalty at ``reversion_rate``. Each organization's momentum is an
 exponential memory of its monthly growth rate (``momentum_memory``), which the pledge,
@@ -89,10 +86,9 @@ PARAMS: tuple[Param, ...] = (
           "strength is what its population carries and replaces); Jones and Libicki 2008 "
           "(How Terrorist Groups End, RAND): military force ended 7% of the groups that "
           "ended",
-          "Weight of the steady start: an established group (established = 1) has its "
-          "carrying capacity raised to what it holds on day 0 and its deserters replaced "
-          "at this weight (times its established); 0 leaves every group to the bare "
-          "recruitment rule."),
+          "Weight of the steady start: the share of its deserters an established group "
+          "(established = 1) replaces while at or below its starting strength (times its "
+          "established); 0 leaves every group to the bare recruitment rule."),
     Param("momentum_memory", 30.0, 1.0, 365.0, "days",
           "modelling convention",
           "Time scale of the exponential memory of an organization's growth."),
@@ -125,34 +121,9 @@ def armed(world) -> np.ndarray:
     return (o.camp != STATE) & (o.kind != IS_CORE)
 
 
-def capacity_factor(world, p) -> np.ndarray:
-    """``(R, O)`` the factor, at least 1, by which a group's ceiling must rise for the cells
-    it holds on day 0 to be within its carrying capacity: the fighter-weighted mean of
-    ``recruiters / (population * (1 - recruit_state_brake * state_presence))`` over its
-    cells, divided by its ceiling ``mobilization_ceiling * (0.5 + local_roots)`` (1 for an
-    organization without fighters or appeal)."""
-    o, f, g = world.orgs, world.forces, world.grid
-    F = f.fighters
-    totals = F.sum(axis=(2, 3))
-    recruiting = armed(world) & o.active & (totals > 0) & (appeal_of(world, p) > 0)
-    recruiters = np.where(recruiting[:, :, None, None], F, 0.0).sum(axis=1)  # (R, H, W)
-    base = g.population[None] * (1.0 - p["recruit_state_brake"][:, None, None]
-                                 * g.state_presence[None])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        load = np.where(base > 0, recruiters / base, 0.0)  # fighters per 1000 they can hold
-        mean = (F * load[:, None]).sum(axis=(2, 3)) / np.where(totals > 0, totals, 1.0)
-        ceiling = p["mobilization_ceiling"][:, None] * (0.5 + o.local_roots)
-        factor = np.where(ceiling > 0, mean / ceiling, 1.0)
-    return np.where(recruiting, np.maximum(factor, 1.0), 1.0)
-
-
 def setup(world, p) -> None:
-    """The IS brand starts at the core's broadcast (the momentum mechanism reshapes it); the
-    steady start raises an established group's ceiling to what it holds."""
+    """The IS brand starts at the core's broadcast (the momentum mechanism reshapes it)."""
     world.region.is_appeal = p["is_broadcast"].astype(float).copy()
-    o = world.orgs
-    o.capacity = 1.0 + p["steady_start"][:, None] * o.established * (
-        capacity_factor(world, p) - 1.0)
 
 
 def appeal_of(world, p) -> np.ndarray:
@@ -181,8 +152,7 @@ def decide(world, plan, p, rng, log) -> None:
     is_camp = o.camp == IS
     appeal = appeal_of(world, p)
     plan.recruit_appeal = np.where(arm & present, appeal, 0.0)
-    plan.recruit_ceiling = (p["mobilization_ceiling"][:, None] * (0.5 + o.local_roots)
-                            * o.capacity)
+    plan.recruit_ceiling = p["mobilization_ceiling"][:, None] * (0.5 + o.local_roots)
     # an established group's networks replace its ordinary turnover (the steady start)
     kept = 1.0 - replaced(o.established, f.initial, f.totals, p["steady_start"])
     plan.desertion = np.where(arm, p["desertion_rate"][:, None] * (1.0 - o.cohesion)

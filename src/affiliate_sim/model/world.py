@@ -146,7 +146,6 @@ class Organizations:
     consolidation: np.ndarray
     recognized: np.ndarray
     susceptibility: np.ndarray
-    capacity: np.ndarray
 
 
 @dataclass
@@ -376,7 +375,6 @@ class World:
             courted=zeros(), investment_share=zeros(), recent_statements=zeros(),
             backlash=zeros(), consolidation=zeros(),
             recognized=np.zeros((R, O), dtype=bool), susceptibility=np.ones((R, O)),
-            capacity=np.ones((R, O)),
         )
 
         hostile = np.zeros((O, O), dtype=bool)
