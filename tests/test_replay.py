@@ -196,8 +196,8 @@ def test_calibrate_command_cmaes(tmp_path):
     out = tmp_path / "cal.yaml"
     res = subprocess.run([str(BIN / "affiliate-calibrate"), "cases=[algeria_2014]", "seeds=1",
                           "method=cmaes", "popsize=4", "max_evaluations=9", "workers=1",
-                          "continued=false",
-                          f"out={out}", "free={combat_rate: [0.01, 0.1], raid_rate: [0.003, 0.05]}",
+                          "continued=false", f"out={out}",
+                          "free={combat_rate: [0.01, 0.1], raid_rate: [0.003, 0.05]}",
                           f"hydra.run.dir={tmp_path / 'h'}"],
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr

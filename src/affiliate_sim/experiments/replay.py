@@ -19,12 +19,12 @@ off (the *null model*, same seeds); and again with each mechanism switched off i
   which mechanisms' removal changes which outcome;
 * ``<case>.png``: the figures;
 * ``continuation.json``: each case continued for four years (the first
-  ``continuation_seeds`` seeds): every organization's median strength at the start and at
-  the end of each year (always four years, whatever ``days``), and for each *bystander* (an established group or a state no
-  observation follows, :mod:`affiliate_sim.experiments.continuation`) the median ratio of
-  its end to its start strength and the share of seeds within the plausible band; a
-  section of the report. Outside the headline, which counts the article's observations
-  only.
+  ``continuation_seeds`` seeds; four years whatever ``days``): every organization's median
+  strength at the start and at the end of each year, and for each *bystander* (an
+  established group or a state no observation follows,
+  :mod:`affiliate_sim.experiments.continuation`) the median ratio of its end to its start
+  strength and the share of seeds within the plausible band; a section of the report.
+  Outside the headline, which counts the article's observations only.
 
 Seeds 0..K-1 are used here; calibration uses other seeds (see
 :mod:`affiliate_sim.calibrate`), so the replay is an out-of-sample check of the fit.
