@@ -27,7 +27,7 @@ RESPONSIBLE = [
     ("khorasan_2015", "dissidents_have_followers", "schism"),
     ("sirte_2015", "foreign_fighters_arrive", "investment"),
     ("sirte_2015", "about_6500_by_early_2016", "momentum"),
-    ("sinai_2015", "survives", "retreat"),
+    ("imu_2015", "imu_flees_to_zabul", "retreat"),
     ("sinai_2015", "survives", "terrain"),
     ("algeria_2014", "remnant_by_early_2016", "counterterrorism"),
 ]
