@@ -167,7 +167,7 @@ class ReplaySpec:
     days: int | None
     cases: tuple[str, ...]
     out: str
-    continuation_seeds: int = 10
+    continuation_seeds: int
 
 
 def validate_replay(cfg: DictConfig | dict, where: str = "override") -> ReplaySpec:
@@ -185,7 +185,7 @@ def validate_replay(cfg: DictConfig | dict, where: str = "override") -> ReplaySp
         load_scenario(c)
     return ReplaySpec(params=params, seeds=data["seeds"], knockout_seeds=data["knockout_seeds"],
                       workers=data.get("workers"), days=data.get("days"), cases=cases,
-                      out=data["out"], continuation_seeds=data.get("continuation_seeds", 10))
+                      out=data["out"], continuation_seeds=data["continuation_seeds"])
 
 
 def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[str, Any]:

@@ -87,7 +87,7 @@ def loss(results: list[CaseResult], observations: dict[str, list[Observation]],
         if not runs:
             continue
         for name in names:
-            ratios = [continuation.ratio(r.fighters, r.names.index(name)) for r in runs]
+            ratios = continuation.ratios(runs, name)
             met = np.mean([continuation.within(x) for x in ratios])
             shares.setdefault(case, {})[f"continued:{name}"] = float(met)
             terms.append((1.0 - met)

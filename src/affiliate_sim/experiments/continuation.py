@@ -74,13 +74,18 @@ def gap(r: float) -> float:
     return min(max(lo - x, x - hi, 0.0) / (hi - lo), 1.0)
 
 
+def ratios(results, name: str) -> list[float]:
+    """End/start ratios of one organization over a case's continuations (their
+    :class:`~affiliate_sim.experiments.runs.CaseResult`)."""
+    return [ratio(r.fighters, r.names.index(name)) for r in results]
+
+
 def summarize(results, sc: Scenario) -> dict[str, Any]:
-    """Per bystander: the median end/start ratio over the runs, the share within the band,
-    and the band (the runs: :class:`~affiliate_sim.experiments.runs.CaseResult` of one
-    case's continuations)."""
+    """Per bystander: the median end/start ratio over a case's continuations, the share
+    within the band, and the band."""
     out = {}
     for name in bystanders(sc):
-        rs = [ratio(r.fighters, r.names.index(name)) for r in results]
+        rs = ratios(results, name)
         out[name] = {"median_ratio": float(np.median(rs)),
                      "share_within": float(np.mean([within(x) for x in rs])),
                      "band": list(BAND), "years": YEARS}

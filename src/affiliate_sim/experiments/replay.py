@@ -46,6 +46,7 @@ from affiliate_sim.scenario import CASES, load_scenario
 from affiliate_sim.scenario.observations import Observation
 from affiliate_sim.scenario.params import Params, without
 from affiliate_sim.viz import plots
+from affiliate_sim.vocabulary import IS_CORE, KINDS
 
 #: Change in the share of seeds meeting an observation that counts as "changes the outcome".
 KNOCKOUT_CHANGE = 0.25
@@ -248,7 +249,7 @@ def continued_summary(results: list[CaseResult], sc) -> dict[str, Any]:
     days = [min(y * 365, series.shape[1] - 1) for y in range(continuation.YEARS + 1)]
     strength = {name: [float(np.median(series[:, d, v])) for d in days]
                 for v, name in enumerate(results[0].names)
-                if sc.organizations[v].kind != "is_core"}
+                if sc.organizations[v].kind != KINDS[IS_CORE]}
     return {"seeds": len(results), "years": continuation.YEARS, "strength": strength,
             "bystanders": continuation.summarize(results, sc)}
 

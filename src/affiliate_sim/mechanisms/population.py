@@ -126,16 +126,6 @@ def setup(world, p) -> None:
     world.region.is_appeal = p["is_broadcast"].astype(float).copy()
 
 
-def appeal_of(world, p) -> np.ndarray:
-    """``(R, O)`` recruiting appeal of every organization today: ``local_roots * (0.5 + 0.5
-    * resources) * (1 + brand) * (1 + backlash_appeal * backlash)``, the brand the IS
-    appeal for the IS camp and nothing for the others."""
-    o = world.orgs
-    brand = np.where(o.camp == IS, world.region.is_appeal[:, None], 0.0)
-    return (o.local_roots * (0.5 + 0.5 * o.resources) * (1.0 + brand)
-            * (1.0 + p["backlash_appeal"][:, None] * o.backlash))
-
-
 def replaced(established, start, totals, steady_start) -> np.ndarray:
     """``(R, O)`` share of its desertion an organization's networks replace (the steady
     start): ``steady_start * established * min(1, start / strength)``."""
@@ -150,7 +140,9 @@ def decide(world, plan, p, rng, log) -> None:
     arm = armed(world)
     present = o.active & (f.totals > 0)
     is_camp = o.camp == IS
-    appeal = appeal_of(world, p)
+    brand = np.where(is_camp, world.region.is_appeal[:, None], 0.0)
+    appeal = (o.local_roots * (0.5 + 0.5 * o.resources) * (1.0 + brand)
+              * (1.0 + p["backlash_appeal"][:, None] * o.backlash))
     plan.recruit_appeal = np.where(arm & present, appeal, 0.0)
     plan.recruit_ceiling = p["mobilization_ceiling"][:, None] * (0.5 + o.local_roots)
     # an established group's networks replace its ordinary turnover (the steady start)
