@@ -23,8 +23,8 @@ The day, for each replicate, from the stocks at the start of the day:
 3. competing risks: a share ``1 - exp(-H)`` of each sub-population leaves, divided among
    the causes in proportion to their hazards, and booked to the cause's partner;
 4. leadership hits: the emir and each commander die when their uniform is below
-   ``1 - exp(-h)``, ``h`` the fighter-weighted hazard around the leaders (raids times
-   ``leader_hit_rate``, combat times ``LEADER_COMBAT_EXPOSURE``);
+   ``1 - exp(-h)``, ``h`` the fighter-weighted hazard around the leaders (raids and combat
+   times ``LEADER_EXPOSURE``);
 5. local and foreign recruitment;
 6. new stocks, then conversion of loyal fighters to sympathy and reversion;
 7. movement of a share of each cell's fighters to the cell and its four neighbours by a
@@ -48,7 +48,7 @@ from affiliate_sim.kernel.arrays import (
     KernelState,
     Noise,
 )
-from affiliate_sim.mechanisms.counterterrorism import LEADER_COMBAT_EXPOSURE
+from affiliate_sim.mechanisms.counterterrorism import LEADER_EXPOSURE
 from affiliate_sim.mechanisms.movement import SENSE_SHARE
 
 #: Neighbour offsets (row, column) in the order up, down, left, right.
@@ -253,7 +253,7 @@ def interact_reference(state: KernelState, fields: CellFields, plan: DayPlan,
             if exists:
                 mean_raid = sum(F[v][c] / total * h_raid[v][c] for c in cells)
                 mean_combat = sum(F[v][c] / total * h_combat[v][c] for c in cells)
-                lh = q["leader_hit_rate"] * mean_raid + LEADER_COMBAT_EXPOSURE * mean_combat
+                lh = LEADER_EXPOSURE * (mean_raid + mean_combat)
             else:
                 lh = 0.0
             leader_hazard[r, v] = lh

@@ -609,10 +609,11 @@ def test_a_state_raids_only_where_its_forces_reach():
     assert raided(1000.0) > 1.5 * raided(55.0)  # all of them
 
 
-def _operation(intel, days=40, **kw):
+def _operation_model(intel, days=40, hunt=False, extra=(), seed=0, **kw):
     """A band of 40 in the army's region, which the army knows at ``intel`` (held fixed)
-    and raids; operations start as soon as the intelligence allows. Returns the run and
-    the band's losses to the army over the days of the first operation."""
+    and raids; operations start as soon as the intelligence allows. Unless ``hunt``, its
+    founding emir was killed on day 0 (a scripted decapitation), so the operations sweep
+    the band rather than hunt him. ``extra``: more inputs. The model, not yet run."""
     quiet = dict(intel_gain=0.0, intel_decay=0.0, intel_per_informant=0.0,
                  raid_rate=0.01, raid_trigger=0.2, raid_operation_rate=10.0,
                  raid_operation_intensity=1e4, hiding_scale=0.0, state_offensive_floor=1e5,
@@ -625,8 +626,16 @@ def _operation(intel, days=40, **kw):
                   background={**BASE["background"], "state_presence": 1.0},
                   relations=[{"a": "army", "b": "group", "kind": "hostile"}],
                   inputs=[{"day": 0, "kind": "intelligence", "actor": "army",
-                           "target": "group", "magnitude": intel}])
-    m = run(sc, Params(**quiet))
+                           "target": "group", "magnitude": intel}]
+                  + ([] if hunt else [{"day": 0, "kind": "decapitation", "actor": "army",
+                                       "target": "group"}]) + list(extra))
+    return AffiliateModel(sc, Params(**quiet), rng=seed)
+
+
+def _operation(intel, days=40, hunt=False, **kw):
+    """:func:`_operation_model`, run. Returns the run, the band's losses to the army over
+    the days of the first operation, and the days operations started."""
+    m = _operation_model(intel, days, hunt, **kw).run()
     g, a = m.names.index("group"), m.names.index("army")
     h = hist(m)
     lost = h.pairs["killed"][:, g, a] + h.pairs["detained"][:, g, a]
@@ -655,23 +664,120 @@ def test_a_raid_operation_strikes_only_what_the_state_located():
     assert m.world.intel.intel[0, a, g] == pytest.approx(0.16, rel=1e-6)
 
 
+def _leader_losses(m, span):
+    emirs = [e for e in events(m, "emir_killed")
+             if e["target"] == "group" and e["day"] in span]
+    cmd = sum(e["magnitude"] for e in events(m, "commanders_killed")
+              if e["target"] == "group" and e["day"] in span)
+    return len(emirs), cmd
+
+
 def test_a_raid_operation_hunts_the_leaders():
-    """In an operation's strike each leader is caught with probability ``1 - (1 -
-    hit)^leader_hit_rate``: hunted hard, the emir and most commanders fall with the raid;
-    at ``leader_hit_rate`` 0 none does (no leader dies outside the strike here either)."""
+    """In a sweep's strike each leader is caught with probability ``1 - (1 -
+    hit)^leader_hit_rate``: hunted hard, the emir (the founder's successor here) and the
+    commanders left fall with the raid; at ``leader_hit_rate`` 0 none does (no leader dies
+    outside the strike here either)."""
     def losses(rate):
         # background raids too light to touch the leaders in the operation's days
         m, _, ops = _operation(0.8, leader_hit_rate=rate, raid_rate=0.001)
         assert ops == [0]
-        span = range(0, int(Params().raid_operation_days) + 1)
-        emirs = [e for e in events(m, "emir_killed")
-                 if e["target"] == "group" and e["day"] in span]
-        cmd = sum(e["magnitude"] for e in events(m, "commanders_killed")
-                  if e["target"] == "group" and e["day"] in span)
-        return len(emirs), cmd
+        return _leader_losses(m, range(0, int(Params().raid_operation_days) + 1))
 
-    assert losses(20.0) == (1, 4)     # the emir and the four commanders fall with the raid
+    # the successor and the three commanders left (one of the four succeeded the founder)
+    assert losses(20.0) == (1, 3)
     assert losses(0.0) == (0, 0)
+
+
+def test_patrols_do_not_hunt_leaders():
+    """Outside operations leaders face ``LEADER_EXPOSURE`` times their men's hazard, not
+    ``leader_hit_rate`` times: under background raids alone (the trigger out of reach)
+    the leaders' losses, day by day, do not depend on ``leader_hit_rate``. (The factor
+    itself is checked against the reference kernel, tests/reference.py.)"""
+    def losses(rate, seed):
+        m, _, ops = _operation(0.8, hunt=True, days=150, raid_trigger=1.0, raid_rate=0.03,
+                               leader_hit_rate=rate, seed=seed)
+        assert not ops
+        kinds = ("emir_killed", "commanders_killed")
+        return m, [(e["kind"], e["day"], e["magnitude"]) for e in m.events
+                   if e["kind"] in kinds and e["target"] == "group"]
+
+    men, same, any_loss = [], 0, 0
+    for seed in range(10):
+        m, low = losses(0.1, seed)
+        _, high = losses(20.0, seed)
+        same += low == high
+        any_loss += bool(low)
+        men.append(1.0 - fighters(m, "group")[-1] / 40.0)
+    assert same == 10 and any_loss >= 3        # leaders fall, the same whatever the rate
+    assert 0.2 < np.mean(men) < 0.95           # the raids bite, and leave a band
+
+
+def test_a_hunt_s_bookkeeping():
+    """Day by day: a hunt locates its escort's share of the band and finds its man with
+    ``1 - (1 - intel)^(leader_hit_rate / days)`` a day; the day it kills him it ends, and
+    the intelligence is spent by the escort's share, exactly; a hunt whose man dies
+    otherwise (a scripted decapitation on its second day) ends that day too, and his
+    successor is not hunted."""
+    escort, lhr = Params().escort, 1e-6
+
+    def world(m):
+        return m.world.intel, m.names.index("group"), m.names.index("army")
+
+    m = _operation_model(0.8, hunt=True, raid_operation_days=5, leader_hit_rate=lhr)
+    m.step()
+    it, g, a = world(m)
+    assert it.hunt[0, a, g] and it.located[0, a, g] == pytest.approx(escort / 40)
+    assert it.hunt_odds[0, a, g] == pytest.approx(1 - 0.2 ** (lhr / 5), rel=1e-6)
+    assert it.operation_days[0, a, g] == 4 and m.world.leadership.emir_alive[0, g]
+
+    m = _operation_model(0.8, hunt=True, raid_operation_days=5, leader_hit_rate=50.0)
+    m.step()                                   # found on the first day, almost surely
+    it, g, a = world(m)
+    assert [e["day"] for e in events(m, "emir_killed")] == [0]
+    assert not it.hunt[0, a, g] and it.operation_days[0, a, g] == 0
+    assert it.intel[0, a, g] == pytest.approx(0.8 * (1 - escort / 40), rel=1e-12)
+    m.step()
+    assert (it.hunt_odds == -1.0).all() and it.located[0, a, g] == 0.0
+
+    cut = [{"day": 1, "kind": "decapitation", "actor": "army", "target": "group"}]
+    m = _operation_model(0.8, hunt=True, raid_operation_days=5, leader_hit_rate=lhr,
+                         extra=cut)
+    m.step()
+    m.step()
+    it, g, a = world(m)
+    assert not it.hunt[0, a, g] and it.operation_days[0, a, g] == 0
+    assert (it.hunt_odds == -1.0).all()
+    assert it.intel[0, a, g] == pytest.approx(0.8 * (1 - escort / 40), rel=1e-12)
+    assert not events(m, "emir_killed")       # the scripted blow only
+
+
+def test_the_first_operations_hunt_the_founding_emir_and_his_escort():
+    """While a group's founding emir lives, an operation hunts him: it strikes his escort
+    (``escort`` fighters), not the share of the band the state located, and finds him
+    with probability ``1 - (1 - intel)^leader_hit_rate``; once he is dead, the next
+    operation sweeps what the state located."""
+    escort = Params().escort
+    m, struck, ops = _operation(0.8, hunt=True, days=120, raid_rate=0.001,
+                                leader_hit_rate=20.0)
+    assert ops and struck < 1.5 * escort            # his escort, not 0.8 of 40
+    _, swept, _ = _operation(0.8, raid_rate=0.001, leader_hit_rate=20.0)
+    assert swept > 5 * struck                       # a sweep strikes the located share
+    span = range(ops[0], ops[0] + int(Params().raid_operation_days) + 1)
+    emirs, _ = _leader_losses(m, span)
+    assert emirs == 1                               # found at intel 0.8, hunted hard
+    assert len(ops) >= 2                            # the next one sweeps
+    g, a = m.names.index("group"), m.names.index("army")
+    h = hist(m)
+    lost = h.pairs["killed"][:, g, a] + h.pairs["detained"][:, g, a]
+    assert lost[ops[1]:ops[1] + 3].sum() > 5 * struck
+    # a hunt that knows little rarely finds him: over 20 seeds, at intel 0.3 and
+    # leader_hit_rate 1, about 1 - 0.7 = 30% of first operations kill the emir
+    found = 0
+    for seed in range(20):
+        mm, _, o = _operation(0.3, hunt=True, days=6, raid_rate=0.001, leader_hit_rate=1.0,
+                              raid_trigger=0.1, seed=seed)
+        found += _leader_losses(mm, range(0, 6))[0] if o else 0
+    assert 1 <= found <= 12
 
 
 def test_an_outnumbered_group_without_roots_scatters():

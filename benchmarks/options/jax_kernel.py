@@ -40,7 +40,7 @@ from affiliate_sim.kernel.arrays import (
     KernelState,
     Noise,
 )
-from affiliate_sim.mechanisms.counterterrorism import LEADER_COMBAT_EXPOSURE
+from affiliate_sim.mechanisms.counterterrorism import LEADER_EXPOSURE
 from affiliate_sim.mechanisms.movement import SENSE_PASSES, SENSE_SHARE
 
 jax.config.update("jax_enable_x64", True)
@@ -191,8 +191,8 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, conventio
 
     # ---- 5. leadership hits
     safe_total = jnp.where(exists, total, 1.0)
-    lead_h = jnp.where(exists, p("leader_hit_rate", 2) * _cell_sum(F * h_r) / safe_total
-                       + LEADER_COMBAT_EXPOSURE * _cell_sum(F * h_c) / safe_total, 0.0)
+    lead_h = jnp.where(exists, LEADER_EXPOSURE * (_cell_sum(F * h_r) + _cell_sum(F * h_c))
+                       / safe_total, 0.0)
     p_hit = -jnp.expm1(-lead_h)
     emir_killed = emir_alive & exists & (leader[:, :, 0] < p_hit)
     C = leader.shape[2] - 1

@@ -35,7 +35,7 @@ from affiliate_sim.kernel.arrays import (
     KernelState,
     Noise,
 )
-from affiliate_sim.mechanisms.counterterrorism import LEADER_COMBAT_EXPOSURE
+from affiliate_sim.mechanisms.counterterrorism import LEADER_EXPOSURE
 from affiliate_sim.mechanisms.movement import SENSE_PASSES, SENSE_SHARE
 
 #: The four neighbour directions as (row offset, column offset): up, down, left, right.
@@ -309,8 +309,7 @@ def interact_numpy(state: KernelState, fields: CellFields, plan: DayPlan, params
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_raid = np.where(exists, _cell_sum(F, h_r) / total, 0.0)
         mean_combat = np.where(exists, _cell_sum(F, h_c) / total, 0.0)
-    lead_h = np.where(exists, p("leader_hit_rate", 2) * mean_raid
-                      + LEADER_COMBAT_EXPOSURE * mean_combat, 0.0)
+    lead_h = np.where(exists, LEADER_EXPOSURE * (mean_raid + mean_combat), 0.0)
     p_hit = -np.expm1(-lead_h)
     leader = a(noise.leader)
     emir_killed = np.asarray(state.emir_alive, bool) & exists & (leader[:, :, 0] < p_hit)

@@ -75,7 +75,6 @@ _SD = COLUMN["fortune_sd"]
 _CS = COLUMN["conventional_search"]
 _RR = COLUMN["raid_rate"]
 _RKS = COLUMN["raid_kill_share"]
-_LHR = COLUMN["leader_hit_rate"]
 _PR = COLUMN["purge_rate"]
 _FR = COLUMN["flee_rate"]
 _SR = COLUMN["surrender_rate"]
@@ -445,7 +444,7 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
             if surrender_to[r, v] >= 0:
                 surrendered[r, v, surrender_to[r, v]] += surr
             exists = total[v] > 0
-            lh = (leader_hazard(P[r, _LHR], w_raid / total[v], w_combat / total[v])
+            lh = (leader_hazard(w_raid / total[v], w_combat / total[v])
                   if exists else 0.0)
             lead_h[r, v] = lh
             p_hit = _share_left(lh)

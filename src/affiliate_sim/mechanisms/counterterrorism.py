@@ -11,9 +11,15 @@ Kernel side: the raid hazard (:func:`detection`), which grows with the target's 
 and the state's presence and falls with ruggedness and remoteness (the terrain's
 ``raid_shield``), each state's raids reaching only where its forces are (:func:`raid_reach`:
 within ``raid_reach_km`` of its fighters); the hazard on a group's leaders
-(:func:`leader_hazard`). Decide side: each state force raids every hostile group at a
+(:func:`leader_hazard`): patrols and background raids find them less often than their men
+(``LEADER_EXPOSURE``). Decide side: each state force raids every hostile group at a
 background level set by its vigilance and intelligence, and launches short, intense raid
-operations once intelligence passes the trigger. Raids hunt large groups harder than a
+operations once intelligence passes the trigger. While the group's founding emir lives, an
+operation hunts him (find, fix, finish, exploit: targeting starts with the leaders; Flynn,
+Juergens and Cantrell 2008): it strikes him and his ``escort`` and finds him with
+probability ``1 - (1 - intel)^leader_hit_rate``, and ends with him; once he is dead
+(however he died) operations sweep the share of the group the state located, and each
+leader falls with the share struck. Raids hunt large groups harder than a
 handful in hiding (``hiding_scale``): a remnant of a few men is hard to find. Apply side:
 intelligence accumulates (faster on visible groups and for a vigilant state), the more
 slowly the deeper the group's roots among the population (``roots_shield``: the population
@@ -52,8 +58,10 @@ NAME = "counterterrorism"
 SWITCHABLE = True
 NUMBER = 4
 
-#: Leaders' exposure to battle relative to their fighters' (they lead from behind).
-LEADER_COMBAT_EXPOSURE = 0.5
+#: Leaders' exposure to battle and to background raids relative to their fighters' (they
+#: lead from behind and hide better than their men; only intelligence-led operations hunt
+#: them, at ``leader_hit_rate``).
+LEADER_EXPOSURE = 0.5
 #: Fighters of a state within raiding distance of a cell at which its raids there reach
 #: 1 - 1/e of their strength (a raid is the work of a small party: a few dozen soldiers
 #: nearby raid as well as an army).
@@ -101,9 +109,11 @@ PARAMS: tuple[Param, ...] = (
           "the work of small parties: a large group is fought by offensives)."),
     Param("leader_hit_rate", 1.5, 0.0, 100.0, "multiplier",
           A + ": 'Algerian security forces killed the group's emir'",
-          "Hazard of a leader being killed per unit of the raid hazard around him (in "
-          "battle leaders face LEADER_COMBAT_EXPOSURE times their fighters' hazard); in a "
-          "raid operation's strike, the exponent of the share of the group left unhit."),
+          "How hard intelligence-led operations hunt leaders: in a sweep each leader is "
+          "caught with probability 1 - (1 - hit)^leader_hit_rate, hit the share of the "
+          "group struck; a hunt finds its emir with probability 1 - (1 - "
+          "intel)^leader_hit_rate. (In battle and under background raids leaders face "
+          "LEADER_EXPOSURE times their fighters' hazard.)"),
     Param("roots_shield", 0.7, 0.0, 1.0, "share",
           A + ": Wilayat Sinai 'withstood repeated offensives'; cases.md: 'an affiliate "
           "embedded in terrain and population'",
@@ -114,6 +124,14 @@ PARAMS: tuple[Param, ...] = (
           "modelling convention: detainees and defectors are a state's main source",
           "Share of a state's remaining ignorance of a group each of its fighters the state "
           "detains or receives in surrender removes."),
+    Param("escort", 3.0, 0.0, 100.0, "fighters",
+          "other public reporting: Gouri was killed with two other militants at Sidi Daoud "
+          "on 22 December 2014, five months before the May 2015 raids; Flynn, Juergens and Cantrell 2008 ('Employing "
+          "ISR: SOF Best Practices', Joint Force Quarterly 50): targeting starts with the "
+          "leaders",
+          "Fighters around a group's founding emir that an operation hunting him strikes "
+          "(while he lives, operations hunt him; once he is dead, they sweep the share of "
+          "the group the state located)."),
     Param("hiding_scale", 10.0, 0.0, 1e4, "fighters",
           A + ": 'only six or seven Islamic State fighters remain'",
           "Size at which a group draws half the raiding a large group draws (a handful of "
@@ -149,10 +167,12 @@ def detection(raid_rate, state_presence, raid_shield, visibility):
 
 
 @njit(cache=True)
-def leader_hazard(leader_hit_rate, mean_raid, mean_combat):
+def leader_hazard(mean_raid, mean_combat):
     """Hazard (1/day) on a group's leaders from the fighter-weighted mean raid and combat
-    hazards around them: raids hunt leaders; in battle they lead from behind."""
-    return leader_hit_rate * mean_raid + LEADER_COMBAT_EXPOSURE * mean_combat
+    hazards around them: in battle they lead from behind, and patrols and background raids
+    find them less often than their men (intelligence-led operations hunt them: see
+    :func:`strike`)."""
+    return LEADER_EXPOSURE * (mean_raid + mean_combat)
 
 
 # ---------------------------------------------------------------------- decide side
@@ -210,23 +230,42 @@ def decide(world, plan, p, rng, log) -> None:
     it.strike_draw = rng.uniform("strike", (world.O, world.O, 2))
     raiders = world.takes_part("raid")[:, :, None]
     present = (f.totals > 0)[:, None, :]
+    ld = world.leadership
+    founder = ld.emir_alive & ld.founder
+    # a hunt whose man died otherwise (in battle, at another state's hands, scripted) is
+    # over: what it located is spent, and his successor is not known to it
+    orphan = it.hunt & ~founder[:, None, :]
+    it.intel = np.where(orphan, it.intel * (1.0 - it.located), it.intel)
+    it.located = np.where(orphan, 0.0, it.located)
+    it.operation_days = np.where(orphan, 0.0, it.operation_days)
+    it.hunt = it.hunt & ~orphan
     start = (raiders & (it.operation_days <= 0) & (world.day >= it.next_operation)
              & (chance < hazard_share(operation_hazard(it.intel, p))) & present)
-    for r, s, j in zip(*np.nonzero(start), strict=True):
-        log("raid_operation", r, s, j, it.intel[r, s, j], "intelligence-led raids")
     days = np.ceil(p["raid_operation_days"])[:, None, None]  # whole days
     found = f.totals / (f.totals + p["hiding_scale"][:, None] + 1e-12)  # a handful hides
     # what it locates: its intelligence on the group, a handful hiding better, and no more
-    # fighters than an operation can strike
+    # fighters than an operation can strike; while the group's founding emir lives, an
+    # operation hunts him: it strikes him and his escort, not the rank and file
     room = np.minimum(1.0, p["operation_capacity"][:, None]
                       / np.maximum(f.totals, 1e-12))
-    it.located = np.where(start, it.intel * (found * room)[:, None, :], it.located)
+    hunting = start & founder[:, None, :]
+    for r, s, j in zip(*np.nonzero(start), strict=True):
+        log("raid_operation", r, s, j, it.intel[r, s, j],
+            "hunt for the emir" if hunting[r, s, j] else "intelligence-led sweep")
+    escort = np.minimum(1.0, p["escort"][:, None] / np.maximum(f.totals, 1e-12))
+    swept = it.intel * (found * room)[:, None, :]
+    it.located = np.where(start, np.where(hunting, escort[:, None, :], swept), it.located)
+    it.hunt = np.where(start, hunting, it.hunt)
     it.operation_days = np.where(start, days, it.operation_days)
     it.next_operation = np.where(start, world.day + OPERATION_REFRACTORY, it.next_operation)
     on = (it.operation_days > 0) & raiders & world.relations.hostile & present
     # an operation strikes the located fighters, spread evenly over its days
     it.strike = np.where(on, -np.expm1(np.log1p(-np.minimum(it.located, 1.0 - 1e-12))
                                        / days), 0.0)
+    # a hunt finds its man as well as the state knows the group, its days sharing the odds
+    it.hunt_odds = np.where(on & it.hunt, -np.expm1(
+        p["leader_hit_rate"][:, None, None] / days
+        * np.log1p(-np.minimum(it.intel, 1.0 - 1e-12))), -1.0)
     row = o.vigilance[:, :, None] * (0.5 + it.intel) * found[:, None, :]
     plan.raid = np.where(raiders & world.relations.hostile & present, row, plan.raid)
     plan.raid_reach = raid_reach(f.fighters, p["raid_cells"])  # a state raids near its forces
@@ -236,6 +275,7 @@ def decide(world, plan, p, rng, log) -> None:
     # found
     it.intel = np.where(ended, it.intel * (1.0 - it.located), it.intel)
     it.located = np.where(ended, 0.0, it.located)
+    it.hunt = np.where(ended, False, it.hunt)
     it.operation_days = left
     # a state's combat effort lands on a guerrilla group as well as it knows it
     lands = selectivity(world, p)
@@ -262,9 +302,11 @@ def strike(world, flows, p) -> None:
     ``detection`` the kernel's raid hazard with the cell's presence and shield): at most the
     located share, however intense the raids, and less in rugged, remote cells and far from
     the state's forces. ``raid_kill_share`` of those hit are killed, the rest detained. The
-    leaders are hunted: each is caught with probability ``1 - (1 - hit)^leader_hit_rate``,
-    ``hit`` the share of the group struck. The losses raise the group's backlash like any
-    others (:func:`affiliate_sim.mechanisms.combat.backlash_raise`)."""
+    leaders are hunted: in a sweep each is caught with probability ``1 - (1 -
+    hit)^leader_hit_rate``, ``hit`` the share of the group struck; a hunt that struck anyone
+    finds the emir with today's ``hunt_odds`` (set by :func:`decide`) and ends with him.
+    The losses raise the group's backlash like any others
+    (:func:`affiliate_sim.mechanisms.combat.backlash_raise`)."""
     it, f, ld, o = world.intel, world.forces, world.leadership, world.orgs
     todo = np.argwhere(it.strike > 0)
     if not len(todo):
@@ -292,9 +334,16 @@ def strike(world, flows, p) -> None:
         o.backlash[r, v] = backlash_raise(o.backlash[r, v], n, f.start_totals[r, v], pop,
                                           p["backlash_gain"][r])
         caught = -np.expm1(p["leader_hit_rate"][r] * np.log1p(-min(n / total, 1.0 - 1e-12)))
+        hunted = it.hunt_odds[r, s, v] >= 0.0
+        p_emir = it.hunt_odds[r, s, v] * (n > 0) if hunted else caught
         draw = it.strike_draw[r, s, v]
-        if ld.emir_alive[r, v] and not flows.emir_killed[r, v] and draw[0] < caught:
+        if ld.emir_alive[r, v] and not flows.emir_killed[r, v] and draw[0] < p_emir:
             flows.emir_killed[r, v] = True
+            if hunted:  # the hunt is over with its man: what it located is spent
+                it.intel[r, s, v] *= 1.0 - it.located[r, s, v]
+                it.located[r, s, v] = 0.0
+                it.operation_days[r, s, v] = 0
+                it.hunt[r, s, v] = False
         left = max(int(ld.commanders[r, v]) - int(flows.commanders_killed[r, v]), 0)
         if left:
             flows.commanders_killed[r, v] += int(max(binom.ppf(draw[1], left, caught), 0))

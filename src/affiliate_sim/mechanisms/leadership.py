@@ -1,8 +1,8 @@
 """Core process: leaders, succession, cohesion, collapse.
 
-The kernel kills emirs and commanders with the hazard around them (raids hunt leaders;
-in battle they face ``LEADER_COMBAT_EXPOSURE`` times their men's hazard, see
-:mod:`affiliate_sim.mechanisms.counterterrorism`). When an emir dies, a commander who
+The kernel kills emirs and commanders with the hazard around them (in battle and under
+background raids they face ``LEADER_EXPOSURE`` times their men's hazard; intelligence-led
+raid operations hunt them, see :mod:`affiliate_sim.mechanisms.counterterrorism`). When an emir dies, a commander who
 survived the day succeeds him, at a cost in cohesion that is "rarely crippling for
 well-established jihadist groups" (``succession_shock * (1 - established)``); with no
 commander left the group has no emir. Cohesion recovers towards a target set by grievance
@@ -48,6 +48,7 @@ def succession(world, p, rs: np.ndarray, v: int) -> None:
     ld.emir_alive[rs, v] = has
     ld.successions[rs, v] = np.where(has, ld.successions[rs, v] + 1, 0)
     ld.named[rs, v] = has & ld.named[rs, v]
+    ld.founder[rs, v] = False
     shock = p["succession_shock"][rs] * (1.0 - o.established[rs, v])
     o.cohesion[rs, v] = np.maximum(0.0, o.cohesion[rs, v] - shock)
 

@@ -182,6 +182,10 @@ class Intelligence:
         next_operation: first day on which another operation may start.
         located: share of the target's fighters the state located when it launched the
             operation under way (0 without one): all its raids can reach.
+        hunt: whether the operation under way hunts the target's founding emir (a
+            decapitation strike on the leader and his escort, not a sweep).
+        hunt_odds: today's probability that a hunt under way finds its man (-1 on no
+            hunt's day).
         strike: share of the located fighters the operation strikes today (0 on no
             operation day).
         strike_draw: ``(R, O, O, 2)`` today's uniforms for the target's emir and
@@ -197,6 +201,8 @@ class Intelligence:
     operation_days: np.ndarray
     next_operation: np.ndarray
     located: np.ndarray
+    hunt: np.ndarray
+    hunt_odds: np.ndarray
     strike: np.ndarray
     strike_draw: np.ndarray
     missed: np.ndarray
@@ -212,6 +218,9 @@ class Leadership:
         commanders: commanders alive below the emir.
         successions: successions since the scenario's emir (names the successor in events).
         named: whether the current line of emirs goes back to the scenario's named emir.
+        founder: whether the organization's first emir has never died (the one a state's
+            raid operations hunt before they sweep; never set again once he is dead, even
+            when a successor or a revived faction's leader takes his place).
         emir_names: ``(O,)`` the scenario's emir names.
     """
 
@@ -219,6 +228,7 @@ class Leadership:
     commanders: np.ndarray
     successions: np.ndarray
     named: np.ndarray
+    founder: np.ndarray
     emir_names: list[str]
 
     def emir_label(self, r: int, v: int) -> str:
@@ -403,6 +413,8 @@ class World:
                               dissident_of=rep(dissident_of))
         intel = Intelligence(intel=np.zeros((R, O, O)), operation_days=np.zeros((R, O, O)),
                              next_operation=np.zeros((R, O, O)), located=np.zeros((R, O, O)),
+                             hunt=np.zeros((R, O, O), dtype=bool),
+                             hunt_odds=np.full((R, O, O), -1.0),
                              strike=np.zeros((R, O, O)), strike_draw=np.ones((R, O, O, 2)),
                              missed=np.zeros((R, O, O)),
                              cover=np.ones((R, O, O)))
@@ -410,7 +422,8 @@ class World:
         leadership = Leadership(
             emir_alive=rep(emir_alive), commanders=col("commanders", np.int64),
             successions=np.zeros((R, O), dtype=np.int64),
-            named=np.ones((R, O), dtype=bool), emir_names=[o.emir for o in specs])
+            named=np.ones((R, O), dtype=bool), founder=np.ones((R, O), dtype=bool),
+            emir_names=[o.emir for o in specs])
         conduct = Conduct(
             offensive_target=np.full((R, O), -1), offensive_days=np.zeros((R, O), np.int64),
             regroup_until=np.zeros((R, O), np.int64),
