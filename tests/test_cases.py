@@ -32,8 +32,8 @@ RESPONSIBLE = [
     ("algeria_2014", "remnant_by_early_2016", "counterterrorism"),
 ]
 #: Mechanisms no met observation of the nine cases depends on with the current calibrated
-#: set (none: Algeria's remnant of six or seven needs the state's background raids, though
-#: its raid operations never reach their trigger; docs/calibration.md).
+#: set (none: Algeria's remnant of six or seven needs the state's raids and operations;
+#: docs/calibration.md).
 UNOBSERVED: set[str] = set()
 
 
