@@ -126,9 +126,9 @@ PARAMS: tuple[Param, ...] = (
           "detains or receives in surrender removes."),
     Param("escort", 3.0, 0.0, 100.0, "fighters",
           "other public reporting: Gouri was killed with two other militants at Sidi Daoud "
-          "on 22 December 2014, five months before the May 2015 raids; Flynn, Juergens and Cantrell 2008 ('Employing "
-          "ISR: SOF Best Practices', Joint Force Quarterly 50): targeting starts with the "
-          "leaders",
+          "on 22 December 2014, five months before the May 2015 raids; Flynn, Juergens "
+          "and Cantrell 2008 ('Employing ISR: SOF Best Practices', Joint Force Quarterly "
+          "50): targeting starts with the leaders",
           "Fighters around a group's founding emir that an operation hunting him strikes "
           "(while he lives, operations hunt him; once he is dead, they sweep the share of "
           "the group the state located)."),
