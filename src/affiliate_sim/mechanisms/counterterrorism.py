@@ -234,11 +234,7 @@ def decide(world, plan, p, rng, log) -> None:
     founder = ld.emir_alive & ld.founder
     # a hunt whose man died otherwise (in battle, at another state's hands, scripted) is
     # over: what it located is spent, and his successor is not known to it
-    orphan = it.hunt & ~founder[:, None, :]
-    it.intel = np.where(orphan, it.intel * (1.0 - it.located), it.intel)
-    it.located = np.where(orphan, 0.0, it.located)
-    it.operation_days = np.where(orphan, 0.0, it.operation_days)
-    it.hunt = it.hunt & ~orphan
+    close(it, it.hunt & ~founder[:, None, :])
     start = (raiders & (it.operation_days <= 0) & (world.day >= it.next_operation)
              & (chance < hazard_share(operation_hazard(it.intel, p))) & present)
     days = np.ceil(p["raid_operation_days"])[:, None, None]  # whole days
@@ -271,16 +267,22 @@ def decide(world, plan, p, rng, log) -> None:
     plan.raid_reach = raid_reach(f.fighters, p["raid_cells"])  # a state raids near its forces
     left = np.where(raiders, np.maximum(it.operation_days - 1, 0), it.operation_days)
     ended = (it.operation_days > 0) & (left <= 0)
-    # what the operation located is spent: the rest of the group is what the state never
-    # found
-    it.intel = np.where(ended, it.intel * (1.0 - it.located), it.intel)
-    it.located = np.where(ended, 0.0, it.located)
-    it.hunt = np.where(ended, False, it.hunt)
+    close(it, ended)
     it.operation_days = left
     # a state's combat effort lands on a guerrilla group as well as it knows it
     lands = selectivity(world, p)
     plan.engage = plan.engage * lands
     it.missed = np.where(plan.engage > 0, 1.0 - lands, 0.0)
+
+
+def close(it, done: np.ndarray) -> None:
+    """End the operations marked ``done`` (``(R, O, O)`` bool): what each located is spent,
+    ``intel <- intel * (1 - located)`` (what the state still knows is of those it never
+    found), and nothing is located, hunted or left of it."""
+    it.intel = np.where(done, it.intel * (1.0 - it.located), it.intel)
+    it.located = np.where(done, 0.0, it.located)
+    it.hunt = it.hunt & ~done
+    it.operation_days = np.where(done, 0.0, it.operation_days)
 
 
 def selectivity(world, p) -> np.ndarray:
@@ -339,11 +341,10 @@ def strike(world, flows, p) -> None:
         draw = it.strike_draw[r, s, v]
         if ld.emir_alive[r, v] and not flows.emir_killed[r, v] and draw[0] < p_emir:
             flows.emir_killed[r, v] = True
-            if hunted:  # the hunt is over with its man: what it located is spent
-                it.intel[r, s, v] *= 1.0 - it.located[r, s, v]
-                it.located[r, s, v] = 0.0
-                it.operation_days[r, s, v] = 0
-                it.hunt[r, s, v] = False
+            if hunted:  # the hunt is over with its man
+                done = np.zeros_like(it.hunt)
+                done[r, s, v] = True
+                close(it, done)
         left = max(int(ld.commanders[r, v]) - int(flows.commanders_killed[r, v]), 0)
         if left:
             flows.commanders_killed[r, v] += int(max(binom.ppf(draw[1], left, caught), 0))

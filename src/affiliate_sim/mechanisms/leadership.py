@@ -6,10 +6,10 @@ raid operations hunt them, see :mod:`affiliate_sim.mechanisms.counterterrorism`)
 emir dies, a commander who survived the day succeeds him, at a cost in cohesion that is
 "rarely crippling for well-established jihadist groups" (``succession_shock * (1 -
 established)``); with no commander left the group has no emir. The founding emir's death
-ends ``founder`` for good (the man raid operations hunt before they sweep). Cohesion recovers towards a target set by grievance
-and leadership (``cohesion_recovery``). A dormant faction that has fighters becomes active
-with a living emir. An armed group whose fighters fall below ``collapse_threshold`` after
-having had at least as many has collapsed.
+ends ``founder`` for good (the man raid operations hunt before they sweep). Cohesion
+recovers towards a target set by grievance and leadership (``cohesion_recovery``). A
+dormant faction that has fighters becomes active with a living emir. An armed group whose
+fighters fall below ``collapse_threshold`` after having had at least as many has collapsed.
 """
 
 from __future__ import annotations
