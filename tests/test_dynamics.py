@@ -1093,3 +1093,111 @@ def test_bad_inputs_are_rejected_with_the_key(bad, problem):
     with pytest.raises(InputError) as err:
         scenario(inputs=[bad])
     assert problem in str(err.value) and "inputs[0]" in str(err.value)
+
+
+def _battle(breakpoint, roots=0.8, **kw):
+    """The group (100 men) beside a rival six times its size that opens an offensive on
+    it; the run, the group's index and its daily losses to violence."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(local_roots=roots)
+    orgs.append(dict(STRONG_RIVAL))
+    rel = [{"a": "rival", "b": "group", "kind": "hostile"}]
+    m = run(scenario(days=60, organizations=orgs, relations=rel),
+            Params(breakpoint=breakpoint, hostility_engagement=0.02, **kw))
+    g = m.names.index("group")
+    h = hist(m)
+    lost = sum(h.pairs[k][:, g, :].sum(axis=1) for k in ("killed", "detained", "surrendered"))
+    return m, g, lost
+
+
+def test_a_force_that_loses_its_breakpoint_breaks_off_and_disperses():
+    """Helmbold's breakpoint: the day the share of its strength a force lost to violence
+    over the last ``BREAK_DAYS`` reaches ``breakpoint``, it breaks (once, for
+    ``RALLY_DAYS``); broken, its fighters disperse (concealment times ``1 +
+    break_dispersal``), so that it loses far fewer men than a force that stands and fights
+    on at the same odds; rallied, its concealment is its own again."""
+    from affiliate_sim.mechanisms.retreat import BREAK_DAYS, RALLY_DAYS
+
+    stand, g, lost_stand = _battle(1.0)
+    assert not events(stand, "broken")
+    m, g, lost = _battle(0.2, break_flight=0.0)
+    assert [e for e in events(m, "offensive_started") if e["actor"] == "rival"]
+    breaks = [e for e in events(m, "broken") if e["actor"] == "group"]
+    assert len(breaks) >= 2, "the group never broke twice"
+    d = breaks[0]["day"]
+    F = hist(m).stocks["fighters"][:, g]
+    window = [lost[max(0, t - BREAK_DAYS):t].sum() for t in range(d + 1)]
+    share = [w / (F[t] + w) for t, w in enumerate(window)]
+    assert share[d] >= 0.2 > max(share[:d])          # the first day it reaches the breakpoint
+    assert breaks[0]["magnitude"] == pytest.approx(share[d], rel=1e-9)
+    assert all(e["day"] >= d + RALLY_DAYS for e in breaks[1:])  # not again while broken
+    # until the break the runs are the same; broken, the dispersed group loses far fewer
+    # men than one that breaks but does not disperse
+    np.testing.assert_array_equal(lost[:d], lost_stand[:d])
+    _, _, lost_nd = _battle(0.2, break_flight=0.0, break_dispersal=0.0)
+    np.testing.assert_array_equal(lost[:d], lost_nd[:d])
+    span = slice(d, d + RALLY_DAYS)
+    assert lost[span].sum() < 0.5 * lost_nd[span].sum()
+    o = m.world.orgs
+    last = breaks[-1]["day"]
+    if m.day > last + RALLY_DAYS:  # rallied by the end: its own concealment again
+        np.testing.assert_array_equal(o.conceal, o.base_conceal)
+
+
+def test_a_raid_operation_s_sweep_breaks_the_band():
+    """Losses to a raid operation's strike count towards the breakpoint like losses in
+    battle: a band swept of most of its men breaks the next day; at ``breakpoint`` 1 it
+    never does."""
+    m, lost, ops = _operation(0.9, days=20, breakpoint=0.3)
+    assert ops
+    g = m.names.index("group")
+    h = hist(m)
+    swept = h.pairs["killed"][:, g].sum(axis=1) + h.pairs["detained"][:, g].sum(axis=1)
+    F = h.stocks["fighters"][:-1, g]  # at the start of each day
+    d = int(np.argmax(swept > 0.3 * F))
+    assert swept[d] > 0.3 * F[d]   # the sweep's day
+    breaks = [e["day"] for e in events(m, "broken") if e["actor"] == "group"]
+    assert breaks and breaks[0] == d + 1
+    m1, _, _ = _operation(0.9, days=20, breakpoint=1.0)
+    assert not events(m1, "broken")
+
+
+def test_a_broken_force_without_roots_flees_one_with_roots_stays():
+    """Broken, fighters without local roots flee at ``break_flight * (1 - local_roots)``
+    per unit of danger; fighters with roots melt into their people and stay."""
+    def fled(roots, rate):
+        m, g, _ = _battle(0.2, roots=roots, break_flight=rate, scatter_rate=0.0)
+        assert [e for e in events(m, "broken") if e["actor"] == "group"]
+        return hist(m).flows["fled"][:, g].sum()
+
+    assert fled(0.0, 5.0) > 5 * max(fled(0.0, 0.0), 0.1)
+    assert fled(1.0, 5.0) == pytest.approx(fled(1.0, 0.0), abs=1e-9)
+
+
+def test_a_broken_attacker_breaks_off_its_offensive():
+    """An attacker whose own losses reach its breakpoint ends its offensive the next day
+    (note "broken") and opens none until it has rallied; at ``breakpoint`` 1 the same
+    offensive runs on."""
+    from affiliate_sim.mechanisms.retreat import RALLY_DAYS
+
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(quality=2.5, cohesion=0.9)  # a group that fights back hard
+    orgs.append(dict(STRONG_RIVAL))
+    rel = [{"a": "rival", "b": "group", "kind": "hostile"}]
+
+    def battle(bp):
+        return run(scenario(days=60, organizations=orgs, relations=rel),
+                   Params(breakpoint=bp, hostility_engagement=0.02, return_fire=1.0,
+                          break_flight=0.0))
+
+    m = battle(0.03)
+    broke = [e["day"] for e in events(m, "broken") if e["actor"] == "rival"]
+    assert broke
+    ended = [e for e in events(m, "offensive_ended") if e["actor"] == "rival"]
+    assert ended[0]["day"] == broke[0] + 1 and ended[0]["note"] == "broken"
+    opened = [e["day"] for e in events(m, "offensive_started") if e["actor"] == "rival"]
+    assert not [d for d in opened if broke[0] <= d < broke[0] + RALLY_DAYS]
+    stand = battle(1.0)
+    assert not [e for e in events(stand, "offensive_ended") if e["note"] == "broken"]
+    assert [e for e in events(stand, "offensive_ended")
+            if e["actor"] == "rival"][0]["day"] > broke[0] + 1

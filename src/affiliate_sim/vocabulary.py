@@ -37,6 +37,8 @@ EVENT_KINDS: dict[str, str] = {
     "shelter_targeted": "actor, on an offensive, turns on target for sheltering its target",
     "offensive_ended": "actor's offensive on target ends; magnitude: its length in days",
     "retreat": "actor, outmatched near its fighters, retreats towards cover and allies",
+    "broken": "actor, having lost its breakpoint within an engagement, breaks off and "
+              "disperses",
     "safe_passage": "actor, besieged, asks target for safe passage (note: granted/requested)",
     "purge": "actor's intelligence wing starts a purge; magnitude: suspected sympathizers",
     "raid_operation": "state actor launches a major raid operation on target",

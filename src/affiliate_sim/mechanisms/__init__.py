@@ -56,10 +56,10 @@ PROCESSES: tuple[ModuleType, ...] = (
     retaliation,       # attackers turn on shelterers; grudges reach them
     combat,            # offensives: continue, end, open; engagement
     purge,             # purges
-    retreat,           # retreat, safe passage; how movers weigh danger and cover
     surrender,         # who receives surrenders; surrender and flight weights
     schism,            # public statements; the core's review of walis; disaffection
     counterterrorism,  # raids and raid operations
+    retreat,           # breaking, retreat, safe passage; how movers weigh danger and cover
     population,        # recruiting appeal, desertion, reinforcement, courting
     momentum,          # appeal responds to momentum
     investment,        # the core's investment and foreign fighters

@@ -209,8 +209,9 @@ def exposure(fighters, concealment, protection):
 def setup(world, p) -> None:
     """Concealment of each organization from its style of fighting."""
     o = world.orgs
-    o.conceal = np.where(o.conventional, p["conceal_conventional_cell"][:, None],
-                         p["conceal_guerrilla_cell"][:, None])
+    o.base_conceal = np.where(o.conventional, p["conceal_conventional_cell"][:, None],
+                              p["conceal_guerrilla_cell"][:, None])
+    o.conceal = o.base_conceal.copy()
 
 
 def per_cell(p, cell_km: float) -> dict:
@@ -322,16 +323,19 @@ def decide(world, plan, p, rng, log) -> None:
     cd.offensive_days = np.where(on, cd.offensive_days + 1, cd.offensive_days)
     tt = np.maximum(t, 0)
     ordered = day < cd.ordered_until  # an offensive ordered from outside (an input)
+    # a force that broke (retreat: its losses reached its breakpoint) breaks off its attack
+    broken = cd.broken_until >= day
     gone = (np.take_along_axis(f.totals, tt, axis=1) < thr) | (
         ~ordered & (_at(f.near.transpose(0, 2, 1), t) <= 0))
     end = on & (gone
                 | (~ordered & ((_at(prop, t) < 1.0)
                                | (cd.offensive_days >= p["offensive_max_days"][:, None])))
                 | (cd.ordered_until == day)
+                | (broken & ~ordered)
                 | ~_at(rel.hostile, t))
     for r, i in zip(*np.nonzero(end), strict=True):
         log("offensive_ended", r, i, t[r, i], cd.offensive_days[r, i],
-            "target gone" if gone[r, i] else "stood down")
+            "target gone" if gone[r, i] else "broken" if broken[r, i] else "stood down")
         rel.grudge[r, i, t[r, i]] *= GRUDGE_DISCHARGE  # revenge taken, in part
     cd.offensive_target = np.where(end, -1, t)
     cd.offensive_days = np.where(end, 0, cd.offensive_days)
@@ -340,7 +344,7 @@ def decide(world, plan, p, rng, log) -> None:
                                 cd.regroup_until)
 
     # maybe open one
-    can = acting & (cd.offensive_target < 0) & (day >= cd.regroup_until)
+    can = acting & (cd.offensive_target < 0) & (day >= cd.regroup_until) & ~broken
     eye = np.eye(O, dtype=bool)
     cand = (rel.hostile & ~eye[None] & (f.totals[:, None, :] >= thr[:, :, None])
             & (f.near.transpose(0, 2, 1) > 0))

@@ -6,6 +6,14 @@ by Derna Mujahedin Shura Council forces requested safe passage out of the area";
 "decided to seek out a safe haven in Afghanistan's Zabul province" under an ally's
 protection (Gartenstein-Ross and Barr 2016).
 
+A non-state force breaks off the fight when the share of its strength it lost to violence
+at others' hands (killed, detained, surrendered) over the last ``BREAK_DAYS`` reaches
+``breakpoint`` (Helmbold 1971: battles end at a breakpoint, not in annihilation). Broken
+for ``RALLY_DAYS``, it ends its offensive (the next day, :mod:`combat`) and opens none, it
+disperses (its concealment times ``1 + break_dispersal``), retreats
+whatever the odds, and its fighters without roots flee the area (``break_flight * (1 -
+local_roots)`` per unit of danger); those with roots melt into their people.
+
 Every organization's movers avoid danger (``danger_aversion``, less so on an offensive); see
 :mod:`affiliate_sim.mechanisms.movement`. An organization outmatched at the front (the
 force ratio within ``FRONT_KM`` of its fighters, the ground a firefight or a day's advance
@@ -43,6 +51,11 @@ BESIEGED_RATIO = 0.5
 FRONT_KM = 5.0
 #: How much higher than the threshold the force ratio must climb to end a retreat.
 RETREAT_HYSTERESIS = 1.5
+#: Days over which a force counts its losses against its strength at the start (the length
+#: of an engagement; Helmbold 1971).
+BREAK_DAYS = 7
+#: Days a broken force stays dispersed (the day it breaks included) before it rallies.
+RALLY_DAYS = 14
 
 PARAMS: tuple[Param, ...] = (
     Param("danger_aversion", 30.0, 0.0, 1e4, "1/(hazard)",
@@ -54,6 +67,20 @@ PARAMS: tuple[Param, ...] = (
     Param("retreat_threshold", 0.6, 0.0, 100.0, "force ratio",
           "modelling convention",
           "Local force ratio below which an organization retreats rather than holds."),
+    Param("breakpoint", 0.3, 0.0, 1.0, "share",
+          "Helmbold 1971 (RAND R-772-PR: battles end when a side's losses reach its "
+          "breakpoint)",
+          "Share of its strength a force loses within BREAK_DAYS at which it breaks off "
+          "the fight and disperses."),
+    Param("break_dispersal", 10.0, 0.0, 1000.0, "multiplier",
+          "Mao 1937 ('the enemy advances, we retreat'); Kalyvas 2006 (the weaker side "
+          "in irregular war avoids battle)",
+          "Concealment of a broken force relative to its own: its fighters scatter into "
+          "the population and the ground instead of standing."),
+    Param("break_flight", 1.0, 0.0, 100.0, "flights per unit danger",
+          "McLauchlin 2010 (desertion follows the odds of losing)",
+          "Hazard of fleeing the area per unit of danger for a fighter of a broken force "
+          "without local roots (those with roots melt into their people instead)."),
     Param("safe_passage_share", 0.3, 0.0, 1.0, "share",
           A + ": 'besieged ... requested safe passage out of the area'",
           "Fighters relative to peak below which a besieged organization asks for safe "
@@ -88,16 +115,38 @@ def local_balance(world, near=None) -> tuple[np.ndarray, np.ndarray]:
     return ratio, main
 
 
+def setup(world, p) -> None:
+    """The memory of each organization's losses over the last ``BREAK_DAYS``."""
+    world.conduct.losses = np.zeros(world.forces.totals.shape + (BREAK_DAYS,))
+
+
 def decide(world, plan, p, rng, log) -> None:
-    """Retreat when outmatched; use or ask for safe passage; how movers weigh danger."""
+    """Break when the engagement's losses reach the breakpoint; retreat when outmatched;
+    use or ask for safe passage; how movers weigh danger."""
     f, cd, o = world.forces, world.conduct, world.orgs
-    plan.danger_weight = p["danger_aversion"][:, None] * (1.0 - plan.offensive)
+    # breaking: the share of its strength at the engagement's start a force has lost
+    lost_days = cd.losses.sum(axis=2)
+    start = f.totals + lost_days
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lost = np.where(start > 0, lost_days / np.where(start > 0, start, 1.0), 0.0)
     acting = world.takes_part("retreat")
+    breaks = (acting & (o.camp != STATE) & (lost_days > 0)
+              & (lost >= p["breakpoint"][:, None]) & (cd.broken_until < world.day))
+    for r, i in zip(*np.nonzero(breaks), strict=True):
+        log("broken", r, i, -1, lost[r, i], "share lost within the engagement")
+    cd.broken_until = np.where(breaks, world.day + RALLY_DAYS - 1, cd.broken_until)
+    broken = cd.broken_until >= world.day
+    o.conceal = o.base_conceal * np.where(broken, 1.0 + p["break_dispersal"][:, None], 1.0)
+    # its rootless fighters flee (added to the flight weight surrender set just before)
+    plan.flight = plan.flight + np.where(
+        broken, p["break_flight"][:, None] * (1.0 - o.local_roots), 0.0)
+
+    plan.danger_weight = p["danger_aversion"][:, None] * (1.0 - plan.offensive)
     ratio, main = local_balance(world)  # the besieged count the enemies around them
     at_front, facing = local_balance(world, world.near_within(FRONT_KM))
     was = cd.retreating
     limit = p["retreat_threshold"][:, None] * np.where(was, RETREAT_HYSTERESIS, 1.0)
-    now = acting & (cd.offensive_target < 0) & (at_front < limit)
+    now = acting & (cd.offensive_target < 0) & ((at_front < limit) | broken)
     cd.retreating = np.where(acting, now, was)
     plan.cover = np.where(now, p["cover_weight"][:, None], plan.cover)
     plan.attract = np.where(now[:, :, None] & world.relations.allied, 1.0, plan.attract)
@@ -119,3 +168,14 @@ def decide(world, plan, p, rng, log) -> None:
         log("safe_passage", r, i, b, f.totals[r, i], "granted" if granted else "requested")
         if granted:
             cd.safe_passage_days[r, i] = SAFE_PASSAGE_DAYS
+
+
+def apply(world, flows, p, log) -> None:
+    """Remember today's losses to violence at others' hands (killed, detained,
+    surrendered; not its own purge's victims), the raid operations' strikes included (this
+    runs after counterterrorism's apply)."""
+    own = np.eye(world.O, dtype=bool)[None]
+    lost = (np.where(own, 0.0, flows.killed).sum(axis=2)
+            + np.where(own, 0.0, flows.detained).sum(axis=2)
+            + flows.surrendered.sum(axis=2))
+    world.conduct.losses[:, :, world.day % BREAK_DAYS] = lost

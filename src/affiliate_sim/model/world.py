@@ -120,6 +120,7 @@ class Organizations:
     camp: np.ndarray
     kind: np.ndarray
     conventional: np.ndarray
+    base_conceal: np.ndarray
     conceal: np.ndarray
     quality: np.ndarray
     brutality: np.ndarray
@@ -257,6 +258,10 @@ class Conduct:
         withdrawn: ``(R, O, N)`` bool, k has withdrawn from region n (a standing order).
         friction: the friction the locals around an outsider have built up against it
             (the coalition forms at 1).
+        losses: ``(R, O, D)`` fighters lost to violence (killed, detained, surrendered) on
+            each of the last D days (a ring indexed by day mod D; D is the retreat
+            mechanism's ``BREAK_DAYS``, 0 when it is off).
+        broken_until: the last day of a broken force's dispersal (-1: never broken).
     """
 
     offensive_target: np.ndarray
@@ -272,6 +277,8 @@ class Conduct:
     air_until: np.ndarray
     withdrawn: np.ndarray
     friction: np.ndarray
+    losses: np.ndarray
+    broken_until: np.ndarray
 
 
 @dataclass
@@ -371,7 +378,7 @@ class World:
             camp=rep(np.array([CAMPS.index(o.camp) for o in specs])),
             kind=rep(kind),
             conventional=rep(np.array([STYLES.index(o.style) == 1 for o in specs])),
-            conceal=zeros(),
+            base_conceal=zeros(), conceal=zeros(),
             quality=col("quality"), brutality=col("brutality"),
             base_brutality=col("brutality"),
             purge_capacity=col("purge_capacity"), local_roots=col("local_roots"),
@@ -433,7 +440,9 @@ class World:
             ordered_until=np.full((R, O), -1, np.int64), ordered_intensity=np.zeros((R, O)),
             air=np.ones((R, O, O)), air_until=np.zeros((R, O, O), np.int64),
             withdrawn=np.zeros((R, O, len(case.regions)), dtype=bool),
-            friction=np.zeros((R, O)))
+            friction=np.zeros((R, O)),
+            losses=np.zeros((R, O, 0)),  # sized by the retreat mechanism's setup
+            broken_until=np.full((R, O), -1, np.int64))
         region = Region(is_appeal=np.zeros(R), is_defeats=np.zeros(R),
                         core_fortunes=np.ones(R))
         world = cls(names=[o.name for o in specs], grid=grid, forces=forces, orgs=orgs,
