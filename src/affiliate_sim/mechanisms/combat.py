@@ -31,8 +31,9 @@ shows itself), has reached ``find_trigger``, and only against
 a group of at least ``state_offensive_floor`` fighters (a smaller band is the work of its
 raids). An offensive commits the attacker's whole effort against the target and those who
 shelter it, and draws its fighters towards them; it ends when the target is gone from reach,
-the grudge-weighted odds turn against the attacker (propensity below 1), or after
-``offensive_max_days``. Ending it discharges ``GRUDGE_DISCHARGE`` of the grudge (revenge
+the grudge-weighted odds turn against the attacker (propensity below 1), the attacker has
+broken (its losses reached its breakpoint: :mod:`affiliate_sim.mechanisms.retreat`; a broken
+force opens none either), or after ``offensive_max_days``. Ending it discharges ``GRUDGE_DISCHARGE`` of the grudge (revenge
 taken, in part) and the attacker regroups ``regroup_days`` (an operational pause).
 Under the watch of a hostile, vigilant state that raids where its fighters are, a non-state
 organization's propensity is divided by ``1 + state_shadow * threat**2``
