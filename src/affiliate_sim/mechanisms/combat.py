@@ -66,6 +66,7 @@ import numpy as np
 from numba import njit
 
 from affiliate_sim.mechanisms.base import ARTICLE as A
+from affiliate_sim.mechanisms import retreat
 from affiliate_sim.mechanisms.base import Param, hazard_share
 from affiliate_sim.vocabulary import STATE
 
@@ -325,7 +326,7 @@ def decide(world, plan, p, rng, log) -> None:
     tt = np.maximum(t, 0)
     ordered = day < cd.ordered_until  # an offensive ordered from outside (an input)
     # a force that broke (retreat: its losses reached its breakpoint) breaks off its attack
-    broken = cd.broken_until >= day
+    broken = retreat.broken(world)
     gone = (np.take_along_axis(f.totals, tt, axis=1) < thr) | (
         ~ordered & (_at(f.near.transpose(0, 2, 1), t) <= 0))
     end = on & (gone

@@ -115,6 +115,11 @@ def local_balance(world, near=None) -> tuple[np.ndarray, np.ndarray]:
     return ratio, main
 
 
+def broken(world) -> np.ndarray:
+    """``(R, O)`` bool: the organizations broken today (dispersed until ``broken_until``)."""
+    return world.conduct.broken_until >= world.day
+
+
 def setup(world, p) -> None:
     """The memory of each organization's losses over the last ``BREAK_DAYS``."""
     world.conduct.losses = np.zeros(world.forces.totals.shape + (BREAK_DAYS,))
@@ -131,22 +136,22 @@ def decide(world, plan, p, rng, log) -> None:
         lost = np.where(start > 0, lost_days / np.where(start > 0, start, 1.0), 0.0)
     acting = world.takes_part("retreat")
     breaks = (acting & (o.camp != STATE) & (lost_days > 0)
-              & (lost >= p["breakpoint"][:, None]) & (cd.broken_until < world.day))
+              & (lost >= p["breakpoint"][:, None]) & ~broken(world))
     for r, i in zip(*np.nonzero(breaks), strict=True):
         log("broken", r, i, -1, lost[r, i], "share lost within the engagement")
     cd.broken_until = np.where(breaks, world.day + RALLY_DAYS - 1, cd.broken_until)
-    broken = cd.broken_until >= world.day
-    o.conceal = o.base_conceal * np.where(broken, 1.0 + p["break_dispersal"][:, None], 1.0)
+    is_broken = broken(world)
+    o.conceal = o.base_conceal * np.where(is_broken, 1.0 + p["break_dispersal"][:, None], 1.0)
     # its rootless fighters flee (added to the flight weight surrender set just before)
     plan.flight = plan.flight + np.where(
-        broken, p["break_flight"][:, None] * (1.0 - o.local_roots), 0.0)
+        is_broken, p["break_flight"][:, None] * (1.0 - o.local_roots), 0.0)
 
     plan.danger_weight = p["danger_aversion"][:, None] * (1.0 - plan.offensive)
     ratio, main = local_balance(world)  # the besieged count the enemies around them
     at_front, facing = local_balance(world, world.near_within(FRONT_KM))
     was = cd.retreating
     limit = p["retreat_threshold"][:, None] * np.where(was, RETREAT_HYSTERESIS, 1.0)
-    now = acting & (cd.offensive_target < 0) & ((at_front < limit) | broken)
+    now = acting & (cd.offensive_target < 0) & ((at_front < limit) | is_broken)
     cd.retreating = np.where(acting, now, was)
     plan.cover = np.where(now, p["cover_weight"][:, None], plan.cover)
     plan.attract = np.where(now[:, :, None] & world.relations.allied, 1.0, plan.attract)
