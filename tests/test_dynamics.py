@@ -244,6 +244,66 @@ def test_a_first_statement_sets_off_a_wave():
     assert np.mean(spread) >= 2 and np.mean(spread) > np.mean(alone) + 1
 
 
+def _wali_scenario(days, grievance=0.4):
+    """An IS affiliate of 800 under an unjust wali, with a dormant dissident faction."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(camp="IS", kind="is_affiliate", fighters=800, injustice=0.8,
+                   grievance=grievance, cohesion=0.6)
+    orgs.append({"name": "dissidents", "camp": "IS", "kind": "splinter", "fighters": 0,
+                 "region": "west", "dormant": True, "dissident_of": "group"})
+    return scenario(days=days, organizations=orgs)
+
+
+def test_a_narrow_spread_of_thresholds_times_the_first_statement():
+    """Granovetter's thresholds: with the disaffected's thresholds spread over the whole
+    range above schism_threshold, the statement hazard rises from zero as grievance creeps
+    past the threshold and the first statement comes after a long, random wait; with a
+    narrow spread it follows the crossing within days, in every seed alike."""
+    sc = _wali_scenario(200)
+    kw = dict(grievance_gain=0.004, grievance_decay=0.001, schism_threshold=0.5,
+              schism_statement_rate=0.5, core_backs_wali=1.0)
+    g = AffiliateModel(sc, Params(**{**kw, "schism_statement_rate": 0.0}), rng=0).run()
+    trace = hist(g).stocks["grievance"][:, g.names.index("group")]
+    crossing = int(np.argmax(trace >= 0.5))
+    assert 20 < crossing < 120, crossing
+
+    def first_days(spread):
+        m = AffiliateModel(sc, Params(**kw, schism_threshold_spread=spread),
+                           seeds=list(range(16))).run()
+        days = [min((e["day"] for e in log if e["kind"] == "split"), default=sc.days)
+                for log in m.log.by_replicate]
+        return np.array(days)
+
+    narrow, wide = first_days(0.02), first_days(0.5)
+    assert np.all(narrow >= crossing - 1) and np.all(narrow <= crossing + 20), narrow
+    assert narrow.std() < 0.5 * wide.std(), (narrow, wide)
+    assert np.median(wide) > np.median(narrow) + 15
+
+
+def test_a_wali_defied_in_public_is_reviewed():
+    """The core reviews a wali whose men defied him in public since its last review, even
+    when the wave of exits has already carried the grievance back below the threshold;
+    it does not review one never defied whose grievance stays below it."""
+    from affiliate_sim.mechanisms.schism import WALI_REVIEW_DAYS
+    kw = dict(grievance_gain=0.004, grievance_decay=0.001, schism_threshold=0.5,
+              schism_threshold_spread=0.02, schism_statement_rate=2.0,
+              schism_discharge=20.0, core_backs_wali=1.0)
+    m = AffiliateModel(_wali_scenario(150), Params(**kw), rng=0)
+    g = m.names.index("group")
+    reviews = []
+    while m.running:
+        if m.day % WALI_REVIEW_DAYS == 0:
+            reviews.append((m.day, float(m.world.orgs.grievance[0, g])))
+        m.step()
+    first = min(e["day"] for e in events(m, "split"))
+    backed = [e["day"] for e in events(m, "wali_backed")]
+    after = [(d, gr) for d, gr in reviews if d > first][0]
+    assert after[1] < 0.5, "the test needs the grievance discharged below the threshold"
+    assert after[0] in backed
+    calm = run(_wali_scenario(150, grievance=0.0), Params(**{**kw, "grievance_gain": 0.0005}))
+    assert not events(calm, "split") and not events(calm, "wali_backed")
+
+
 # ---------------------------------------------------------------------- inputs
 def test_ordered_offensive_runs_whatever_the_odds():
     orgs = copy.deepcopy(BASE["organizations"])

@@ -12,7 +12,11 @@ Islamic State" (Gartenstein-Ross and Barr 2016).
 Grievance grows with the wali's injustice, his brutality against civilians and strategic
 disagreement. It turns loyal fighters into disaffected ones (latent sympathizers of a
 dissident faction, loyal to the caliph). Above a threshold, public defection statements
-occur at random, each taking a share of the disaffected to the dissident faction. Each
+occur at random, each taking a share of the disaffected to the dissident faction. The
+disaffected do not all speak at the same grievance: their thresholds are spread uniformly
+over ``schism_threshold_spread`` above ``schism_threshold`` (Granovetter 1978; Kuran 1991,
+World Politics 44(1)), and the hazard grows with the share of thresholds passed, so a narrow
+spread makes the first statement follow the crossing of the threshold closely. Each
 statement also encourages the next (contagion, Granovetter 1978, AJS 83(6): those who would
 speak once others have): recent statements add ``schism_contagion * recent / (1 + recent)``
 to the excess grievance in the hazard, weighted by how many disaffected remain to speak (``d
@@ -22,7 +26,9 @@ disaffected are spent, even as the exits discharge the grievance, and later wave
 as the aggrieved leave. A statement is made by people: it needs at least
 ``MIN_STATEMENT`` fighter expected to leave with it (``schism_wave_share`` of the
 disaffected), so a handful of survivors does not keep a schism going. The IS core reviews
-contested walis every ``WALI_REVIEW_DAYS`` and backs or replaces them.
+contested walis every ``WALI_REVIEW_DAYS`` and backs or replaces them; a wali is contested
+when grievance against him is above the threshold or when his men have defied him in public
+since the last review.
 
 Schisms end: the disaffected who leave take their grievance with them. Each day the share of
 an affiliate's fighters who left for the dissidents discharges its grievance, and the
@@ -82,6 +88,15 @@ PARAMS: tuple[Param, ...] = (
     Param("schism_threshold", 0.5, 0.0, 1.0, "grievance",
           A + ": 'Tensions ... exploded into public in December 2015'",
           "Grievance above which public defection statements can occur."),
+    Param("schism_threshold_spread", 0.5, 1e-3, 1.0, "grievance",
+          "Granovetter 1978 (a uniform distribution of thresholds); Kuran 1991 "
+          "(preference falsification: grievance is voiced once it passes each one's "
+          "threshold)",
+          "Width of the spread of the disaffected's thresholds above "
+          "`schism_threshold`: the excess grievance in the statement hazard is the share "
+          "of thresholds passed, (g - schism_threshold) / spread, at most 1. A narrow "
+          "spread makes the first statement follow the crossing closely; 1 - "
+          "schism_threshold spreads thresholds up to full grievance."),
     Param("schism_statement_rate", 0.1, 0.0, 10.0, "1/day",
           A + ": 'This statement opened the floodgates'",
           "Hazard of a public defection statement at full grievance."),
@@ -115,12 +130,14 @@ def grievance_step(grievance, injustice, brutality, disagreement, p,
 
 
 def statement_hazard(grievance, recent, disaffected, p, susceptibility=1.0) -> np.ndarray:
-    """``(R, O)`` 1/day hazard of a public defection statement: grievance above the
-    threshold, plus the pull of recent statements on the disaffected who have not spoken
+    """``(R, O)`` 1/day hazard of a public defection statement: the share of the
+    disaffected's thresholds that grievance has passed (uniform over ``schism_threshold``
+    to ``schism_threshold + schism_threshold_spread``), plus the pull of recent statements on the disaffected who have not spoken
     yet (``disaffected``: their share of the affiliate's fighters), as susceptible as
     those who remain still are."""
     thr = p["schism_threshold"][:, None]
-    excess = np.clip((grievance - thr) / np.maximum(1.0 - thr, 1e-9), 0.0, None)
+    spread = p["schism_threshold_spread"][:, None]
+    excess = np.clip((grievance - thr) / spread, 0.0, 1.0)
     pull = (p["schism_contagion"][:, None] * recent / (1.0 + recent)
             * disaffected / (disaffected + DISAFFECTED_HALF) * susceptibility)
     return p["schism_statement_rate"][:, None] * (excess + pull)
@@ -155,13 +172,17 @@ def decide(world, plan, p, rng, log) -> None:
         o.active[r, j] = True
         ld.emir_alive[r, j] = True  # the dissidents' leader speaks for them
         o.recent_statements[r, i] += 1.0
+        o.statements_since_review[r, i] += 1.0
         log("split" if first else "defection_statement", r, i, j, followers[r, i],
             "public statement against the wali")
 
     if world.day % WALI_REVIEW_DAYS == 0:
         reviewer = world.takes_part("review_walis")
-        contested = ((d >= 0) & (o.camp == IS) & (o.grievance >= p["schism_threshold"][:, None])
+        aggrieved = ((o.grievance >= p["schism_threshold"][:, None])
+                     | (o.statements_since_review > 0))
+        contested = ((d >= 0) & (o.camp == IS) & aggrieved
                      & (f.totals > 0) & reviewer.any(axis=1)[:, None])
+        o.statements_since_review[reviewer.any(axis=1)] = 0.0
         core = world.core
         for r, v in zip(*np.nonzero(contested), strict=True):
             if review[r, v] < p["core_backs_wali"][r]:

@@ -143,6 +143,7 @@ class Organizations:
     courted: np.ndarray
     investment_share: np.ndarray
     recent_statements: np.ndarray
+    statements_since_review: np.ndarray
     backlash: np.ndarray
     consolidation: np.ndarray
     recognized: np.ndarray
@@ -390,6 +391,7 @@ class World:
             resources=col("resources"), vigilance=col("vigilance"),
             momentum=zeros(), active=rep(np.array([not o.dormant for o in specs])),
             courted=zeros(), investment_share=zeros(), recent_statements=zeros(),
+            statements_since_review=zeros(),
             backlash=zeros(), consolidation=zeros(),
             recognized=np.zeros((R, O), dtype=bool), susceptibility=np.ones((R, O)),
         )
