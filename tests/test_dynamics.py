@@ -734,18 +734,54 @@ def _leader_losses(m, span):
 
 def test_a_raid_operation_hunts_the_leaders():
     """In a sweep's strike each leader is caught with probability ``1 - (1 -
-    hit)^leader_hit_rate``: hunted hard, the emir (the founder's successor here) and the
-    commanders left fall with the raid; at ``leader_hit_rate`` 0 none does (no leader dies
-    outside the strike here either)."""
-    def losses(rate):
+    hit)^leader_hit_rate``: hunted hard, the emir (the founder's successor here, named at
+    once) and the commanders left fall with the raid; at ``leader_hit_rate`` 0 none does (no
+    leader dies outside the strike here either). With the successor named only
+    ``succession_days`` after the founder's death, the sweep finds no emir to kill, and all
+    four commanders fall."""
+    def losses(rate, wait=0.0):
         # background raids too light to touch the leaders in the operation's days
-        m, _, ops = _operation(0.8, leader_hit_rate=rate, raid_rate=0.001)
+        m, _, ops = _operation(0.8, leader_hit_rate=rate, raid_rate=0.001,
+                               succession_days=wait)
         assert ops == [0]
         return _leader_losses(m, range(0, int(Params().raid_operation_days) + 1))
 
     # the successor and the three commanders left (one of the four succeeded the founder)
     assert losses(20.0) == (1, 3)
     assert losses(0.0) == (0, 0)
+    assert Params().raid_operation_days < 30
+    assert losses(20.0, wait=30.0) == (0, 4)
+
+
+def test_a_successor_takes_over_after_the_interregnum():
+    """An emir's death leaves the group leaderless for ``succession_days``: no emir in
+    place (none to kill), the commanders all still below; on the day due, one of them takes
+    over. With 0 days he takes over at once; a group without commanders has no successor."""
+    def model(wait, commanders=3):
+        orgs = copy.deepcopy(BASE["organizations"])
+        orgs[1].update(commanders=commanders)
+        return AffiliateModel(scenario(days=30, organizations=orgs, inputs=[
+            {"day": 5, "kind": "decapitation", "actor": "army", "target": "group"}]),
+            Params(succession_days=wait), rng=0)
+
+    m = model(7.0)
+    g = m.names.index("group")
+    ld = m.world.leadership
+    seen = []
+    while m.running:
+        m.step()
+        seen.append((m.day - 1, bool(ld.emir_alive[0, g]), int(ld.commanders[0, g])))
+    assert seen[4] == (4, True, 3)
+    assert all(alive is False and c == 3 for d, alive, c in seen if 5 <= d < 12)
+    assert seen[12] == (12, True, 2) and seen[-1][1:] == (True, 2)
+    assert ld.successions[0, g] == 1
+
+    now = model(0.0)
+    now.run()
+    assert now.world.leadership.emir_alive[0, g] and now.world.leadership.commanders[0, g] == 2
+    none = model(7.0, commanders=0)
+    none.run()
+    assert not none.world.leadership.emir_alive[0, g]
 
 
 def test_patrols_do_not_hunt_leaders():

@@ -3,9 +3,12 @@
 The kernel kills emirs and commanders with the hazard around them (in battle and under
 background raids they face ``LEADER_EXPOSURE`` times their men's hazard; intelligence-led
 raid operations hunt them, see :mod:`affiliate_sim.mechanisms.counterterrorism`). When an
-emir dies, a commander who survived the day succeeds him, at a cost in cohesion that is
-"rarely crippling for well-established jihadist groups" (``succession_shock * (1 -
-established)``); with no commander left the group has no emir. The founding emir's death
+emir dies, the group is leaderless for ``succession_days`` (its shura meets; the new man's
+name is kept from the enemy), and then a commander still alive succeeds him; the cost in
+cohesion, "rarely crippling for well-established jihadist groups" (``succession_shock * (1 -
+established)``), is paid at the death. With no commander left by then, the group has no
+emir. While no emir is in place, none can be killed: a successor is not struck in the raid
+that killed his predecessor. The founding emir's death
 ends ``founder`` for good (the man raid operations hunt before they sweep). Cohesion
 recovers towards a target set by grievance and leadership (``cohesion_recovery``). A
 dormant faction that has fighters becomes active with a living emir. An armed group whose
@@ -31,6 +34,12 @@ PARAMS: tuple[Param, ...] = (
           A + ": 'rarely crippling for well-established jihadist groups'",
           "Cohesion lost when a new organization's emir is killed (scaled by 1 - "
           "establishment)."),
+    Param("succession_days", 7.0, 0.0, 365.0, "days",
+          "other reporting: the Taliban named Akhundzada 4 days after Mansour was killed "
+          "(May 2016), the Islamic State named al-Qurashi 4 days after al-Baghdadi (Oct "
+          "2019), al-Qaeda named al-Zawahiri 45 days after bin Laden (2011)",
+          "Days between an emir's death and his successor taking over (0: the next "
+          "commander at once)."),
     Param("cohesion_recovery", 0.02, 0.0, 1.0, "1/day",
           "modelling convention",
           "Rate at which cohesion returns towards its target."),
@@ -41,17 +50,32 @@ PARAMS: tuple[Param, ...] = (
 
 
 def succession(world, p, rs: np.ndarray, v: int) -> None:
-    """The emir of ``v`` is dead in replicates ``rs``: a commander succeeds him, at a cost
-    in cohesion."""
+    """The emir of ``v`` is dead in replicates ``rs``: the group loses cohesion and is
+    leaderless until its successor takes over, ``succession_days`` from today (at once
+    with 0)."""
     ld, o = world.leadership, world.orgs
+    ld.emir_alive[rs, v] = False
+    ld.founder[rs, v] = False
+    shock = p["succession_shock"][rs] * (1.0 - o.established[rs, v])
+    o.cohesion[rs, v] = np.maximum(0.0, o.cohesion[rs, v] - shock)
+    wait = np.ceil(p["succession_days"][rs]).astype(np.int64)
+    ld.successor_due[rs, v] = world.day + wait
+    now = rs[wait <= 0]
+    if len(now):
+        take_over(world, now, v)
+
+
+def take_over(world, rs: np.ndarray, v: int) -> None:
+    """The successor of ``v``'s dead emir takes over in replicates ``rs``: a commander
+    still alive, if any (none if the emir is in place again by other means)."""
+    ld = world.leadership
+    rs = rs[~ld.emir_alive[rs, v]]
     has = ld.commanders[rs, v] > 0
     ld.commanders[rs, v] = np.where(has, ld.commanders[rs, v] - 1, ld.commanders[rs, v])
     ld.emir_alive[rs, v] = has
     ld.successions[rs, v] = np.where(has, ld.successions[rs, v] + 1, 0)
     ld.named[rs, v] = has & ld.named[rs, v]
-    ld.founder[rs, v] = False
-    shock = p["succession_shock"][rs] * (1.0 - o.established[rs, v])
-    o.cohesion[rs, v] = np.maximum(0.0, o.cohesion[rs, v] - shock)
+    ld.successor_due[rs, v] = -1
 
 
 def apply(world, flows, p, log) -> None:
@@ -65,6 +89,10 @@ def apply(world, flows, p, log) -> None:
     for r, v in zip(*np.nonzero(flows.emir_killed), strict=True):  # after commander losses
         log("emir_killed", r, killer[r, v], v, 1.0, ld.emir_label(r, v))
         succession(world, p, np.array([r]), int(v))
+    due = (ld.successor_due >= 0) & (ld.successor_due <= world.day)
+    for r, v in zip(*np.nonzero(due), strict=True):
+        take_over(world, np.array([r]), int(v))
+    ld.successor_due = np.where(due, -1, ld.successor_due)
     lead = (np.where(ld.emir_alive, 1.0, LEADERLESS)
             * np.where(ld.commanders > 0, 1.0, NO_COMMANDERS))
     target = o.base_cohesion * (1.0 - 0.5 * o.grievance) * lead

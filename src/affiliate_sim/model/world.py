@@ -223,6 +223,7 @@ class Leadership:
         founder: whether the organization's first emir has never died (the one a state's
             raid operations hunt before they sweep; never set again once he is dead, even
             when a successor or a revived faction's leader takes his place).
+        successor_due: the day the successor of a dead emir takes over (-1: none due).
         emir_names: ``(O,)`` the scenario's emir names.
     """
 
@@ -231,6 +232,7 @@ class Leadership:
     successions: np.ndarray
     named: np.ndarray
     founder: np.ndarray
+    successor_due: np.ndarray
     emir_names: list[str]
 
     def emir_label(self, r: int, v: int) -> str:
@@ -432,7 +434,7 @@ class World:
             emir_alive=rep(emir_alive), commanders=col("commanders", np.int64),
             successions=np.zeros((R, O), dtype=np.int64),
             named=np.ones((R, O), dtype=bool), founder=np.ones((R, O), dtype=bool),
-            emir_names=[o.emir for o in specs])
+            successor_due=np.full((R, O), -1, dtype=np.int64), emir_names=[o.emir for o in specs])
         conduct = Conduct(
             offensive_target=np.full((R, O), -1), offensive_days=np.zeros((R, O), np.int64),
             regroup_until=np.zeros((R, O), np.int64),
