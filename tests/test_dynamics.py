@@ -611,6 +611,41 @@ def test_a_rival_needs_a_motive_to_attack_at_modest_odds():
     assert late and min(late) >= 40              # provoked, it attacks
 
 
+def test_the_motive_chooses_the_target_the_odds_decide_the_attack():
+    """Among the hostile groups it could attack (odds times motive over the threshold), an
+    organization opens its offensive on the one it has most motive against, not on the
+    weakest: a rival with a grudge against the group attacks it, although a band an
+    eighth its size beside it offers odds three times better than the grudge makes up
+    for; without the grudge, it preys on the band."""
+    from affiliate_sim.mechanisms.combat import choose_target
+
+    feasible = np.array([[[False, True, True, False]]])
+    prop = np.array([[[9.0, 2.0, 8.0, 50.0]]])
+    assert choose_target(feasible, prop, np.array([[[1.0, 4.0, 1.0, 9.0]]]))[0, 0] == 1
+    assert choose_target(feasible, prop, np.array([[[1.0, 1.0, 1.0, 9.0]]]))[0, 0] == 2
+    assert choose_target(feasible & False, prop, prop)[0, 0] == -1
+
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs[1].update(fighters=150)
+    orgs.append(dict(STRONG_RIVAL))
+    orgs.append({"name": "band", "camp": "independent", "kind": "militia", "fighters": 20,
+                 "region": "west", "local_roots": 0.8, "cohesion": 0.7})
+    rel = [{"a": "rival", "b": "group", "kind": "hostile"},
+           {"a": "rival", "b": "band", "kind": "hostile"}]
+
+    def first_target(grudge):
+        m = AffiliateModel(scenario(days=60, organizations=orgs, relations=rel),
+                           Params(unprovoked=1.0, offensive_threshold=1.5), rng=0)
+        m.world.relations.grudge[:, m.names.index("rival"), m.names.index("group")] = grudge
+        m.run()
+        opened = [e for e in events(m, "offensive_started") if e["actor"] == "rival"]
+        assert opened
+        return opened[0]["target"]
+
+    assert first_target(0.0) == "band"
+    assert first_target(1.0) == "group"  # odds x motive: 4 x 2 for it, 30 x 1 for the band
+
+
 def test_the_attacked_fire_back():
     """An organization under offensive turns ``return_fire`` of its effort on its
     attackers: the attacker's losses to it grow with the share, from the skirmishes alone

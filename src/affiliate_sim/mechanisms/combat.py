@@ -22,7 +22,9 @@ whose fighters are near its own (``hostility_engagement``, raised by grudge). It
 full offensive against a hostile group when its side's strength near that group, times ``1 +
 grudge``, exceeds the group's side's by ``offensive_threshold`` (the article: rivals with "a
 strong ground network ... an advantage"; the Taliban's "24 hours"), at a random time whose
-hazard grows with the excess. A non-state organization needs a motive: it weighs the odds
+hazard grows with the excess. Among the groups it could attack, it chooses the one it has
+most motive against (grudge), and among equal motives the best odds: the odds decide
+whether to attack, the motive whom. A non-state organization needs a motive: it weighs the odds
 by ``unprovoked + grudge`` instead (``unprovoked`` <= 1), so that below 1 it leaves a
 hostile group it holds no grudge against alone at odds it would otherwise take. A state
 must first find a group: it opens a full offensive only once its intelligence on the
@@ -249,6 +251,19 @@ def propensity(allied, near, power, grudge, base=1.0) -> np.ndarray:
         return np.where(w > 0, ratio * w, 0.0)  # no motive: no propensity, whatever the odds
 
 
+def choose_target(feasible, prop, motive) -> np.ndarray:
+    """``(R, O)`` the target each organization would open an offensive on (-1: none):
+    among the feasible targets (the odds times the motive over the threshold), the one it
+    has most motive to attack (``base + grudge``), and among equal motives the best odds.
+    The odds decide whether to attack; the motive decides whom (a betrayal is punished
+    before a weaker stranger is preyed on)."""
+    m = np.where(feasible, motive, -np.inf)
+    top = feasible & (m >= m.max(axis=2, keepdims=True))
+    score = np.where(top, prop, -np.inf)
+    best = score.argmax(axis=2)
+    return np.where(feasible.any(axis=2), best, -1)
+
+
 def _at(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """``a[r, i, idx[r, i]]`` for ``(R, O, O)`` a and ``(R, O)`` idx (clipped at 0)."""
     return np.take_along_axis(a, np.maximum(idx, 0)[:, :, None], axis=2)[:, :, 0]
@@ -359,11 +374,10 @@ def decide(world, plan, p, rng, log) -> None:
     # smaller than that is the work of its raids (counter-terrorism, not counter-insurgency)
     cand &= ~(is_state[:, :, None]
               & (f.totals[:, None, :] < p["state_offensive_floor"][:, None, None]))
-    score = np.where(cand, prop, 0.0)
-    best = score.argmax(axis=2)
-    best_prop = np.take_along_axis(score, best[:, :, None], axis=2)[:, :, 0]
     limit = p["offensive_threshold"][:, None]
-    over = can & (best_prop > 0) & (best_prop > limit)
+    best = choose_target(cand & (prop > limit[:, :, None]), prop, base + grudge)
+    best_prop = np.where(best >= 0, _at(prop, best), 0.0)
+    over = can & (best >= 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         excess = np.minimum(best_prop / limit - 1.0, MAX_EXCESS)
     opens = over & (chance < hazard_share(p["offensive_rate"][:, None] * excess))
