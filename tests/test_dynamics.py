@@ -646,6 +646,30 @@ def test_the_motive_chooses_the_target_the_odds_decide_the_attack():
     assert first_target(1.0) == "group"  # odds x motive: 4 x 2 for it, 30 x 1 for the band
 
 
+def test_a_besieged_group_holds_out_before_it_asks_for_safe_passage():
+    """A group reduced below ``safe_passage_share`` of its peak and heavily outnumbered is
+    besieged; it asks its besieger for safe passage only once it has been besieged for
+    ``siege_endurance`` days (at once with 0), and a non-state besieger not attacking it
+    grants it: its fighters leave."""
+    orgs = copy.deepcopy(BASE["organizations"])
+    orgs.append(dict(STRONG_RIVAL))
+    rel = [{"a": "rival", "b": "group", "kind": "hostile"}]
+
+    def asked(endurance):
+        m = run(scenario(days=120, organizations=orgs, relations=rel),
+                Params(unprovoked=0.0, hostility_engagement=0.0, safe_passage_share=1.0,
+                       siege_endurance=endurance))
+        said = [e for e in events(m, "safe_passage") if e["actor"] == "group"]
+        assert said and said[0]["target"] == "rival" and said[0]["note"] == "granted"
+        d = said[0]["day"]
+        left = fighters(m, "group")
+        return d, left[d] - left[d + 10]
+
+    at_once, held = asked(0.0), asked(30.0)
+    assert held[0] - at_once[0] == 30          # besieged from day 1: asks on day 31
+    assert at_once[1] > 50 and held[1] > 50    # and leaves once granted
+
+
 def test_the_attacked_fire_back():
     """An organization under offensive turns ``return_fire`` of its effort on its
     attackers: the attacker's losses to it grow with the share, from the skirmishes alone

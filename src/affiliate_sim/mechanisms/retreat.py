@@ -20,7 +20,9 @@ force ratio within ``FRONT_KM`` of its fighters, the ground a firefight or a day
 covers, below ``retreat_threshold``, and not attacking) retreats: its movers seek
 cover (``cover_weight``) and its allies; it stops once the ratio is half as much again above
 the threshold. A group reduced below ``safe_passage_share`` of its peak and heavily
-outnumbered (``BESIEGED_RATIO``) is besieged: it asks its main enemy for safe passage, which
+outnumbered (``BESIEGED_RATIO``) is besieged. It holds out while its stores and its hope
+last, ``siege_endurance`` days of siege without a break, and then asks its main enemy for
+safe passage, which
 the besieger grants unless it is a state force (states do not let armed groups leave) or is
 on an offensive against the group (then the group fights on and asks again after
 ``SAFE_PASSAGE_RETRY`` days). Under safe passage its fighters leave the area at
@@ -85,6 +87,11 @@ PARAMS: tuple[Param, ...] = (
           A + ": 'besieged ... requested safe passage out of the area'",
           "Fighters relative to peak below which a besieged organization asks for safe "
           "passage."),
+    Param("siege_endurance", 150.0, 0.0, 3650.0, "days",
+          "other reporting: the rebels of eastern Aleppo, encircled in July 2016, left "
+          "under an evacuation deal in December 2016; the Islamic State's fighters in "
+          "Raqqa, encircled in June 2017, left under one in October 2017",
+          "Days a besieged organization holds out before it asks for safe passage."),
     Param("safe_passage_rate", 0.3, 0.0, 10.0, "1/day",
           "modelling convention",
           "Evacuation hazard once safe passage is granted."),
@@ -163,7 +170,9 @@ def decide(world, plan, p, rng, log) -> None:
     cd.safe_passage_days = np.where(using, cd.safe_passage_days - 1, cd.safe_passage_days)
     besieged = ((f.peak > 0) & (f.totals < p["safe_passage_share"][:, None] * f.peak)
                 & (ratio < BESIEGED_RATIO))
-    asks = (acting & ~using & besieged
+    cd.besieged_days = np.where(besieged, cd.besieged_days + 1, 0)
+    spent = cd.besieged_days > p["siege_endurance"][:, None]  # stores and hope run out
+    asks = (acting & ~using & besieged & spent
             & (world.day - cd.last_request >= SAFE_PASSAGE_RETRY))
     for r, i in zip(*np.nonzero(asks), strict=True):
         cd.last_request[r, i] = world.day

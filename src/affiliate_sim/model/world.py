@@ -253,7 +253,8 @@ class Conduct:
             length so far; ``regroup_until`` the day until which it regroups after one.
         retreating, purging: bool.
         safe_passage_days: days left of a granted safe passage; ``last_request`` the day
-            of its last request (-inf: never).
+            of its last request (-inf: never); ``besieged_days`` the days it has been
+            besieged without a break.
         ordered_until: the day until which an offensive ordered from outside (a scripted
             input) runs whatever the odds (-1: none); ``ordered_intensity`` its intensity.
         air: ``(R, O, O)`` ``[k, v]`` attrition multiplier of air support for k's combat
@@ -274,6 +275,7 @@ class Conduct:
     purging: np.ndarray
     safe_passage_days: np.ndarray
     last_request: np.ndarray
+    besieged_days: np.ndarray
     ordered_until: np.ndarray
     ordered_intensity: np.ndarray
     air: np.ndarray
@@ -441,6 +443,7 @@ class World:
             retreating=np.zeros((R, O), dtype=bool), purging=np.zeros((R, O), dtype=bool),
             safe_passage_days=np.zeros((R, O), np.int64),
             last_request=np.full((R, O), -np.inf),
+            besieged_days=np.zeros((R, O), np.int64),
             ordered_until=np.full((R, O), -1, np.int64), ordered_intensity=np.zeros((R, O)),
             air=np.ones((R, O, O)), air_until=np.zeros((R, O, O), np.int64),
             withdrawn=np.zeros((R, O, len(case.regions)), dtype=bool),
