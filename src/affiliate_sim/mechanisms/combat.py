@@ -22,9 +22,9 @@ whose fighters are near its own (``hostility_engagement``, raised by grudge). It
 full offensive against a hostile group when its side's strength near that group, times ``1 +
 grudge``, exceeds the group's side's by ``offensive_threshold`` (the article: rivals with "a
 strong ground network ... an advantage"; the Taliban's "24 hours"), at a random time whose
-hazard grows with the excess. Among the groups it could attack, it chooses the one it has
-most motive against (grudge), and among equal motives the best odds: the odds decide
-whether to attack, the motive whom. A non-state organization needs a motive: it weighs the odds
+hazard grows with the excess. Among the groups it could attack, it chooses by the odds
+times the motive squared: the motive (grudge) counts once in whether to attack and again in
+whom. A non-state organization needs a motive: it weighs the odds
 by ``unprovoked + grudge`` instead (``unprovoked`` <= 1), so that below 1 it leaves a
 hostile group it holds no grudge against alone at odds it would otherwise take. A state
 must first find a group: it opens a full offensive only once its intelligence on the
@@ -253,13 +253,12 @@ def propensity(allied, near, power, grudge, base=1.0) -> np.ndarray:
 
 def choose_target(feasible, prop, motive) -> np.ndarray:
     """``(R, O)`` the target each organization would open an offensive on (-1: none):
-    among the feasible targets (the odds times the motive over the threshold), the one it
-    has most motive to attack (``base + grudge``), and among equal motives the best odds.
-    The odds decide whether to attack; the motive decides whom (a betrayal is punished
-    before a weaker stranger is preyed on)."""
-    m = np.where(feasible, motive, -np.inf)
-    top = feasible & (m >= m.max(axis=2, keepdims=True))
-    score = np.where(top, prop, -np.inf)
+    among the feasible targets (the odds times the motive over the threshold), the one
+    with the largest ``prop * motive``, the odds times the motive squared. The motive
+    (``base + grudge``) counts once in whether to attack and again in whom: a betrayal is
+    punished before a weaker stranger is preyed on, and a grudge all but forgotten weighs
+    as little in the choice as in the decision."""
+    score = np.where(feasible, prop * motive, -np.inf)
     best = score.argmax(axis=2)
     return np.where(feasible.any(axis=2), best, -1)
 

@@ -49,17 +49,20 @@ PARAMS: tuple[Param, ...] = (
 )
 
 
-def succession(world, p, rs: np.ndarray, v: int) -> None:
+def succession(world, p, rs: np.ndarray, v: int, morning: bool = False) -> None:
     """The emir of ``v`` is dead in replicates ``rs``: the group loses cohesion and is
-    leaderless until its successor takes over, ``succession_days`` from today (at once
-    with 0)."""
+    leaderless until its successor takes over, after ``succession_days`` days without an
+    emir (at once with 0). A death in the day's fighting (``morning`` false) leaves the
+    next ``succession_days`` days without him; a scripted death in the morning (an input),
+    today and the following days, so the successor is due a day earlier."""
     ld, o = world.leadership, world.orgs
     ld.emir_alive[rs, v] = False
     ld.founder[rs, v] = False
     shock = p["succession_shock"][rs] * (1.0 - o.established[rs, v])
     o.cohesion[rs, v] = np.maximum(0.0, o.cohesion[rs, v] - shock)
     wait = np.ceil(p["succession_days"][rs]).astype(np.int64)
-    ld.successor_due[rs, v] = world.day + wait
+    due = world.day + np.where(morning & (wait > 0), wait - 1, wait)
+    ld.successor_due[rs, v] = due
     now = rs[wait <= 0]
     if len(now):
         take_over(world, now, v)
@@ -67,8 +70,12 @@ def succession(world, p, rs: np.ndarray, v: int) -> None:
 
 def take_over(world, rs: np.ndarray, v: int) -> None:
     """The successor of ``v``'s dead emir takes over in replicates ``rs``: a commander
-    still alive, if any (none if the emir is in place again by other means)."""
+    still alive, if any. If a leader came forward meanwhile by other means (a dissident
+    faction's statement, a deployment), he is the successor and no commander is used."""
     ld = world.leadership
+    came = rs[ld.emir_alive[rs, v]]
+    ld.successions[came, v] += 1
+    ld.successor_due[came, v] = -1
     rs = rs[~ld.emir_alive[rs, v]]
     has = ld.commanders[rs, v] > 0
     ld.commanders[rs, v] = np.where(has, ld.commanders[rs, v] - 1, ld.commanders[rs, v])

@@ -21,7 +21,7 @@ covers, below ``retreat_threshold``, and not attacking) retreats: its movers see
 cover (``cover_weight``) and its allies; it stops once the ratio is half as much again above
 the threshold. A group reduced below ``safe_passage_share`` of its peak and heavily
 outnumbered (``BESIEGED_RATIO``) is besieged. It holds out while its stores and its hope
-last, ``siege_endurance`` days of siege without a break, and then asks its main enemy for
+last, ``siege_endurance`` days of siege (each day out of it gives back a day), and then asks its main enemy for
 safe passage, which
 the besieger grants unless it is a state force (states do not let armed groups leave) or is
 on an offensive against the group (then the group fights on and asks again after
@@ -170,7 +170,9 @@ def decide(world, plan, p, rng, log) -> None:
     cd.safe_passage_days = np.where(using, cd.safe_passage_days - 1, cd.safe_passage_days)
     besieged = ((f.peak > 0) & (f.totals < p["safe_passage_share"][:, None] * f.peak)
                 & (ratio < BESIEGED_RATIO))
-    cd.besieged_days = np.where(besieged, cd.besieged_days + 1, 0)
+    # a day's stores spent each day besieged, a day's laid in each day not
+    cd.besieged_days = np.where(besieged, cd.besieged_days + 1,
+                                np.maximum(cd.besieged_days - 1, 0))
     spent = cd.besieged_days > p["siege_endurance"][:, None]  # stores and hope run out
     asks = (acting & ~using & besieged & spent
             & (world.day - cd.last_request >= SAFE_PASSAGE_RETRY))

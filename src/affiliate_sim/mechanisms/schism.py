@@ -99,7 +99,8 @@ PARAMS: tuple[Param, ...] = (
           "schism_threshold spreads thresholds up to full grievance."),
     Param("schism_statement_rate", 0.1, 0.0, 10.0, "1/day",
           A + ": 'This statement opened the floodgates'",
-          "Hazard of a public defection statement at full grievance."),
+          "Hazard of a public defection statement once grievance has passed every "
+          "threshold (schism_threshold + schism_threshold_spread), before contagion."),
     Param("schism_wave_share", 0.35, 0.0, 1.0, "share",
           A + ": '70 members', then 'over 30', then 'another 24'",
           "Share of the disaffected who leave with one public statement."),

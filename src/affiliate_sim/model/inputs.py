@@ -84,7 +84,9 @@ def apply_inputs(world, inputs, p, log) -> None:
         elif x.kind == "assassination":
             for r in every:
                 log("leader_killed", r, a, t, 1.0, x.note)
-            leadership.succession(world, p, every, t)
+            # the leader in place dies (none between an emir's death and his successor)
+            alive = world.leadership.emir_alive[:, t]
+            leadership.succession(world, p, every[alive], t, morning=True)
             world.emit("on_assassination", p, log, victim=t, killer=a)
         elif x.kind == "courting":
             o.courted[:, t] = min(1.0, x.magnitude)
@@ -127,7 +129,7 @@ def apply_inputs(world, inputs, p, log) -> None:
             alive = world.leadership.emir_alive[:, t]
             for r in every[alive]:
                 log("decapitation", r, a, t, 1.0, x.note or world.leadership.emir_label(r, t))
-            leadership.succession(world, p, every[alive], t)
+            leadership.succession(world, p, every[alive], t, morning=True)
         elif x.kind == "withdrawal":
             n = world.grid.region_names.index(x.region)
             cd.withdrawn[:, a, n] = True

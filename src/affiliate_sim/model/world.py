@@ -253,8 +253,8 @@ class Conduct:
             length so far; ``regroup_until`` the day until which it regroups after one.
         retreating, purging: bool.
         safe_passage_days: days left of a granted safe passage; ``last_request`` the day
-            of its last request (-inf: never); ``besieged_days`` the days it has been
-            besieged without a break.
+            of its last request (-inf: never); ``besieged_days`` its days of siege (one
+            more each day besieged, one fewer each day not).
         ordered_until: the day until which an offensive ordered from outside (a scripted
             input) runs whatever the odds (-1: none); ``ordered_intensity`` its intensity.
         air: ``(R, O, O)`` ``[k, v]`` attrition multiplier of air support for k's combat
