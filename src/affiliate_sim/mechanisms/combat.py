@@ -24,8 +24,8 @@ grudge``, exceeds the group's side's by ``offensive_threshold`` (the article: ri
 strong ground network ... an advantage"; the Taliban's "24 hours"), at a random time whose
 hazard grows with the excess. Among the groups it could attack, it chooses by the odds
 times the motive squared: the motive (grudge) counts once in whether to attack and again in
-whom. A non-state organization needs a motive: it weighs the odds
-by ``unprovoked + grudge`` instead (``unprovoked`` <= 1), so that below 1 it leaves a
+whom. A non-state organization needs a motive: it weighs the odds by ``unprovoked +
+grudge`` instead (``unprovoked`` <= 1), so that below 1 it leaves a
 hostile group it holds no grudge against alone at odds it would otherwise take. A state
 must first find a group: it opens a full offensive only once its intelligence on the
 group, or the group's own visibility (a group that claims attacks and holds checkpoints
@@ -35,8 +35,9 @@ raids). An offensive commits the attacker's whole effort against the target and 
 shelter it, and draws its fighters towards them; it ends when the target is gone from reach,
 the grudge-weighted odds turn against the attacker (propensity below 1), the attacker has
 broken (its losses reached its breakpoint: :mod:`affiliate_sim.mechanisms.retreat`; a broken
-force opens none either), or after ``offensive_max_days``. Ending it discharges ``GRUDGE_DISCHARGE`` of the grudge (revenge
-taken, in part) and the attacker regroups ``regroup_days`` (an operational pause).
+force opens none either), or after ``offensive_max_days``. Ending it discharges
+``GRUDGE_DISCHARGE`` of the grudge (revenge taken, in part) and the attacker regroups
+``regroup_days`` (an operational pause).
 Under the watch of a hostile, vigilant state that raids where its fighters are, a non-state
 organization's propensity is divided by ``1 + state_shadow * threat**2``
 (:func:`state_threat`; it cannot mass against a rival without showing itself), for opening
@@ -67,8 +68,8 @@ import math
 import numpy as np
 from numba import njit
 
-from affiliate_sim.mechanisms.base import ARTICLE as A
 from affiliate_sim.mechanisms import retreat
+from affiliate_sim.mechanisms.base import ARTICLE as A
 from affiliate_sim.mechanisms.base import Param, hazard_share
 from affiliate_sim.vocabulary import STATE
 

@@ -8,11 +8,11 @@ name is kept from the enemy), and then a commander still alive succeeds him; the
 cohesion, "rarely crippling for well-established jihadist groups" (``succession_shock * (1 -
 established)``), is paid at the death. With no commander left by then, the group has no
 emir. While no emir is in place, none can be killed: a successor is not struck in the raid
-that killed his predecessor. The founding emir's death
-ends ``founder`` for good (the man raid operations hunt before they sweep). Cohesion
-recovers towards a target set by grievance and leadership (``cohesion_recovery``). A
-dormant faction that has fighters becomes active with a living emir. An armed group whose
-fighters fall below ``collapse_threshold`` after having had at least as many has collapsed.
+that killed his predecessor. The founding emir's death ends ``founder`` for good (the man
+raid operations hunt before they sweep). Cohesion recovers towards a target set by grievance
+and leadership (``cohesion_recovery``). A dormant faction that has fighters becomes active
+with a living emir. An armed group whose fighters fall below ``collapse_threshold`` after
+having had at least as many has collapsed.
 """
 
 from __future__ import annotations
@@ -97,9 +97,8 @@ def apply(world, flows, p, log) -> None:
         log("emir_killed", r, killer[r, v], v, 1.0, ld.emir_label(r, v))
         succession(world, p, np.array([r]), int(v))
     due = (ld.successor_due >= 0) & (ld.successor_due <= world.day)
-    for r, v in zip(*np.nonzero(due), strict=True):
+    for r, v in zip(*np.nonzero(due), strict=True):  # take_over clears successor_due
         take_over(world, np.array([r]), int(v))
-    ld.successor_due = np.where(due, -1, ld.successor_due)
     lead = (np.where(ld.emir_alive, 1.0, LEADERLESS)
             * np.where(ld.commanders > 0, 1.0, NO_COMMANDERS))
     target = o.base_cohesion * (1.0 - 0.5 * o.grievance) * lead

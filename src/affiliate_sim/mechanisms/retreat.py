@@ -21,12 +21,11 @@ covers, below ``retreat_threshold``, and not attacking) retreats: its movers see
 cover (``cover_weight``) and its allies; it stops once the ratio is half as much again above
 the threshold. A group reduced below ``safe_passage_share`` of its peak and heavily
 outnumbered (``BESIEGED_RATIO``) is besieged. It holds out while its stores and its hope
-last, ``siege_endurance`` days of siege (each day out of it gives back a day), and then asks its main enemy for
-safe passage, which
-the besieger grants unless it is a state force (states do not let armed groups leave) or is
-on an offensive against the group (then the group fights on and asks again after
-``SAFE_PASSAGE_RETRY`` days). Under safe passage its fighters leave the area at
-``safe_passage_rate`` for ``SAFE_PASSAGE_DAYS``.
+last, ``siege_endurance`` days of siege (each day out of it gives back a day), and then asks
+its main enemy for safe passage, which the besieger grants unless it is a state force
+(states do not let armed groups leave) or is on an offensive against the group (then the
+group fights on and asks again after ``SAFE_PASSAGE_RETRY`` days). Under safe passage its
+fighters leave the area at ``safe_passage_rate`` for ``SAFE_PASSAGE_DAYS``.
 """
 
 from __future__ import annotations

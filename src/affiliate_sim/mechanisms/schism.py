@@ -133,9 +133,9 @@ def grievance_step(grievance, injustice, brutality, disagreement, p,
 def statement_hazard(grievance, recent, disaffected, p, susceptibility=1.0) -> np.ndarray:
     """``(R, O)`` 1/day hazard of a public defection statement: the share of the
     disaffected's thresholds that grievance has passed (uniform over ``schism_threshold``
-    to ``schism_threshold + schism_threshold_spread``), plus the pull of recent statements on the disaffected who have not spoken
-    yet (``disaffected``: their share of the affiliate's fighters), as susceptible as
-    those who remain still are."""
+    to ``schism_threshold + schism_threshold_spread``), plus the pull of recent statements
+    on the disaffected who have not spoken yet (``disaffected``: their share of the
+    affiliate's fighters), as susceptible as those who remain still are."""
     thr = p["schism_threshold"][:, None]
     spread = p["schism_threshold_spread"][:, None]
     excess = np.clip((grievance - thr) / spread, 0.0, 1.0)
@@ -178,12 +178,12 @@ def decide(world, plan, p, rng, log) -> None:
             "public statement against the wali")
 
     if world.day % WALI_REVIEW_DAYS == 0:
-        reviewer = world.takes_part("review_walis")
+        reviews = world.takes_part("review_walis").any(axis=1)  # (R,): a core reviews
         aggrieved = ((o.grievance >= p["schism_threshold"][:, None])
                      | (o.statements_since_review > 0))
         contested = ((d >= 0) & (o.camp == IS) & aggrieved
-                     & (f.totals > 0) & reviewer.any(axis=1)[:, None])
-        o.statements_since_review[reviewer.any(axis=1)] = 0.0
+                     & (f.totals > 0) & reviews[:, None])
+        o.statements_since_review[reviews] = 0.0
         core = world.core
         for r, v in zip(*np.nonzero(contested), strict=True):
             if review[r, v] < p["core_backs_wali"][r]:
