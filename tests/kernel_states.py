@@ -81,6 +81,8 @@ def random_params(rng: np.random.Generator) -> Params:
         conventional_search=u(0.1, 1.0),
         terrain_protection=u(0.0, 2.0),
         remoteness_shield=u(0.0, 1.0),
+        leader_exposure=u(0.2, 2.0),
+        interference=u(0.0, 0.5),
     )
     p.validate("random_params")
     return p

@@ -24,7 +24,7 @@ The day, for each replicate, from the stocks at the start of the day:
    the causes in proportion to their hazards, and booked to the cause's partner;
 4. leadership hits: the emir and each commander die when their uniform is below
    ``1 - exp(-h)``, ``h`` the fighter-weighted hazard around the leaders (raids and combat
-   times ``LEADER_EXPOSURE``);
+   times ``leader_exposure``);
 5. local and foreign recruitment;
 6. new stocks, then conversion of loyal fighters to sympathy and reversion;
 7. movement of a share of each cell's fighters to the cell and its four neighbours by a
@@ -48,7 +48,6 @@ from affiliate_sim.kernel.arrays import (
     KernelState,
     Noise,
 )
-from affiliate_sim.mechanisms.counterterrorism import LEADER_EXPOSURE
 from affiliate_sim.mechanisms.movement import SENSE_SHARE
 
 #: Neighbour offsets (row, column) in the order up, down, left, right.
@@ -188,11 +187,13 @@ def interact_reference(state: KernelState, fields: CellFields, plan: DayPlan,
             visibility = float(state.visibility[r, v])
 
             for c in cells:
-                # combat: defender-side factor t(c) / (F + K), K by attacker
+                # combat: defender-side factor t(c) / (F + K + interference * P), K and
+                # P (the attacker's effective force reaching the cell) by attacker
                 combat_by = []
                 for k in range(O):
                     K = conceal * float(state.conceal_against[r, k, v]) * conceal_factor[c]
-                    expo = protection[c] / (F[v][c] + K + 1e-12)
+                    crowd = q["interference"] * press[k][c]
+                    expo = protection[c] / (F[v][c] + crowd + K + 1e-12)
                     combat_by.append(q["combat_rate"] * engage[k][v] * press[k][c] * expo)
                 hc = sum(combat_by)
                 # raids by each state as far as its forces reach the cell, reduced by
@@ -253,7 +254,7 @@ def interact_reference(state: KernelState, fields: CellFields, plan: DayPlan,
             if exists:
                 mean_raid = sum(F[v][c] / total * h_raid[v][c] for c in cells)
                 mean_combat = sum(F[v][c] / total * h_combat[v][c] for c in cells)
-                lh = LEADER_EXPOSURE * (mean_raid + mean_combat)
+                lh = q["leader_exposure"] * (mean_raid + mean_combat)
             else:
                 lh = 0.0
             leader_hazard[r, v] = lh

@@ -824,6 +824,25 @@ def test_a_raid_operation_hunts_the_leaders():
     assert losses(20.0, wait=30.0) == (0, 4)
 
 
+def test_a_hunt_s_commanders_fall_only_as_its_escort_does():
+    """A hunt is for one man: the commanders it kills are each struck as its escort is, not
+    hunted at ``leader_hit_rate`` as a sweep hunts them. Over 20 hunts of three days the
+    commanders lost are few and the same whatever the rate (under the rule before, at rate
+    20, 38 fell)."""
+    def commanders(rate):
+        lost = []
+        for seed in range(20):
+            m, _, ops = _operation(0.8, hunt=True, days=3, raid_rate=0.001,
+                                   leader_hit_rate=rate, seed=seed)
+            assert ops == [0]
+            lost.append(_leader_losses(m, range(0, 3))[1])
+        return lost
+
+    hard, soft = commanders(20.0), commanders(0.5)
+    assert hard == soft
+    assert sum(hard) <= 6          # about 20 hunts x 4 commanders x 3/40 of the band
+
+
 def test_a_successor_takes_over_after_the_interregnum():
     """An emir's death leaves the group leaderless for ``succession_days``: no emir in
     place (none to kill), the commanders all still below; on the day due, one of them takes
@@ -858,7 +877,7 @@ def test_a_successor_takes_over_after_the_interregnum():
 
 
 def test_patrols_do_not_hunt_leaders():
-    """Outside operations leaders face ``LEADER_EXPOSURE`` times their men's hazard, not
+    """Outside operations leaders face ``leader_exposure`` times their men's hazard, not
     ``leader_hit_rate`` times: under background raids alone (the trigger out of reach)
     the leaders' losses, day by day, do not depend on ``leader_hit_rate``. (The factor
     itself is checked against the reference kernel, tests/reference.py.)"""
@@ -1051,6 +1070,32 @@ def _loss_to_a_knowing_army(group_roots, army_roots, cover):
                   relations=[{"a": "army", "b": "group", "kind": "hostile"}])
     return _killed_by_army(run(sc, Params(mechanisms=Mechanisms(counterterrorism=False),
                                           popular_cover=cover, local_recruit_rate=0.0)))
+
+
+def test_attackers_in_one_another_s_way_kill_no_faster_than_they_find():
+    """``interference``: each effective attacker counts as that many defenders in the
+    denominator of the hazard. Without it, ten times the army kills about ten times more
+    of a band it knows all about in the first days of an ordered offensive; with it, the
+    band's hazard is bounded by ``combat_rate / interference`` and ten times the army adds
+    little, while a small army against the same band keeps most of its bite."""
+    def killed(army, interference):
+        orgs = copy.deepcopy(BASE["organizations"])
+        orgs[1].update(region="east", fighters=100, cohesion=0.9, local_roots=0.0)
+        orgs[2].update(fighters=army)
+        know = [{"day": 0, "kind": "intelligence", "actor": "army", "target": "group",
+                 "magnitude": 1.0},
+                {"day": 0, "kind": "offensive", "actor": "army", "target": "group",
+                 "duration": 20}]
+        sc = scenario(days=3, organizations=orgs, inputs=know,
+                      relations=[{"a": "army", "b": "group", "kind": "hostile"}])
+        return _killed_by_army(run(sc, Params(
+            mechanisms=Mechanisms(counterterrorism=False), local_recruit_rate=0.0,
+            interference=interference)))
+
+    free, crowded = killed(3000, 0.0) / killed(300, 0.0), killed(3000, 1.0) / killed(300, 1.0)
+    assert free > 5.0 and crowded < free / 3.0
+    assert killed(3000, 1.0) < 0.2 * killed(3000, 0.0)
+    assert killed(300, 1.0) > 0.4 * killed(300, 0.0)
 
 
 def test_popular_cover_hides_a_group_only_from_outsiders():

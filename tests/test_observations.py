@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -51,6 +52,27 @@ def test_events_and_anchor(run):
     assert n >= 1
     never = obs(quantity="event_count", event="pledge", anchor="wali_replaced")
     assert math.isnan(measure(run, never)) and not never.met(measure(run, never))
+
+
+def test_leaders_killed_counts_emirs_and_commanders(run):
+    """An emir counts one, a commanders_killed event its magnitude; only the target's, in
+    the window, and by the actor when one is named."""
+    def ev(day, kind, actor, target, magnitude):
+        return {"day": day, "kind": kind, "actor": actor, "target": target,
+                "magnitude": magnitude, "note": ""}
+    events = [ev(5, "emir_killed", "army", "group", 0.8),        # counts 1, not 0.8
+              ev(6, "commanders_killed", "army", "group", 3.0),
+              ev(7, "commanders_killed", "rival", "group", 2.0),
+              ev(8, "emir_killed", "army", "other", 1.0),         # another group's
+              ev(9, "commanders_killed", "army", "group", 4.0),   # after the window
+              ev(6, "pledge", "group", "group", 1.0)]
+    fake = SimpleNamespace(history=run.history, events=events)
+    leaders = obs(quantity="leaders_killed", target_org="group", window=(0, 8))
+    assert measure(fake, leaders) == 6.0
+    assert measure(fake, obs(quantity="leaders_killed", target_org="group", actor="army",
+                             window=(0, 8))) == 4.0
+    assert measure(fake, obs(quantity="event_total", event="commanders_killed",
+                             target_org="group", window=(0, 8))) == 5.0
 
 
 def test_region_quantities(run):

@@ -98,7 +98,8 @@ def frozen(args):
     """Random inputs with the terms the kernel gained after the options were written
     (issue 10: surrender and flight in proportion to danger, the recruiting ceiling,
     sensing that follows the cell size, concealment by attacker, the home weight, raids that
-    reach only where the raiding state's forces are) set to
+    reach only where the raiding state's forces are; the tenth session's interference among
+    attackers and leaders' exposure as a parameter) set to
     neutral values, so that the options, frozen at the kernel they were measured against
     (docs/performance.md), are checked on what they implement."""
     state, fields, plan, params, noise = args
@@ -112,6 +113,8 @@ def frozen(args):
     plan.raid_reach = np.ones_like(plan.raid_reach)
     params = params.copy()
     params[:, COLUMN["sense_passes"]] = SENSE_PASSES
+    params[:, COLUMN["interference"]] = 0.0
+    params[:, COLUMN["leader_exposure"]] = 0.5
     return state, fields, plan, params, noise
 
 

@@ -40,7 +40,6 @@ from affiliate_sim.kernel.arrays import (
     KernelState,
     Noise,
 )
-from affiliate_sim.mechanisms.counterterrorism import LEADER_EXPOSURE
 from affiliate_sim.mechanisms.movement import SENSE_PASSES, SENSE_SHARE
 
 jax.config.update("jax_enable_x64", True)
@@ -48,6 +47,10 @@ JAX_VERSION: str = jax.__version__
 
 #: The four neighbour directions as (row offset, column offset): up, down, left, right.
 DIRECTIONS: tuple[tuple[int, int], ...] = ((-1, 0), (1, 0), (0, -1), (0, 1))
+
+#: Leaders' exposure as it was when the options were written (the kernel's parameter
+#: ``leader_exposure`` since; check.py freezes it at this value).
+LEADER_EXPOSURE = 0.5
 
 
 # ---------------------------------------------------------------------- grid stencils

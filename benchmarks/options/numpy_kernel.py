@@ -35,7 +35,6 @@ from affiliate_sim.kernel.arrays import (
     KernelState,
     Noise,
 )
-from affiliate_sim.mechanisms.counterterrorism import LEADER_EXPOSURE
 from affiliate_sim.mechanisms.movement import SENSE_PASSES, SENSE_SHARE
 
 #: The four neighbour directions as (row offset, column offset): up, down, left, right.
@@ -46,6 +45,10 @@ DIRECTIONS: tuple[tuple[int, int], ...] = ((-1, 0), (1, 0), (0, -1), (0, 1))
 _TINY = np.finfo(np.float32).tiny
 
 _WORK: dict[tuple[str, str], np.ndarray] = {}
+
+#: Leaders' exposure as it was when the options were written (the kernel's parameter
+#: ``leader_exposure`` since; check.py freezes it at this value).
+LEADER_EXPOSURE = 0.5
 
 
 def _work(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:

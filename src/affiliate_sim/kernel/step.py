@@ -69,12 +69,14 @@ BANDS = 8
 
 # columns of the packed parameters (compile-time constants)
 _CR = COLUMN["combat_rate"]
+_INT = COLUMN["interference"]
 _AR = COLUMN["adjacent_reach"]
 _OP = COLUMN["offensive_power"]
 _SD = COLUMN["fortune_sd"]
 _CS = COLUMN["conventional_search"]
 _RR = COLUMN["raid_rate"]
 _RKS = COLUMN["raid_kill_share"]
+_LE = COLUMN["leader_exposure"]
 _PR = COLUMN["purge_rate"]
 _FR = COLUMN["flee_rate"]
 _SR = COLUMN["surrender_rate"]
@@ -142,9 +144,9 @@ def _nonzero_rows(m, transpose):
 def _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection, raid_shield,
          purge_reach, presence, population, pull_s, pull_l, split, choice, appeal,
          evacuate, desertion, eff, eng, raid, raid_reach, fear0, split_tot, conv_share,
-         foreign_per, n_atk, atk, n_rd, rd, n_dest, dest, n_src, src, is_dest, cr, ar, rr, pr,
-         fr, sr, dfr, bwr, dreach, lrr, rs, rsb, keep_rev, press, acc, arrive, part, rows,
-         s_mid, l_mid, inv_here, kill_acc, def_acc, raid_acc, sums, danger, preF, preS,
+         foreign_per, n_atk, atk, n_rd, rd, n_dest, dest, n_src, src, is_dest, cr, crowd, ar,
+         rr, pr, fr, sr, dfr, bwr, dreach, lrr, rs, rsb, keep_rev, press, acc, arrive, part,
+         rows, s_mid, l_mid, inv_here, kill_acc, def_acc, raid_acc, sums, danger, preF, preS,
          expo):
     """Row i of replicate r: every organization's hazards, competing risks and flows by
     partner (added to the band's accumulators), then recruitment and the new stocks before
@@ -189,8 +191,8 @@ def _row(F, S, r, i, visibility, conceal, cover_k, conceal_factor, protection, r
             ck = cv * cover_k[r, k, v]
             ex = expo[m]  # kept for the attribution below
             for j in range(W):
-                ex[j] = exposure(F[r, v, i, j], ck * conceal_factor[r, i, j],
-                                 protection[r, i, j])
+                ex[j] = exposure(F[r, v, i, j] + crowd * press[k, j],
+                                 ck * conceal_factor[r, i, j], protection[r, i, j])
                 inc[j] += e * press[k, j] * ex[j]
         for m in range(n_dest[v]):
             k = dest[v, m]
@@ -361,6 +363,7 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
     weights = np.empty((O, 3, 5, W))
     for r in range(R):
         cr = P[r, _CR]
+        crowd = P[r, _INT]  # attackers in one another's way (combat.exposure)
         ar = P[r, _AR]
         rr = P[r, _RR]
         pr, fr, sr = P[r, _PR], P[r, _FR], P[r, _SR]
@@ -407,8 +410,8 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
                      choice,
                      appeal, evacuate, desertion, eff, eng, raid, raid_reach, fear0,
                      split_tot, conv_share, foreign_per, n_atk, atk, n_rd, rd, n_dest, dest,
-                     n_src, src, is_dest, cr, ar, rr, pr, fr, sr, dfr, bwr, dreach, lrr, rs,
-                     rsb, keep_rev, press[b], acc[b], arrive[b], part[b], rows[b], s_mid[b],
+                     n_src, src, is_dest, cr, crowd, ar, rr, pr, fr, sr, dfr, bwr, dreach, lrr,
+                     rs, rsb, keep_rev, press[b], acc[b], arrive[b], part[b], rows[b], s_mid[b],
                      l_mid[b], inv_here[b], kill_acc[b], def_acc[b], raid_acc[b], sums[b],
                      danger, preF, preS, expo[b])
 
@@ -444,7 +447,7 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
             if surrender_to[r, v] >= 0:
                 surrendered[r, v, surrender_to[r, v]] += surr
             exists = total[v] > 0
-            lh = (leader_hazard(w_raid / total[v], w_combat / total[v])
+            lh = (leader_hazard(P[r, _LE], w_raid / total[v], w_combat / total[v])
                   if exists else 0.0)
             lead_h[r, v] = lh
             p_hit = _share_left(lh)

@@ -3,7 +3,8 @@
 Lanchester-type attrition between hostile forces in the same or adjacent cells. A defender
 ``v`` in cell ``c`` facing attacker ``k`` suffers the per-fighter hazard
 
-    h[v, k, c] = combat_rate * engage[k, v] * P[k, c] * t(c) / (F[v, c] + K[v, c])
+    h[v, k, c] = combat_rate * engage[k, v] * P[k, c] * t(c)
+                 / (F[v, c] + interference * P[k, c] + K[v, c])
 
 where ``P[k, c]`` is k's effective force reaching ``c`` (its own cell and the share
 ``adjacent_reach = min(1, reach_km / cell_km)`` of each neighbour's, times
@@ -12,7 +13,10 @@ where ``P[k, c]`` is k's effective force reaching ``c`` (its own cell and the sh
 km², times the cell's area, so that a large cell offers more room to hide;
 :func:`per_cell`). Losses ``F * h`` follow the square law (aimed fire)
 when the defender is large against its concealment, the linear law (area fire) when it is
-small and hidden: the defender's side of the guerrilla-versus-conventional asymmetry. On
+small and hidden: the defender's side of the guerrilla-versus-conventional asymmetry.
+Attackers get in one another's way (``interference``; Deitchman 1962, Beddington 1975):
+when they far outnumber the defenders they can find, a defender's hazard stays below
+``combat_rate / interference`` however many attack. On
 the attacker's side, a conventional force hunting guerrillas finds them
 ``conventional_search`` times as well as a guerrilla force would (:func:`search`).
 
@@ -88,6 +92,14 @@ PARAMS: tuple[Param, ...] = (
     Param("combat_rate", 0.04, 0.0, 2.0, "1/day per effective fighter",
           "modelling convention (Lanchester attrition); calibrated",
           "Kill rate of one effective attacker against an exposed, unconcealed defender."),
+    Param("interference", 0.0, 0.0, 10.0, "defenders per effective attacker",
+          "Deitchman 1962 ('A Lanchester Model of Guerrilla Warfare', Operations Research "
+          "10(6)): attackers hunting hidden guerrillas find targets, not fire, the limit; "
+          "Beddington 1975 and DeAngelis et al. 1975 (interference among searchers); "
+          + A + ": Wilayat Sinai 'withstood repeated offensives'; calibrated",
+          "Attackers in one another's way: each effective attacker reaching a cell counts as "
+          "this many defenders in the denominator of the combat hazard, so that however "
+          "many attack, a defender's hazard stays below combat_rate / interference."),
     Param("reach_km", 8.75, 0.0, 1000.0, "km",
           "cases.md: attrition between forces 'in the same or adjacent cells'; modelling "
           "convention (the range of raids and patrols from a position)",
@@ -206,7 +218,8 @@ def search(engage, attacker_conventional, defender_conventional, conventional_se
 
 @njit(cache=True)
 def exposure(fighters, concealment, protection):
-    """``t(c) / (F + K)``: the defender-side factor of the combat hazard."""
+    """``t(c) / (F + K)``: the defender-side factor of the combat hazard (the kernel passes
+    ``F + interference * P[k, c]`` as ``fighters``)."""
     return protection / (fighters + concealment + 1e-12)
 
 

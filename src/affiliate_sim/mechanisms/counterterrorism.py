@@ -11,8 +11,8 @@ Kernel side: the raid hazard (:func:`detection`), which grows with the target's 
 and the state's presence and falls with ruggedness and remoteness (the terrain's
 ``raid_shield``), each state's raids reaching only where its forces are (:func:`raid_reach`:
 within ``raid_reach_km`` of its fighters); the hazard on a group's leaders
-(:func:`leader_hazard`): patrols and background raids find them less often than their men
-(``LEADER_EXPOSURE``). Decide side: each state force raids every hostile group at a
+(:func:`leader_hazard`): ``leader_exposure`` times their men's hazard in battle and under
+patrols and background raids. Decide side: each state force raids every hostile group at a
 background level set by its vigilance and intelligence, and launches short, intense raid
 operations once intelligence passes the trigger. While the group's founding emir lives, an
 operation hunts him (find, fix, finish, exploit: targeting starts with the leaders; Flynn,
@@ -58,10 +58,6 @@ NAME = "counterterrorism"
 SWITCHABLE = True
 NUMBER = 4
 
-#: Leaders' exposure to battle and to background raids relative to their fighters' (they
-#: lead from behind and hide better than their men; only intelligence-led operations hunt
-#: them, at ``leader_hit_rate``).
-LEADER_EXPOSURE = 0.5
 #: Fighters of a state within raiding distance of a cell at which its raids there reach
 #: 1 - 1/e of their strength (a raid is the work of a small party: a few dozen soldiers
 #: nearby raid as well as an army).
@@ -113,7 +109,15 @@ PARAMS: tuple[Param, ...] = (
           "caught with probability 1 - (1 - hit)^leader_hit_rate, hit the share of the "
           "group struck; a hunt finds its emir with probability 1 - (1 - "
           "intel)^leader_hit_rate. (In battle and under background raids leaders face "
-          "LEADER_EXPOSURE times their fighters' hazard.)"),
+          "leader_exposure times their fighters' hazard.)"),
+    Param("leader_exposure", 0.5, 0.0, 5.0, "multiplier",
+          A + ": the IMU's leader and 'Dadullah and dozens of his family members were "
+          "killed' when their men were overrun; Algeria: the successor emir fell with his "
+          "men in the May 2015 raids; modelling convention (0.5: leaders lead from behind "
+          "and hide better than their men); calibrated",
+          "Leaders' hazard in battle and under patrols and background raids, relative to "
+          "their fighters' (only intelligence-led operations hunt them, at "
+          "leader_hit_rate)."),
     Param("roots_shield", 0.7, 0.0, 1.0, "share",
           A + ": Wilayat Sinai 'withstood repeated offensives'; cases.md: 'an affiliate "
           "embedded in terrain and population'",
@@ -167,12 +171,11 @@ def detection(raid_rate, state_presence, raid_shield, visibility):
 
 
 @njit(cache=True)
-def leader_hazard(mean_raid, mean_combat):
-    """Hazard (1/day) on a group's leaders from the fighter-weighted mean raid and combat
-    hazards around them: in battle they lead from behind, and patrols and background raids
-    find them less often than their men (intelligence-led operations hunt them: see
-    :func:`strike`)."""
-    return LEADER_EXPOSURE * (mean_raid + mean_combat)
+def leader_hazard(exposure, mean_raid, mean_combat):
+    """Hazard (1/day) on a group's leaders: ``exposure`` (``leader_exposure``) times the
+    fighter-weighted mean raid and combat hazards around them (intelligence-led operations
+    hunt them: see :func:`strike`)."""
+    return exposure * (mean_raid + mean_combat)
 
 
 # ---------------------------------------------------------------------- decide side
@@ -306,7 +309,9 @@ def strike(world, flows, p) -> None:
     the state's forces. ``raid_kill_share`` of those hit are killed, the rest detained. The
     leaders are hunted: in a sweep each is caught with probability ``1 - (1 -
     hit)^leader_hit_rate``, ``hit`` the share of the group struck; a hunt that struck anyone
-    finds the emir with today's ``hunt_odds`` (set by :func:`decide`) and ends with him.
+    finds the emir with today's ``hunt_odds`` (set by :func:`decide`) and ends with him,
+    and each commander falls with probability ``hit`` (a hunt is for one man: those around
+    him fall as his escort does).
     The losses raise the group's backlash like any others
     (:func:`affiliate_sim.mechanisms.combat.backlash_raise`)."""
     it, f, ld, o = world.intel, world.forces, world.leadership, world.orgs
@@ -335,8 +340,11 @@ def strike(world, flows, p) -> None:
         pop = (hit * world.grid.population).sum() / max(n, 1e-12)
         o.backlash[r, v] = backlash_raise(o.backlash[r, v], n, f.start_totals[r, v], pop,
                                           p["backlash_gain"][r])
-        caught = -np.expm1(p["leader_hit_rate"][r] * np.log1p(-min(n / total, 1.0 - 1e-12)))
         hunted = it.hunt_odds[r, s, v] >= 0.0
+        struck = min(n / total, 1.0 - 1e-12)
+        # a sweep hunts the leaders among those it strikes (leader_hit_rate); a hunt is
+        # for one man, and his commanders fall only as his escort does
+        caught = struck if hunted else -np.expm1(p["leader_hit_rate"][r] * np.log1p(-struck))
         p_emir = it.hunt_odds[r, s, v] * (n > 0) if hunted else caught
         draw = it.strike_draw[r, s, v]
         if ld.emir_alive[r, v] and not flows.emir_killed[r, v] and draw[0] < p_emir:

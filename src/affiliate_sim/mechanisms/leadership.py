@@ -1,7 +1,7 @@
 """Core process: leaders, succession, cohesion, collapse.
 
 The kernel kills emirs and commanders with the hazard around them (in battle and under
-background raids they face ``LEADER_EXPOSURE`` times their men's hazard; intelligence-led
+background raids they face ``leader_exposure`` times their men's hazard; intelligence-led
 raid operations hunt them, see :mod:`affiliate_sim.mechanisms.counterterrorism`). When an
 emir dies, the group is leaderless for ``succession_days`` (its shura meets; the new man's
 name is kept from the enemy), and then a commander still alive succeeds him; the cost in

@@ -29,6 +29,9 @@ Quantities (each reads the model's history, never its inputs):
   ``actor`` and ``target_org``.
 * ``event_total``: the sum of the same events' magnitudes (e.g. commanders killed).
 * ``first_event_day``: day of the first such event (the window end + 1 if none).
+* ``leaders_killed``: the leaders of ``target_org`` killed within the window, its emirs
+  (each ``emir_killed`` event counts one) and its commanders (each ``commanders_killed``
+  event its magnitude), optionally only by ``actor``.
 * ``main_killer_share``: share of ``org``'s killed within the window killed by ``partner``.
 * ``region_share``: share of ``region``'s cells held by ``org`` at the end of the window
   (``stat: end``), or its ``min`` / ``max`` over the window.
@@ -56,7 +59,7 @@ from affiliate_sim.errors import InputError
 
 QUANTITIES = ("fighters", "flow", "flow_share", "peak_flow", "event_count", "event_total",
               "first_event_day", "main_killer_share", "region_share", "max_drop",
-              "region_presence")
+              "region_presence", "leaders_killed")
 FLOWS = ("killed", "detained", "surrendered", "defected", "fled", "deserted",
          "recruited_local", "recruited_foreign", "defected_in")
 STATS = ("end", "min", "max", "day")
@@ -73,7 +76,8 @@ NEEDS = {"fighters": ("org",), "flow": ("org", "flow"), "flow_share": ("org", "f
          "peak_flow": ("org", "flow", "span"), "event_count": ("event",),
          "event_total": ("event",), "first_event_day": ("event",),
          "main_killer_share": ("org", "partner"), "region_share": ("org", "region"),
-         "max_drop": ("org", "span"), "region_presence": ("org", "region")}
+         "max_drop": ("org", "span"), "region_presence": ("org", "region"),
+         "leaders_killed": ("target_org",)}
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,12 @@ def measure(model, obs: Observation) -> float:
         if q == "event_total":
             return float(sum(e["magnitude"] for e in hits))
         return float(min(e["day"] for e in hits)) if hits else float(b + 1)
+    if q == "leaders_killed":
+        return float(sum(1.0 if e["kind"] == "emir_killed" else e["magnitude"]
+                         for e in model.events
+                         if e["kind"] in ("emir_killed", "commanders_killed")
+                         and a <= e["day"] <= b and e["target"] == obs.target_org
+                         and (not obs.actor or e["actor"] == obs.actor)))
     if q == "main_killer_share":
         killed = h.pairs["killed"][a:b, i].sum(0)
         total = killed.sum()
