@@ -825,22 +825,30 @@ def test_a_raid_operation_hunts_the_leaders():
 
 
 def test_a_hunt_s_commanders_fall_only_as_its_escort_does():
-    """A hunt is for one man: the commanders it kills are each struck as its escort is, not
-    hunted at ``leader_hit_rate`` as a sweep hunts them. Over 20 hunts of three days the
-    commanders lost are few and the same whatever the rate (under the rule before, at rate
-    20, 38 fell)."""
-    def commanders(rate):
-        lost = []
-        for seed in range(20):
-            m, _, ops = _operation(0.8, hunt=True, days=3, raid_rate=0.001,
-                                   leader_hit_rate=rate, seed=seed)
-            assert ops == [0]
-            lost.append(_leader_losses(m, range(0, 3))[1])
-        return lost
+    """A hunt is for one man: on its days each commander falls with the share of the band
+    struck (his escort's), not hunted at ``leader_hit_rate`` as a sweep hunts them. On the
+    first day of 200 hunts the commanders lost are the same whatever the rate, and about
+    200 x commanders x the share struck (under the rule before, at rate 20, about half of
+    them fell each day)."""
+    first = _operation_model(0.8, hunt=True, days=1)
+    commanders = int(first.world.leadership.commanders[0, first.names.index("group")])
 
-    hard, soft = commanders(20.0), commanders(0.5)
+    def commanders_lost(rate):
+        lost, struck = [], []
+        for seed in range(200):
+            m, band, ops = _operation(0.8, hunt=True, days=1, raid_rate=0.001,
+                                      leader_hit_rate=rate, seed=seed)
+            assert ops == [0]
+            lost.append(_leader_losses(m, range(0, 1))[1])
+            struck.append(band / 40.0)
+        return lost, float(np.mean(struck))
+
+    hard, share = commanders_lost(20.0)
+    soft, _ = commanders_lost(0.5)
     assert hard == soft
-    assert sum(hard) <= 6          # about 20 hunts x 4 commanders x 3/40 of the band
+    assert 0.01 < share < 0.1                    # the escort's share of a day, not the band
+    expected = 200 * commanders * share
+    assert 0.6 * expected < sum(hard) < 1.5 * expected
 
 
 def test_a_successor_takes_over_after_the_interregnum():

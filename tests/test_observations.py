@@ -64,15 +64,24 @@ def test_leaders_killed_counts_emirs_and_commanders(run):
               ev(6, "commanders_killed", "army", "group", 3.0),
               ev(7, "commanders_killed", "rival", "group", 2.0),
               ev(8, "emir_killed", "army", "other", 1.0),         # another group's
+              ev(8, "commanders_killed", "army", "group", 1.0),   # the window's last day
               ev(9, "commanders_killed", "army", "group", 4.0),   # after the window
               ev(6, "pledge", "group", "group", 1.0)]
     fake = SimpleNamespace(history=run.history, events=events)
     leaders = obs(quantity="leaders_killed", target_org="group", window=(0, 8))
-    assert measure(fake, leaders) == 6.0
+    assert measure(fake, leaders) == 7.0
     assert measure(fake, obs(quantity="leaders_killed", target_org="group", actor="army",
-                             window=(0, 8))) == 4.0
+                             window=(0, 8))) == 5.0
     assert measure(fake, obs(quantity="event_total", event="commanders_killed",
-                             target_org="group", window=(0, 8))) == 5.0
+                             target_org="group", window=(0, 8))) == 6.0
+    # anchored on the first emir killed of "other" (day 8), not of "group" (day 5): the
+    # window [1, 1] is day 9 alone
+    after = obs(quantity="leaders_killed", target_org="group", window=(1, 1),
+                anchor="emir_killed", anchor_target="other")
+    assert measure(fake, after) == 4.0
+    after_group = obs(quantity="leaders_killed", target_org="group", window=(1, 3),
+                      anchor="emir_killed", anchor_target="group")
+    assert measure(fake, after_group) == 6.0      # days 6 to 8
 
 
 def test_region_quantities(run):

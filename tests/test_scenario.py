@@ -126,6 +126,11 @@ CATALOGUE = [
     ("observation missing needed key", lambda d: d.update(observations=[{
         k: v for k, v in OBS.items() if k != "org"}]), "observations[0].org",
      "needs org"),
+    ("observation anchor target without anchor", lambda d: d.update(observations=[dict(
+        OBS, anchor_target="IYSC")]), "observations[0].anchor_target", "needs anchor"),
+    ("observation unknown anchor target", lambda d: d.update(observations=[dict(
+        OBS, anchor="pledge", anchor_target="Nobody")]), "observations[0].anchor_target",
+     "no organization named"),
 ]
 
 

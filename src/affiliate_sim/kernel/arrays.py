@@ -18,8 +18,8 @@ import numpy as np
 #: ``adjacent_reach``, ``move_rate`` and ``sense_passes`` are derived from the physical
 #: parameters and the case's cell size by the processes' ``per_cell``).
 KERNEL_PARAMS: tuple[str, ...] = (
-    "combat_rate", "interference", "adjacent_reach", "offensive_power", "fortune_sd", "conventional_search",
-    "raid_rate", "raid_kill_share", "leader_exposure",
+    "combat_rate", "interference", "adjacent_reach", "offensive_power", "fortune_sd",
+    "conventional_search", "raid_rate", "raid_kill_share", "leader_exposure",
     "purge_rate", "flee_rate", "surrender_rate", "purge_capacity_scale", "purge_kill_share",
     "defection_rate", "bandwagon_rate", "defection_reach",
     "local_recruit_rate", "recruit_scale", "recruit_state_brake", "reversion_rate",

@@ -417,6 +417,7 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
 
         # ---- flows by partner; leadership hits
         rks, pks = P[r, _RKS], P[r, _PKS]
+        lead_x = P[r, _LE]  # leaders' exposure (counterterrorism.leader_hazard)
         for v in range(O):
             for k in range(O):
                 sk = 0.0
@@ -447,7 +448,7 @@ def _day(F, S, cohesion, visibility, purge_capacity, quality, conceal, cover_k,
             if surrender_to[r, v] >= 0:
                 surrendered[r, v, surrender_to[r, v]] += surr
             exists = total[v] > 0
-            lh = (leader_hazard(P[r, _LE], w_raid / total[v], w_combat / total[v])
+            lh = (leader_hazard(lead_x, w_raid / total[v], w_combat / total[v])
                   if exists else 0.0)
             lead_h[r, v] = lh
             p_hit = _share_left(lh)

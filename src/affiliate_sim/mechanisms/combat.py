@@ -14,9 +14,9 @@ km², times the cell's area, so that a large cell offers more room to hide;
 :func:`per_cell`). Losses ``F * h`` follow the square law (aimed fire)
 when the defender is large against its concealment, the linear law (area fire) when it is
 small and hidden: the defender's side of the guerrilla-versus-conventional asymmetry.
-Attackers get in one another's way (``interference``; Deitchman 1962, Beddington 1975):
-when they far outnumber the defenders they can find, a defender's hazard stays below
-``combat_rate / interference`` however many attack. On
+Attackers of one organization get in one another's way (``interference``; Deitchman 1962,
+Beddington 1975): when they far outnumber the defenders they can find, the hazard they put
+on a defender stays below ``combat_rate / interference`` however many they are. On
 the attacker's side, a conventional force hunting guerrillas finds them
 ``conventional_search`` times as well as a guerrilla force would (:func:`search`).
 
@@ -96,10 +96,11 @@ PARAMS: tuple[Param, ...] = (
           "Deitchman 1962 ('A Lanchester Model of Guerrilla Warfare', Operations Research "
           "10(6)): attackers hunting hidden guerrillas find targets, not fire, the limit; "
           "Beddington 1975 and DeAngelis et al. 1975 (interference among searchers); "
-          + A + ": Wilayat Sinai 'withstood repeated offensives'; calibrated",
-          "Attackers in one another's way: each effective attacker reaching a cell counts as "
-          "this many defenders in the denominator of the combat hazard, so that however "
-          "many attack, a defender's hazard stays below combat_rate / interference."),
+          + A + ": Wilayat Sinai 'withstood repeated offensives'",
+          "Attackers in one another's way: each effective attacker of an organization "
+          "reaching a cell counts as this many defenders in the denominator of its combat "
+          "hazard, so that however many it brings, the hazard it puts on a defender stays "
+          "below combat_rate / interference (0: the previous law)."),
     Param("reach_km", 8.75, 0.0, 1000.0, "km",
           "cases.md: attrition between forces 'in the same or adjacent cells'; modelling "
           "convention (the range of raids and patrols from a position)",

@@ -17,10 +17,12 @@ background level set by its vigilance and intelligence, and launches short, inte
 operations once intelligence passes the trigger. While the group's founding emir lives, an
 operation hunts him (find, fix, finish, exploit: targeting starts with the leaders; Flynn,
 Juergens and Cantrell 2008): it strikes him and his ``escort`` and finds him with
-probability ``1 - (1 - intel)^leader_hit_rate``, and ends with him; once he is dead
-(however he died) operations sweep the share of the group the state located, and each
-leader falls with the share struck. Raids hunt large groups harder than a
-handful in hiding (``hiding_scale``): a remnant of a few men is hard to find. Apply side:
+probability ``1 - (1 - intel)^leader_hit_rate``, and ends with him (his commanders fall
+only as his escort does: with the share struck); once he is dead (however he died)
+operations sweep the share of the group the state located, and hunt its leaders among
+those they strike (each falls with probability ``1 - (1 - share)^leader_hit_rate``). Raids
+hunt large groups harder than a handful in hiding (``hiding_scale``): a remnant of a few
+men is hard to find. Apply side:
 intelligence accumulates (faster on visible groups and for a vigilant state), the more
 slowly the deeper the group's roots among the population (``roots_shield``: the population
 shelters it and does not inform; nor can the state's intelligence grow past ``1 -
@@ -112,9 +114,8 @@ PARAMS: tuple[Param, ...] = (
           "leader_exposure times their fighters' hazard.)"),
     Param("leader_exposure", 0.5, 0.0, 5.0, "multiplier",
           A + ": the IMU's leader and 'Dadullah and dozens of his family members were "
-          "killed' when their men were overrun; Algeria: the successor emir fell with his "
-          "men in the May 2015 raids; modelling convention (0.5: leaders lead from behind "
-          "and hide better than their men); calibrated",
+          "killed' when their men were overrun; modelling convention (0.5: leaders lead "
+          "from behind and hide better than their men); calibrated (1.0)",
           "Leaders' hazard in battle and under patrols and background raids, relative to "
           "their fighters' (only intelligence-led operations hunt them, at "
           "leader_hit_rate)."),

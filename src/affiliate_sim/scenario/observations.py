@@ -42,8 +42,8 @@ Quantities (each reads the model's history, never its inputs):
 * ``region_presence``: share of ``org``'s fighters inside ``region`` at the window's end.
 
 A window may be anchored on an event: with ``anchor: KIND`` (and optionally
-``anchor_actor``), its days count from the first event of that kind; if there is none the
-observation's value is ``nan`` and it is not met.
+``anchor_actor`` and ``anchor_target``), its days count from the first event of that kind;
+if there is none the observation's value is ``nan`` and it is not met.
 
 Targets: ``at_least``, ``at_most``, or both; ``tolerance`` widens them (default 0).
 """
@@ -71,6 +71,7 @@ KEYS = {"id": True, "quantity": True, "window": True, "source": True, "org": Fal
         "partner": False, "flow": False, "event": False, "actor": False, "target_org": False,
         "region": False, "stat": False, "span": False, "at_least": False, "at_most": False,
         "tolerance": False, "note": False, "anchor": False, "anchor_actor": False,
+        "anchor_target": False,
         "min_fighters": False}
 NEEDS = {"fighters": ("org",), "flow": ("org", "flow"), "flow_share": ("org", "flow"),
          "peak_flow": ("org", "flow", "span"), "event_count": ("event",),
@@ -103,6 +104,7 @@ class Observation:
     note: str = ""
     anchor: str = ""
     anchor_actor: str = ""
+    anchor_target: str = ""
     min_fighters: float = 5.0
 
     def target_text(self) -> str:
@@ -171,9 +173,10 @@ def parse(items: Any, where: str, orgs: set[str], regions: set[str], days: int,
             fail("window", f"{w!r} is outside the run (days 0 to {days})")
         if "anchor" in o and o["anchor"] not in event_kinds:
             fail("anchor", f"{o['anchor']!r} is not an event kind")
-        if "anchor_actor" in o and "anchor" not in o:
-            fail("anchor_actor", "needs anchor")
-        for k in ("org", "partner", "actor", "target_org", "anchor_actor"):
+        for k in ("anchor_actor", "anchor_target"):
+            if k in o and "anchor" not in o:
+                fail(k, "needs anchor")
+        for k in ("org", "partner", "actor", "target_org", "anchor_actor", "anchor_target"):
             if k in o and o[k] not in orgs:
                 fail(k, f"no organization named {o[k]!r}")
         if "region" in o and o["region"] not in regions:
@@ -209,6 +212,7 @@ def parse(items: Any, where: str, orgs: set[str], regions: set[str], days: int,
             at_most=None if "at_most" not in o else float(o["at_most"]),
             tolerance=float(o.get("tolerance", 0.0)), note=str(o.get("note", "")),
             anchor=o.get("anchor", ""), anchor_actor=o.get("anchor_actor", ""),
+            anchor_target=o.get("anchor_target", ""),
             min_fighters=float(o.get("min_fighters", 5.0))))
     return out
 
@@ -220,7 +224,8 @@ def measure(model, obs: Observation) -> float:
     a, b = obs.window
     if obs.anchor:
         t0 = [e["day"] for e in model.events if e["kind"] == obs.anchor
-              and (not obs.anchor_actor or e["actor"] == obs.anchor_actor)]
+              and (not obs.anchor_actor or e["actor"] == obs.anchor_actor)
+              and (not obs.anchor_target or e["target"] == obs.anchor_target)]
         if not t0:
             return float("nan")
         a, b = a + min(t0), b + min(t0)
