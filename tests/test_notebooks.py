@@ -16,9 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_the_three_stories_are_there():
+def test_the_five_stories_are_there():
     names = [p.stem for p in NOTEBOOKS]
-    assert names == ["01_historical_replays", "02_policy_levers", "03_derna_in_depth"]
+    assert names == ["01_historical_replays", "02_policy_levers", "03_derna_in_depth",
+                     "04_sensitivity", "05_scenario_discovery"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

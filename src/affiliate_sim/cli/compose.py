@@ -78,6 +78,34 @@ def run(*overrides: str):
     return execute([spec(*overrides)], collect=finished_run, snapshots=True)[0]
 
 
+def sensitivity(*overrides: str, out=None, log=lambda msg: None) -> dict[str, Any]:
+    """Run ``affiliate-sensitivity OVERRIDES`` (Morris, then Sobol); return its result:
+    ``table`` (the tidy table of ``sensitivity.parquet``), ``ranking``, ``settings``.
+    Writes files only when ``out`` is given (the command's ``out`` is ignored here)."""
+    from affiliate_sim.experiments.sensitivity import sensitivity as analyse
+    from affiliate_sim.scenario.params import parameter_table
+
+    s = appconfig.validate_sensitivity(config(*overrides, config_name="sensitivity"))
+    return analyse(s["params"], parameter_table(), s["cases"], ranges=s["ranges"],
+                   spread=s["spread"], seeds=s["seeds"], trajectories=s["trajectories"],
+                   levels=s["levels"], sobol_n=s["sobol_n"], sobol_top=s["sobol_top"],
+                   method=s["method"], workers=s["workers"] or default_workers(), out=out,
+                   seed=s["seed"], chunk=s["chunk"], log=log)
+
+
+def discover(*overrides: str, out=None, log=lambda msg: None) -> dict[str, Any]:
+    """Run ``affiliate-discover OVERRIDES`` (Latin hypercube, runs, PRIM); return its
+    result: ``table`` (one row per run, as ``discovery.parquet``), ``boxes``,
+    ``tradeoff``. Writes files only when ``out`` is given."""
+    from affiliate_sim.experiments.discovery import discover as find
+
+    s = appconfig.validate_discover(config(*overrides, config_name="discover"))
+    return find(s["params"], s["dims"], s["n"], seed=s["seed"],
+                survive_share=s["survive_share"], min_density=s["min_density"],
+                workers=s["workers"] or default_workers(), out=out, chunk=s["chunk"],
+                log=log)
+
+
 def _summary_row(run) -> dict[str, Any]:
     """A finished run as a row of a sweep table (module level: it runs in workers)."""
     from affiliate_sim.experiments.output import summary

@@ -97,17 +97,59 @@ class CalibrateSchema:
     continued: bool = True  # count the bystanders' four-year continuations in the loss
 
 
+@dataclass
+class SensitivitySchema:
+    """Schema of the primary config of ``affiliate-sensitivity``."""
+
+    params: Any = field(default_factory=ParamsSchema)
+    mechanisms: Mechanisms = field(default_factory=Mechanisms)
+    ranges: dict[str, list[float]] = field(default_factory=dict)
+    calibration_ranges: bool = True  # start from conf/calibrate.yaml's free bounds
+    spread: float = 2.0  # range of a parameter without one: [base / spread, base * spread]
+    method: str = "both"  # morris, sobol or both (Sobol over Morris's top parameters)
+    seeds: int = 2
+    trajectories: int = 10
+    levels: int = 4
+    sobol_n: int = 128
+    sobol_top: int = 10
+    seed: int = 0
+    chunk: int = 64
+    workers: int | None = None
+    cases: list[str] = field(default_factory=list)
+    out: str = "replay/sensitivity"
+
+
+@dataclass
+class DiscoverSchema:
+    """Schema of the primary config of ``affiliate-discover``."""
+
+    params: Any = field(default_factory=ParamsSchema)
+    mechanisms: Mechanisms = field(default_factory=Mechanisms)
+    levers: dict[str, list[float]] = field(default_factory=dict)
+    uncertain: dict[str, list[float]] = field(default_factory=dict)
+    n: int = 4500
+    seed: int = 0
+    survive_share: float = 0.25
+    min_density: float = 0.8
+    chunk: int = 128
+    workers: int | None = None
+    cases: list[str] = field(default_factory=list)
+    out: str = "replay/discovery"
+
+
 def register() -> None:
     """Store the schemas in Hydra's ConfigStore (once per process; later calls are free)."""
     from hydra.core.config_store import ConfigStore
 
     cs = ConfigStore.instance()
     if cs.repo.get("affiliate_sim_schema.yaml") is not None and \
-            cs.repo.get("calibrate_schema.yaml") is not None:
+            cs.repo.get("discover_schema.yaml") is not None:
         return
     cs.store(name="affiliate_sim_schema", node=AppSchema)
     cs.store(name="replay_schema", node=ReplaySchema)
     cs.store(name="calibrate_schema", node=CalibrateSchema)
+    cs.store(name="sensitivity_schema", node=SensitivitySchema)
+    cs.store(name="discover_schema", node=DiscoverSchema)
     for name in available():  # scenario=NAME points at scenarios/NAME.yaml
         cs.store(group="scenario", name=name, node={"name": name})
     cs.store(group="mechanisms", name="all", node={}, package="mechanisms")
@@ -236,3 +278,86 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
             "replay_seeds": data.get("replay_seeds", 20), "explore": data.get("explore", 0),
             "method": data.get("method", "optimize"), "popsize": data.get("popsize"),
             "sigma": float(sigma), "continued": continued}
+
+
+#: The methods of ``affiliate-sensitivity``.
+SENSITIVITY_METHODS = ("morris", "sobol", "both")
+
+
+def validate_sensitivity(cfg: DictConfig | dict, where: str = "override") -> dict[str, Any]:
+    """Check a composed sensitivity config; returns its plain, checked values (the
+    problem itself is checked when built: :func:`affiliate_sim.experiments.sensitivity.
+    problem`).
+
+    Raises:
+        InputError: naming the key and the problem.
+    """
+    from affiliate_sim.experiments.sensitivity import problem
+    from affiliate_sim.scenario.params import parameter_table
+
+    data = _plain(cfg)
+    params = params_of(data, where)
+    _check_min(data, where, {"seeds": 1, "trajectories": 2, "levels": 2, "sobol_n": 2,
+                             "sobol_top": 1, "seed": 0, "chunk": 1, "workers": 1})
+    if data["method"] not in SENSITIVITY_METHODS:
+        raise InputError(where, "method", f"must be one of {', '.join(SENSITIVITY_METHODS)}, "
+                         f"got {data['method']!r}")
+    if data["levels"] % 2:
+        raise InputError(where, "levels", f"must be even (Morris's grid), got {data['levels']}")
+    n = data["sobol_n"]
+    if n & (n - 1):
+        raise InputError(where, "sobol_n", f"must be a power of 2 (Sobol's sequence), got {n}")
+    spread = data["spread"]
+    if isinstance(spread, bool) or not isinstance(spread, int | float) or not spread > 1.0:
+        raise InputError(where, "spread", f"must be a number above 1, got {spread!r}")
+    ranges = {}
+    cr = data.get("calibration_ranges", True)
+    if not isinstance(cr, bool):
+        raise InputError(where, "calibration_ranges", f"must be true or false, got {cr!r}")
+    if cr:
+        import yaml
+
+        with open(CONF_DIR / "calibrate.yaml", encoding="utf-8") as fh:
+            ranges.update(yaml.safe_load(fh).get("free") or {})
+    ranges.update(data.get("ranges") or {})
+    problem(params.to_dict(), parameter_table(), ranges, float(spread), where=where)
+    cases = tuple(data.get("cases") or CASES)
+    for c in cases:
+        load_scenario(c)
+    return {"params": params, "ranges": ranges, "spread": float(spread),
+            "method": data["method"], "seeds": data["seeds"],
+            "trajectories": data["trajectories"], "levels": data["levels"],
+            "sobol_n": n, "sobol_top": data["sobol_top"], "seed": data["seed"],
+            "chunk": data["chunk"], "workers": data.get("workers"), "cases": cases,
+            "out": data["out"]}
+
+
+def validate_discover(cfg: DictConfig | dict, where: str = "override") -> dict[str, Any]:
+    """Check a composed discovery config; returns its plain, checked values with the
+    sampled dimensions (:func:`affiliate_sim.experiments.discovery.dimensions`).
+
+    Raises:
+        InputError: naming the key and the problem.
+    """
+    from affiliate_sim.experiments.discovery import dimensions
+    from affiliate_sim.scenario.params import parameter_table
+
+    data = _plain(cfg)
+    params = params_of(data, where)
+    _check_min(data, where, {"n": 2, "seed": 0, "chunk": 1, "workers": 1})
+    for key in ("survive_share", "min_density"):
+        v = data[key]
+        if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 < v <= 1.0:
+            raise InputError(where, key, f"must be a number in (0, 1], got {v!r}")
+    cases = tuple(data.get("cases") or CASES)
+    for c in cases:
+        load_scenario(c)
+    dims = dimensions(data.get("levers") or {}, data.get("uncertain") or {},
+                      parameter_table(), cases, where=where)
+    if data["n"] < len(cases):
+        raise InputError(where, "n", f"must be at least the number of cases ({len(cases)}), "
+                         f"got {data['n']}")
+    return {"params": params, "dims": dims, "n": data["n"], "seed": data["seed"],
+            "survive_share": float(data["survive_share"]),
+            "min_density": float(data["min_density"]), "chunk": data["chunk"],
+            "workers": data.get("workers"), "out": data["out"]}

@@ -290,6 +290,60 @@ def calibrate_main(argv: list[str] | None = None) -> None:
              _calibrate_main, argv)
 
 
+@hydra.main(config_path=str(appconfig.CONF_DIR), config_name="sensitivity", version_base="1.3")
+def _sensitivity_main(cfg: DictConfig) -> None:
+    from affiliate_sim.experiments.runs import default_workers
+    from affiliate_sim.experiments.sensitivity import sensitivity
+    from affiliate_sim.scenario.params import parameter_table
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    spec = appconfig.validate_sensitivity(cfg)
+    out = spec["out"] if os.path.isabs(spec["out"]) else os.path.join(
+        HydraConfig.get().runtime.cwd, spec["out"])
+    res = sensitivity(spec["params"], parameter_table(), spec["cases"], ranges=spec["ranges"],
+                      spread=spec["spread"], seeds=spec["seeds"],
+                      trajectories=spec["trajectories"], levels=spec["levels"],
+                      sobol_n=spec["sobol_n"], sobol_top=spec["sobol_top"],
+                      method=spec["method"], workers=spec["workers"] or default_workers(),
+                      out=out, seed=spec["seed"], chunk=spec["chunk"],
+                      log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    print(f"affiliate-sensitivity: {len(res['settings']['problem'])} parameters, "
+          f"{len(spec['cases'])} cases, {res['seconds']:.0f} s; most influential: "
+          f"{', '.join(res['ranking'][:5])}; wrote {os.path.join(out, 'sensitivity.parquet')}")
+
+
+def sensitivity_main(argv: list[str] | None = None) -> None:
+    """Entry point of ``affiliate-sensitivity``: Morris, then Sobol, over the parameters."""
+    _guarded("affiliate-sensitivity", "sensitivity", appconfig.validate_sensitivity,
+             _sensitivity_main, argv)
+
+
+@hydra.main(config_path=str(appconfig.CONF_DIR), config_name="discover", version_base="1.3")
+def _discover_main(cfg: DictConfig) -> None:
+    from affiliate_sim.experiments.discovery import discover
+    from affiliate_sim.experiments.runs import default_workers
+
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    spec = appconfig.validate_discover(cfg)
+    out = spec["out"] if os.path.isabs(spec["out"]) else os.path.join(
+        HydraConfig.get().runtime.cwd, spec["out"])
+    res = discover(spec["params"], spec["dims"], spec["n"], seed=spec["seed"],
+                   survive_share=spec["survive_share"], min_density=spec["min_density"],
+                   workers=spec["workers"] or default_workers(), out=out, chunk=spec["chunk"],
+                   log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    b = res["boxes"]["is_survives"]
+    print(f"affiliate-discover: {spec['n']} runs, {res['seconds']:.0f} s; the IS camp "
+          f"survives in {b['base_rate']:.0%} of runs; PRIM box: coverage {b['coverage']:.2f}, "
+          f"density {b['density']:.2f}, restricting {', '.join(b['limits']) or 'nothing'}; "
+          f"wrote {os.path.join(out, 'boxes.json')}")
+
+
+def discover_main(argv: list[str] | None = None) -> None:
+    """Entry point of ``affiliate-discover``: PRIM boxes of the IS affiliate's fate."""
+    _guarded("affiliate-discover", "discover", appconfig.validate_discover, _discover_main,
+             argv)
+
+
 def aggregate_main(argv: list[str] | None = None) -> int:
     """``affiliate-aggregate SWEEP_DIR``: (re)build ``sweep.parquet`` and
     ``timeseries.parquet`` of a sweep folder."""

@@ -523,6 +523,76 @@ def knockout_matrix(knock: Mapping[str, Mapping[str, Mapping]], title: str = "")
     return fig
 
 
+def morris_scatter(table, case: str, outcome: str, label: int = 8) -> Figure:
+    """Morris screening of one case's outcome: ``mu*`` (overall influence) against ``sigma``
+    (interactions and non-linearity), the ``label`` most influential parameters named, with
+    the bootstrap interval of ``mu*`` as horizontal bars."""
+    t = table[(table.method == "morris") & (table.case == case) & (table.outcome == outcome)]
+    t = t.sort_values("mu_star", ascending=False)
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    ax.errorbar(t.mu_star, t.sigma, xerr=t.mu_star_conf, fmt="o", ms=3, alpha=0.6,
+                elinewidth=0.6)
+    for _, r in t.head(label).iterrows():
+        ax.annotate(r.parameter, (r.mu_star, r.sigma), fontsize=7, xytext=(3, 2),
+                    textcoords="offset points")
+    lim = max(float(t.mu_star.max()), float(t.sigma.max()), 1e-12) * 1.05
+    ax.plot([0, lim], [0, lim], lw=0.6, color="grey", ls="--")
+    ax.set_xlabel("mu* (mean |elementary effect| over the range)")
+    ax.set_ylabel("sigma")
+    ax.set_title(f"Morris: {case}, {outcome}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def sobol_bars(table, outcome: str, cases: Sequence[str] | None = None) -> Figure:
+    """Sobol first-order (``S1``, dark) and total (``ST``, light) indices with their 95%
+    bootstrap intervals, per parameter, one panel per case."""
+    t = table[(table.method == "sobol") & (table.outcome == outcome)]
+    cases = list(cases) if cases is not None else list(dict.fromkeys(t.case))
+    ncol = min(3, len(cases))
+    nrow = -(-len(cases) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False,
+                             sharex=True)
+    names = list(dict.fromkeys(t.parameter))
+    y = np.arange(len(names))
+    for ax, case in zip(axes.flat, cases, strict=False):
+        c = t[t.case == case].set_index("parameter").reindex(names)
+        ax.barh(y + 0.2, c.ST, 0.4, xerr=c.ST_conf, color="#9ecae1", label="ST")
+        ax.barh(y - 0.2, c.S1, 0.4, xerr=c.S1_conf, color="#08519c", label="S1")
+        ax.set_yticks(y, names, fontsize=7)
+        ax.axvline(0.0, color="grey", lw=0.5)
+        ax.set_title(case, fontsize=9)
+    for ax in list(axes.flat)[len(cases):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle(f"Sobol indices: {outcome}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def prim_tradeoff(tradeoff, boxes: Mapping[str, Mapping]) -> Figure:
+    """PRIM's peeling trajectories: density against coverage for each outcome, coloured by
+    the number of restricted dimensions, the chosen step circled."""
+    outcomes = list(dict.fromkeys(tradeoff.outcome))
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(4.6 * len(outcomes), 3.8),
+                             squeeze=False)
+    for ax, outcome in zip(axes.flat, outcomes, strict=True):
+        t = tradeoff[tradeoff.outcome == outcome]
+        sc = ax.scatter(t.coverage, t.density, c=t.res_dim, cmap="viridis", s=12)
+        step = boxes.get(outcome, {}).get("step")
+        if step is not None:
+            r = t[t.step == step]
+            ax.scatter(r.coverage, r.density, s=120, facecolors="none", edgecolors="red")
+        ax.set_xlabel("coverage")
+        ax.set_ylabel("density")
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+        ax.set_title(outcome, fontsize=9)
+        fig.colorbar(sc, ax=ax, label="restricted dimensions")
+    fig.tight_layout()
+    return fig
+
+
 def save(fig: Figure, path) -> None:
     """Save a figure as PNG and close it."""
     fig.savefig(path, dpi=110)
