@@ -250,3 +250,67 @@ def test_bad_replay_override(tmp_path):
     assert res.returncode == 2
     assert res.stderr.strip().count("\n") == 0
     assert "atlantis" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.slow
+def test_a_killed_calibration_resumes_to_the_same_result(tmp_path, monkeypatch):
+    """The checkpoint answers the points a killed run evaluated; the search then goes on
+    as an uninterrupted one would, to the same parameter set and history."""
+    from affiliate_sim.experiments import calibrate as cal_mod
+    from affiliate_sim.scenario.params import load_params
+
+    start = load_params(None)
+    args = dict(start=start, free={"combat_rate": (0.01, 0.1), "raid_rate": (0.003, 0.05)},
+                cases=("algeria_2014",), seeds=1, max_evaluations=7, method="cmaes",
+                popsize=2, continued=False)
+    whole = cal_mod.calibrate(**args, log=lambda m: None)
+
+    runs = []
+    real = cal_mod.execute
+
+    def counting(specs, **kw):
+        runs.append(len(specs))
+        return real(specs, **kw)
+
+    monkeypatch.setattr(cal_mod, "execute", counting)
+    ck = tmp_path / "cal.checkpoint.json"
+    logs = []
+
+    def dies_after_two_batches(msg):
+        logs.append(msg)
+        if sum("evaluation" in m for m in logs) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cal_mod.calibrate(**args, log=dies_after_two_batches, checkpoint=ck)
+    assert runs == [2, 4] and ck.exists()  # the start, one generation of two (+ null model)
+    runs.clear()
+    logs.clear()
+    resumed = cal_mod.calibrate(**args, log=logs.append, checkpoint=ck)
+    assert runs == [4, 4]  # two generations left: the first three points not run again
+    assert "resuming" in logs[0] and "3 evaluations on record" in logs[0]
+    assert resumed.history == whole.history
+    assert resumed.params == whole.params and resumed.loss_best == whole.loss_best
+    # another setting: the checkpoint is not trusted
+    runs.clear()
+    cal_mod.calibrate(**{**args, "seeds": 2}, log=lambda m: None, checkpoint=ck)
+    assert runs == [4, 8, 8, 8]
+
+
+@pytest.mark.slow
+def test_a_killed_crossval_keeps_its_finished_folds(tmp_path):
+    out = tmp_path / "crossval.json"
+    cmd = [str(BIN / "affiliate-calibrate"), "crossval=true",
+           "cases=[algeria_2014,murabitun_2015]", "seeds=1", "max_evaluations=2",
+           "replay_seeds=2", "workers=1", f"out={out}", f"hydra.run.dir={tmp_path / 'h'}"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr
+    first = json.loads(out.read_text())
+    # as if killed during the second fold: only the first on record
+    partial = {**first, "cases": {"algeria_2014": first["cases"]["algeria_2014"]}}
+    out.write_text(json.dumps(partial))
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr
+    assert "algeria_2014 left out: on record" in res.stderr
+    assert json.loads(out.read_text()) == first  # the same table, one fold not run again
+    assert not list(tmp_path.glob("*.checkpoint.json"))

@@ -249,19 +249,23 @@ def _calibrate_main(cfg: DictConfig) -> None:
     if spec["crossval"]:
         _crossval(spec)
         return
-    cal = calibrate(spec["params"], spec["free"], spec["cases"], seeds=spec["seeds"],
-                    max_evaluations=spec["max_evaluations"],
-                    workers=spec["workers"] or default_workers(),
-                    log=lambda msg: print(msg, file=sys.stderr, flush=True),
-                    explore=spec["explore"], method=spec["method"], popsize=spec["popsize"],
-                    sigma=spec["sigma"], continued=spec["continued"])
+    from pathlib import Path
+
     from affiliate_sim.paths import CALIBRATED
 
     out = (str(CALIBRATED) if spec["out"] is None else spec["out"]
            if os.path.isabs(spec["out"]) else os.path.join(HydraConfig.get().runtime.cwd,
                                                            spec["out"]))
+    checkpoint = Path(out + ".checkpoint.json")  # a killed run resumes from it
+    cal = calibrate(spec["params"], spec["free"], spec["cases"], seeds=spec["seeds"],
+                    max_evaluations=spec["max_evaluations"],
+                    workers=spec["workers"] or default_workers(),
+                    log=lambda msg: print(msg, file=sys.stderr, flush=True),
+                    explore=spec["explore"], method=spec["method"], popsize=spec["popsize"],
+                    sigma=spec["sigma"], continued=spec["continued"], checkpoint=checkpoint)
     command = "affiliate-calibrate " + " ".join(HydraConfig.get().overrides.task)
     write_params(out, cal, spec["free"], spec["cases"], spec["seeds"], command)
+    checkpoint.unlink(missing_ok=True)  # finished: nothing to resume
     print(f"affiliate-calibrate: loss {cal.loss_start:.4f} -> {cal.loss_best:.4f} in "
           f"{cal.evaluations} evaluations; wrote {out}")
 

@@ -36,6 +36,14 @@ Method (documented in ``docs/calibration.md``):
 
 The best parameter set is written (atomically) as a ``conf/params`` YAML file whose header
 records the command, the loss before and after, and the seeds.
+
+Resumption: with a ``checkpoint`` file, every evaluated point's loss is written to it
+(atomically) after each batch. The search is deterministic, so a killed calibration started
+again with the same settings asks for the same points in the same order; those already in
+the checkpoint are answered from it without running anything, and the search goes on where
+it stopped, to the same result as an uninterrupted run. A checkpoint of other settings (start
+point, free parameters and bounds, cases, seeds, method, population, step, exploration,
+continuations) is ignored and replaced; the budget may differ.
 """
 
 from __future__ import annotations
@@ -136,9 +144,10 @@ def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[
               seeds: int = 4, max_evaluations: int = 60, workers: int = 1,
               log=print, explore: int = 0, method: str = "optimize",
               popsize: int | None = None, sigma: float = 0.2,
-              continued: bool = True) -> Calibration:
+              continued: bool = True, checkpoint: Path | None = None) -> Calibration:
     """Search the free parameters for the lowest loss (see the module docstring); without
-    ``continued``, the bystanders' continuations are left out of it."""
+    ``continued``, the bystanders' continuations are left out of it. With ``checkpoint``,
+    a killed run started again with the same settings resumes (module docstring)."""
     from scipy.optimize import minimize
 
     scenarios = {c: load_scenario(c) for c in cases}
@@ -161,9 +170,39 @@ def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[
     history: list[tuple[int, float]] = []
     best: dict[str, Any] = {"loss": math.inf, "x": x0, "shares": {}}
     t0 = time.monotonic()
+    key = _settings_key(start, free, cases, seeds, method, popsize, sigma, explore,
+                        bool(held))
+    cache = _read_checkpoint(checkpoint, key)
+    if cache:
+        log(f"calibrate: resuming from {checkpoint}: {len(cache)} evaluations on record")
+    ran = [0]  # evaluations run (not answered from the checkpoint) by this call
 
     def batch(xs) -> list[float]:
-        """The losses of several points, their runs executed together (as ensembles)."""
+        """The losses of several points, their runs executed together (as ensembles);
+        points on record in the checkpoint are not run again."""
+        todo = [x for x in xs if _point(x) not in cache]
+        if todo:
+            for x, value in zip(todo, _run(todo), strict=True):
+                cache[_point(x)] = value
+            ran[0] += len(todo)
+            if checkpoint is not None:
+                _write_checkpoint(checkpoint, key, cache)
+        values = []
+        for x in xs:
+            value, shares = cache[_point(x)]
+            history.append((len(history) + 1, value))
+            if value < best["loss"]:
+                best.update(loss=value, x=np.array(x), shares=shares)
+            values.append(value)
+        elapsed = time.monotonic() - t0
+        left = (f", about {elapsed / ran[0] * (max_evaluations - len(history)):.0f} s left"
+                if ran[0] and len(history) < max_evaluations else "")
+        log(f"calibrate: evaluation {len(history)}/{max_evaluations}: loss "
+            f"{min(values):.4f} (best {best['loss']:.4f}), {elapsed:.0f} s elapsed{left}")
+        return values
+
+    def _run(xs) -> list[tuple[float, dict]]:
+        """Run several points; their losses and shares."""
         sets = [params_at(x) for x in xs]
         specs = [RunSpec.of(scenarios[c], q, CALIBRATION_SEED0 + s)
                  for q in sets for c in cases for s in range(seeds)]
@@ -175,19 +214,10 @@ def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[
         n = len(cases) * seeds
         half = len(sets) * n
         m = len(held)
-        values = []
-        for k, x in enumerate(xs):
-            value, shares = loss(results[k * n:(k + 1) * n], observations,
-                                 results[half + k * n:half + (k + 1) * n],
-                                 results[2 * half + k * m:2 * half + (k + 1) * m], held)
-            history.append((len(history) + 1, value))
-            if value < best["loss"]:
-                best.update(loss=value, x=np.array(x), shares=shares)
-            values.append(value)
-        log(f"calibrate: evaluation {len(history)}/{max_evaluations}: loss "
-            f"{min(values):.4f} (best {best['loss']:.4f}), "
-            f"{time.monotonic() - t0:.0f} s elapsed")
-        return values
+        return [loss(results[k * n:(k + 1) * n], observations,
+                     results[half + k * n:half + (k + 1) * n],
+                     results[2 * half + k * m:2 * half + (k + 1) * m], held)
+                for k in range(len(xs))]
 
     def objective(x) -> float:
         return batch([x])[0]
@@ -216,6 +246,46 @@ def calibrate(start: Params, free: dict[str, tuple[float, float]], cases: tuple[
     return Calibration(params=params_at(best["x"]), loss_start=first, loss_best=best["loss"],
                        evaluations=len(history), shares=best["shares"], history=history,
                        explore=explore, method=method, continued=bool(held))
+
+
+def _point(x) -> str:
+    """A point's exact key in the checkpoint (its coordinates' bytes)."""
+    return np.asarray(x, dtype=np.float64).tobytes().hex()
+
+
+def _settings_key(start: Params, free, cases, seeds, method, popsize, sigma, explore,
+                  continued) -> str:
+    """What a checkpoint's losses depend on, and the search's path with them."""
+    import hashlib
+    import json
+
+    data = {"start": start.to_dict(), "free": {k: list(v) for k, v in free.items()},
+            "cases": list(cases), "seeds": seeds, "method": method, "popsize": popsize,
+            "sigma": sigma, "explore": explore, "continued": continued,
+            "seed0": CALIBRATION_SEED0}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _read_checkpoint(path: Path | None, key: str) -> dict[str, tuple[float, dict]]:
+    """The evaluations on record in a checkpoint of these settings (else none)."""
+    import json
+
+    if path is None or not Path(path).exists():
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if data.get("key") != key:
+        return {}
+    return {p: (float(v[0]), v[1]) for p, v in data.get("points", {}).items()}
+
+
+def _write_checkpoint(path: Path, key: str, cache: dict[str, tuple[float, dict]]) -> None:
+    from affiliate_sim.experiments.output import write_json
+
+    write_json(Path(path), {"key": key, "points": {p: [v[0], v[1]] for p, v in
+                                                   cache.items()}})
 
 
 def _cma_popsize(n: int) -> int:

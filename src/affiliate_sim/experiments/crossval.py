@@ -11,7 +11,11 @@ learnt on the other cases carries to this one.
 
 ``crossval.json``: ``{"cases": {case: {"informative", "met", "share", "observations":
 {id: {"share_met", "null_share_met", "informative"}}, "loss_train", "evaluations",
-"changed": {parameter: value}}}, "median_share", "settings": {...}}``.
+"changed": {parameter: value}}}, "median_share", "settings": {...}, "start": {...}}``.
+
+A killed cross-validation started again with the same settings and start keeps the folds
+already in ``crossval.json`` and resumes the fold it was in from that fold's calibration
+checkpoint (``crossval.json.<case>.checkpoint.json``, removed once the fold is written).
 """
 
 from __future__ import annotations
@@ -64,26 +68,58 @@ def crossval(start: Params, free: dict[str, tuple[float, float]], cases: tuple[s
         "explore": explore, "method": method, "popsize": popsize, "sigma": sigma,
         "continued": continued, "cases": list(cases), "met": MET, "uninformative": UNINFORMATIVE}}
     defaults = start.to_dict()
+    table["start"] = defaults
     t0 = time.monotonic()
+    done = _finished(out, table["settings"], defaults)
     for held in cases:
+        if held in done:  # a killed run of the same settings finished this fold
+            table["cases"][held] = done[held]
+            table["median_share"] = _median(table)
+            log(f"crossval: {held} left out: on record in {out}")
+            continue
         train = tuple(c for c in cases if c != held)
+        ck = None if out is None else Path(out).with_name(
+            f"{Path(out).name}.{held}.checkpoint.json")
         cal = calibrate(start, free, train, seeds=seeds, max_evaluations=max_evaluations,
                         workers=workers, log=lambda msg: None, explore=explore,
-                        method=method, popsize=popsize, sigma=sigma, continued=continued)
+                        method=method, popsize=popsize, sigma=sigma, continued=continued,
+                        checkpoint=ck)
         score = held_out_score(cal.params, held, replay_seeds, workers)
         fitted = cal.params.to_dict()
         score.update(loss_train=cal.loss_best, evaluations=cal.evaluations,
                      changed={k: v for k, v in fitted.items()
                               if k in free and v != defaults.get(k)})
         table["cases"][held] = score
-        shares = [v["share"] for v in table["cases"].values() if v["share"] == v["share"]]
-        table["median_share"] = float(np.median(shares)) if shares else None
+        table["median_share"] = _median(table)
         if out is not None:
             write_json(Path(out), table)
+            ck.unlink(missing_ok=True)  # the fold is on record: nothing to resume
         log(f"crossval: {held} left out: {score['met']} of {score['informative']} "
             f"informative observations met ({score['share']:.2f}); "
             f"{time.monotonic() - t0:.0f} s elapsed")
     return table
+
+
+def _median(table: dict[str, Any]) -> float | None:
+    """The median share over the folds on record (NaN shares left out)."""
+    shares = [v["share"] for v in table["cases"].values() if v["share"] == v["share"]]
+    return float(np.median(shares)) if shares else None
+
+
+def _finished(out: Path | None, settings: dict[str, Any],
+              start: dict[str, Any]) -> dict[str, Any]:
+    """The folds a previous run with the same settings and start wrote to ``out``."""
+    import json
+
+    if out is None or not Path(out).exists():
+        return {}
+    try:
+        old = json.loads(Path(out).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    same = (json.loads(json.dumps(settings)) == old.get("settings")
+            and json.loads(json.dumps(start)) == old.get("start"))
+    return dict(old.get("cases", {})) if same else {}
 
 
 __all__ = ["crossval", "held_out_score"]
