@@ -39,10 +39,17 @@ def test_prim_finds_a_planted_box():
     assert box["density"] >= 0.8
     assert box["coverage"] >= 0.7  # most runs of interest (the box's, not the noise's)
     assert box["base_rate"] == pytest.approx(y.mean())
+    # the figures are those of the box reported (its limits only)
+    lim = box["limits"]
+    inside = ((x.a >= lim["a"][0]) & (x.a <= lim["a"][1]) & (x.b >= lim["b"][0])
+              & (x.b <= lim["b"][1]) & x.case.isin(lim["case"])).to_numpy()
+    assert box["density"] == pytest.approx(y[inside].mean())
+    assert box["coverage"] == pytest.approx(y[inside].sum() / y.sum())
+    assert box["mass"] == pytest.approx(inside.mean())
     # the chosen step is the most covering of those dense enough
     t = box["trajectory"]
     dense = t[t.density >= 0.8]
-    assert box["coverage"] == dense.coverage.max()
+    assert box["peeled"]["coverage"] == dense.coverage.max()
 
 
 def test_a_restriction_no_better_than_chance_has_a_large_quasi_p_value():
@@ -56,6 +63,24 @@ def test_a_restriction_no_better_than_chance_has_a_large_quasi_p_value():
     assert set(qp) == {"a", "c"}  # b and case are not restricted
     assert qp["a"] < 1e-10 and qp["c"] > 0.05
     assert set(prim_box(x, y)["qp"]) == {"a", "b", "case"}
+
+
+def test_the_runner_maps_runs_back_to_points(monkeypatch):
+    from affiliate_sim.experiments import runs
+    from affiliate_sim.experiments.discovery import DiscoveryRunner
+    from affiliate_sim.scenario.params import Params
+
+    cases = ("algeria_2014", "sinai_2015")
+
+    def fake(specs, workers=1, collect=None):
+        return [{"is_left": s.params.combat_rate, "is_start": float(s.seed),
+                 "is_end": float(cases.index(s.scenario.name))} for s in specs]
+
+    monkeypatch.setattr(runs, "execute", fake)
+    dims = Dimensions(("combat_rate",), ((0.01, 0.1),), 0, cases)
+    P = np.array([[0.02, 1, 7], [0.03, 0, 8], [0.04, 1, 9]])
+    Y = DiscoveryRunner(dims, Params())(P)
+    np.testing.assert_allclose(Y, [[0.02, 7, 1], [0.03, 8, 0], [0.04, 9, 1]])
 
 
 def test_prim_on_an_outcome_that_never_varies_gives_no_box():
@@ -104,6 +129,7 @@ def disc(*args):
     ("survive_share=0", "survive_share", "(0, 1]"),
     ("+levers.no_such=[0,1]", "levers.no_such", "unknown parameter"),
     ("levers.state_vigilance=[0.5,2]", "levers.state_vigilance", "leaves the parameter's"),
+    ("cases=[sinai_2015,sinai_2015]", "cases", "given twice"),
 ])
 def test_bad_discovery_input_one_line(tmp_path, override, key, text):
     res = disc(override, f"out={tmp_path}/d", f"hydra.run.dir={tmp_path}")
@@ -146,4 +172,9 @@ def test_the_command_writes_boxes_and_the_same_again(tmp_path):
     assert res.returncode == 0, res.stderr
     pd.testing.assert_frame_equal(table, pd.read_parquet(tmp_path / "b" / "discovery.parquet"))
     again = json.loads((tmp_path / "b" / "boxes.json").read_text())
-    assert again["boxes"] == boxes["boxes"]
+    assert again["boxes"] == boxes["boxes"] and again["by_case"] == boxes["by_case"]
+    # one case: no case dimension to restrict
+    res = disc("n=20", "cases=[sinai_2015]", f"out={tmp_path}/c", f"hydra.run.dir={tmp_path}/h3")
+    assert res.returncode == 0, res.stderr
+    one = json.loads((tmp_path / "c" / "boxes.json").read_text())
+    assert "case" not in one["boxes"]["is_survives"]["limits"]

@@ -63,6 +63,44 @@ def test_sobol_on_a_log_scaled_parameter_samples_its_range_geometrically():
     assert abs(rows["z"]["ST"]) < 0.02
 
 
+def test_sobol_indices_are_undefined_where_the_a_and_b_rows_do_not_vary():
+    # SALib would return 0 for every index here, although the outcome varies
+    prob = Problem(("x1", "x2"), ((0.0, 1.0),) * 2, (False, False))
+    s = Sobol()
+    X = s.sample(prob, 64, seed=2)
+    Y = np.ones(len(X))
+    Y[1::4] = np.linspace(0.0, 2.0, len(Y[1::4]))  # the AB rows of x1 vary
+    rows = s.analyze(prob, X, Y, seed=2)
+    assert all(math.isnan(r["S1"]) and math.isnan(r["ST"]) for r in rows)
+    Y[0::4] = np.linspace(0.0, 1.0, len(Y[0::4]))  # once A varies, indices come back
+    assert all(not math.isnan(r["ST"]) for r in s.analyze(prob, X, Y, seed=2))
+
+
+def test_the_runner_maps_runs_back_to_points_cases_and_seeds(monkeypatch):
+    from affiliate_sim.experiments import runs
+    from affiliate_sim.experiments.sensitivity import CaseRunner
+    from affiliate_sim.scenario.params import Params
+
+    def fake(specs, workers=1, collect=None):
+        alg = [s.scenario.name == "algeria_2014" for s in specs]
+        return [{"is_left": s.params.combat_rate * (1 if a else 10),
+                 "is_collapse_day": s.seed + (0 if a else 100),
+                 "met": {"a": s.seed == 0, "b": True}} for s, a in zip(specs, alg)]
+
+    monkeypatch.setattr(runs, "execute", fake)
+    prob = Problem(("combat_rate",), ((0.01, 0.1),), (True,))
+    runner = CaseRunner(prob, Params(), ["algeria_2014", "sinai_2015"], [0, 1],
+                        {"algeria_2014": ["a"], "sinai_2015": ["b"]})
+    cr = np.array([0.02, 0.05, 0.08])
+    Y = runner(np.log(cr)[:, None])
+    assert runner.columns[:3] == [("algeria_2014", o) for o in
+                                  ("is_left", "is_collapse_day", "informative_met")]
+    np.testing.assert_allclose(Y[:, 0], cr)
+    np.testing.assert_allclose(Y[:, 1:3], [[0.5, 0.5]] * 3)
+    np.testing.assert_allclose(Y[:, 3], 10 * cr)
+    np.testing.assert_allclose(Y[:, 4:6], [[100.5, 1.0]] * 3)
+
+
 def test_morris_ranks_a_planted_function():
     prob = Problem(("lin", "sq", "none"), ((0.0, 1.0),) * 3, (False,) * 3)
     m = Morris(levels=4)
@@ -120,6 +158,7 @@ def test_is_outcomes_read_the_peak_and_the_collapse():
     survivor[5:, 0] = 150.0
     assert is_outcomes(survivor, ["IS", "state", "IS"]) == (0.75, 10.0)  # never: censored
     assert is_outcomes(fighters, ["AQ", "state", "state"]) == (0.0, 10.0)
+    assert is_outcomes(fighters, ["state", "state", "IS"]) == (0.0, 10.0)  # never any
 
 
 def test_a_killed_evaluation_resumes_from_its_checkpoint(tmp_path):
@@ -170,6 +209,7 @@ def sens(*args, cwd=None):
     ("+ranges.combat_rate=[0.5,0.1]", "ranges.combat_rate", "low < high"),
     ("+ranges.combat_rate=[0.1,9]", "ranges.combat_rate", "leaves the parameter's range"),
     ("cases=[nowhere]", "nowhere.yaml: scenario", "no such scenario file"),
+    ("cases=[sinai_2015,sinai_2015]", "cases", "given twice"),
 ])
 def test_bad_sensitivity_input_one_line(tmp_path, override, key, problem_text):
     res = sens(override, f"out={tmp_path}/s", f"hydra.run.dir={tmp_path}")

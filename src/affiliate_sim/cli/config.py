@@ -280,6 +280,18 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
             "sigma": float(sigma), "continued": continued}
 
 
+def _distinct_cases(data: dict, where: str) -> tuple[str, ...]:
+    """The config's cases (all nine if none), each a scenario file, none twice."""
+    cases = tuple(data.get("cases") or CASES)
+    seen = set()
+    for c in cases:
+        if c in seen:
+            raise InputError(where, "cases", f"{c!r} is given twice")
+        seen.add(c)
+        load_scenario(c)
+    return cases
+
+
 #: The methods of ``affiliate-sensitivity``.
 SENSITIVITY_METHODS = ("morris", "sobol", "both")
 
@@ -321,9 +333,7 @@ def validate_sensitivity(cfg: DictConfig | dict, where: str = "override") -> dic
             ranges.update(yaml.safe_load(fh).get("free") or {})
     ranges.update(data.get("ranges") or {})
     problem(params.to_dict(), parameter_table(), ranges, float(spread), where=where)
-    cases = tuple(data.get("cases") or CASES)
-    for c in cases:
-        load_scenario(c)
+    cases = _distinct_cases(data, where)
     return {"params": params, "ranges": ranges, "spread": float(spread),
             "method": data["method"], "seeds": data["seeds"],
             "trajectories": data["trajectories"], "levels": data["levels"],
@@ -349,9 +359,7 @@ def validate_discover(cfg: DictConfig | dict, where: str = "override") -> dict[s
         v = data[key]
         if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 < v <= 1.0:
             raise InputError(where, key, f"must be a number in (0, 1], got {v!r}")
-    cases = tuple(data.get("cases") or CASES)
-    for c in cases:
-        load_scenario(c)
+    cases = _distinct_cases(data, where)
     dims = dimensions(data.get("levers") or {}, data.get("uncertain") or {},
                       parameter_table(), cases, where=where)
     if data["n"] < len(cases):

@@ -28,6 +28,12 @@ from affiliate_sim.errors import InputError
 EXIT_BAD_INPUT = 2
 
 
+def _in_cwd(path: str) -> str:
+    """An output path of a command, relative to where it was started (Hydra may not run
+    the job there)."""
+    return path if os.path.isabs(path) else os.path.join(HydraConfig.get().runtime.cwd, path)
+
+
 def _hydra_overrides(args: list[str]) -> tuple[list[str], bool]:
     """The config overrides among the command-line arguments, and whether it is a multirun."""
     multirun = any(a in ("-m", "--multirun") for a in args)
@@ -218,8 +224,7 @@ def _replay_main(cfg: DictConfig) -> None:
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     spec = appconfig.validate_replay(cfg)
-    out = spec.out if os.path.isabs(spec.out) else os.path.join(
-        HydraConfig.get().runtime.cwd, spec.out)
+    out = _in_cwd(spec.out)
     table = replay(spec.params, out, seeds=spec.seeds, knockout_seeds=spec.knockout_seeds,
                    workers=spec.workers, cases=spec.cases, days=spec.days,
                    continuation_seeds=spec.continuation_seeds)
@@ -253,9 +258,7 @@ def _calibrate_main(cfg: DictConfig) -> None:
 
     from affiliate_sim.paths import CALIBRATED
 
-    out = (str(CALIBRATED) if spec["out"] is None else spec["out"]
-           if os.path.isabs(spec["out"]) else os.path.join(HydraConfig.get().runtime.cwd,
-                                                           spec["out"]))
+    out = str(CALIBRATED) if spec["out"] is None else _in_cwd(spec["out"])
     checkpoint = Path(out + ".checkpoint.json")  # a killed run resumes from it
     cal = calibrate(spec["params"], spec["free"], spec["cases"], seeds=spec["seeds"],
                     max_evaluations=spec["max_evaluations"],
@@ -274,9 +277,7 @@ def _crossval(spec) -> None:
     from affiliate_sim.experiments.crossval import crossval
     from affiliate_sim.experiments.runs import default_workers
 
-    cwd = HydraConfig.get().runtime.cwd
-    out = spec["out"] or os.path.join("replay", "crossval.json")
-    out = out if os.path.isabs(out) else os.path.join(cwd, out)
+    out = _in_cwd(spec["out"] or os.path.join("replay", "crossval.json"))
     table = crossval(spec["params"], spec["free"], spec["cases"], seeds=spec["seeds"],
                      max_evaluations=spec["max_evaluations"],
                      replay_seeds=spec["replay_seeds"],
@@ -302,8 +303,7 @@ def _sensitivity_main(cfg: DictConfig) -> None:
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     spec = appconfig.validate_sensitivity(cfg)
-    out = spec["out"] if os.path.isabs(spec["out"]) else os.path.join(
-        HydraConfig.get().runtime.cwd, spec["out"])
+    out = _in_cwd(spec["out"])
     res = sensitivity(spec["params"], parameter_table(), spec["cases"], ranges=spec["ranges"],
                       spread=spec["spread"], seeds=spec["seeds"],
                       trajectories=spec["trajectories"], levels=spec["levels"],
@@ -329,8 +329,7 @@ def _discover_main(cfg: DictConfig) -> None:
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     spec = appconfig.validate_discover(cfg)
-    out = spec["out"] if os.path.isabs(spec["out"]) else os.path.join(
-        HydraConfig.get().runtime.cwd, spec["out"])
+    out = _in_cwd(spec["out"])
     res = discover(spec["params"], spec["dims"], spec["n"], seed=spec["seed"],
                    survive_share=spec["survive_share"], min_density=spec["min_density"],
                    workers=spec["workers"] or default_workers(), out=out, chunk=spec["chunk"],

@@ -268,15 +268,10 @@ def _settings_key(start: Params, free, cases, seeds, method, popsize, sigma, exp
 
 def _read_checkpoint(path: Path | None, key: str) -> dict[str, tuple[float, dict]]:
     """The evaluations on record in a checkpoint of these settings (else none)."""
-    import json
+    from affiliate_sim.experiments.output import read_json_if_any
 
-    if path is None or not Path(path).exists():
-        return {}
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if data.get("key") != key:
+    data = read_json_if_any(path)
+    if not isinstance(data, dict) or data.get("key") != key:
         return {}
     return {p: (float(v[0]), v[1]) for p, v in data.get("points", {}).items()}
 

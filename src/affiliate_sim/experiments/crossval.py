@@ -111,11 +111,10 @@ def _finished(out: Path | None, settings: dict[str, Any],
     """The folds a previous run with the same settings and start wrote to ``out``."""
     import json
 
-    if out is None or not Path(out).exists():
-        return {}
-    try:
-        old = json.loads(Path(out).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    from affiliate_sim.experiments.output import read_json_if_any
+
+    old = read_json_if_any(out)
+    if not isinstance(old, dict):
         return {}
     same = (json.loads(json.dumps(settings)) == old.get("settings")
             and json.loads(json.dumps(start)) == old.get("start"))

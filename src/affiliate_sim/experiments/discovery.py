@@ -19,9 +19,11 @@ PRIM (the Patient Rule Induction Method, Friedman and Fisher 1999; EMA Workbench
 ``prim``) peels the input space towards boxes where an outcome is frequent. Each step of
 its peeling trajectory trades **coverage** (the share of all cases of interest inside the
 box) against **density** (the share of the box's runs that are of interest); the box
-reported is the step with the highest coverage among those whose density reaches
-``min_density`` (else the densest), with the dimensions it restricts significantly (a
-quasi-p-value under 0.05: restrictions no better than chance are left out). The trade-off curve
+chosen is the step with the highest coverage among those whose density reaches
+``min_density`` (else the densest). PRIM's box at that step restricts many dimensions a
+little, most by chance; the box reported keeps the restrictions whose quasi-p-value is
+under 0.05 divided by their number (Bonferroni), with its own coverage, density and mass
+(``peeled`` holds the step's, with every restriction's quasi-p-value). The trade-off curve
 itself is kept, so an analyst can choose another step. Because the theatre decides much of
 an affiliate's fate, PRIM is also run within each case where the outcome goes both ways
 (between 5% and 95% of its runs), over the levers and parameters only: what decides it
@@ -46,8 +48,9 @@ OUTCOMES = ("is_survives", "is_grows")
 #: A case is contested for an outcome when its share of runs with it lies in this range:
 #: only then is a box within the case sought.
 CONTESTED = (0.05, 0.95)
-#: A box's restriction of a dimension is reported when its quasi-p-value (Bryant and Lempert
-#: 2010: a one-sided binomial test of the density gained) is below this.
+#: A box's restriction of a dimension is kept when its quasi-p-value (Bryant and Lempert
+#: 2010: a one-sided binomial test of the density gained) is below this, divided by the
+#: number of dimensions the peeled box restricts (Bonferroni).
 QP_ALPHA = 0.05
 
 
@@ -152,7 +155,8 @@ def prim_box(x, y: np.ndarray, min_density: float = 0.8, mass_min: float = 0.05,
         if y.all() or not y.any():
             return {"trajectory": pd.DataFrame(), "step": None, "coverage": float("nan"),
                     "density": float(y.mean()) if len(y) else float("nan"),
-                    "mass": 1.0, "limits": {}, "qp": {}, "base_rate": float(y.mean()) if len(y)
+                    "mass": 1.0, "limits": {}, "qp": {}, "peeled": {},
+                    "base_rate": float(y.mean()) if len(y)
                     else float("nan"), "note": "the outcome does not vary: no box"}
         p = prim.Prim(x, y, peel_alpha=peel_alpha, mass_min=mass_min)
         box = p.find_box()
@@ -161,18 +165,27 @@ def prim_box(x, y: np.ndarray, min_density: float = 0.8, mass_min: float = 0.05,
         ok = traj[traj.density >= min_density]
         step = int(ok.coverage.idxmax()) if len(ok) else int(traj.density.idxmax())
     full, lims = box.box_lims[0], box.box_lims[step]
+    # PRIM's box at that step restricts many dimensions a little, most by chance: keep the
+    # restrictions whose quasi-p-value passes a Bonferroni correction over them, and
+    # report the box they make (its own coverage, density and mass)
+    qps = quasi_p(x, y, full, lims)
+    alpha = QP_ALPHA / max(1, len(qps))
+    kept = full.copy()
     limits: dict[str, Any] = {}
-    qp: dict[str, float] = {}
-    for col, q in quasi_p(x, y, full, lims).items():
-        if not q < QP_ALPHA:
-            continue  # a restriction no better than chance: left out
-        lo, hi = lims[col].iloc[0], lims[col].iloc[1]
-        limits[col] = sorted(lo) if isinstance(lo, set) else [float(lo), float(hi)]
-        qp[col] = q
+    for col, q in qps.items():
+        if q < alpha:
+            kept[col] = lims[col]
+            lo, hi = lims[col].iloc[0], lims[col].iloc[1]
+            limits[col] = sorted(lo) if isinstance(lo, set) else [float(lo), float(hi)]
+    inside = _inside(x, kept)
+    n, k = int(inside.sum()), int(y[inside].sum())
     r = traj.loc[step]
     return {"trajectory": traj.reset_index(drop=True), "step": step,
-            "coverage": float(r.coverage), "density": float(r.density),
-            "mass": float(r.mass), "limits": limits, "qp": qp, "base_rate": float(y.mean()),
+            "coverage": k / max(1, int(y.sum())), "density": k / n if n else float("nan"),
+            "mass": n / len(y), "limits": limits,
+            "qp": {c: qps[c] for c in limits}, "base_rate": float(y.mean()),
+            "peeled": {"coverage": float(r.coverage), "density": float(r.density),
+                       "mass": float(r.mass), "qp": qps},
             "note": "" if len(ok) else f"no step reaches density {min_density}: the densest"}
 
 
@@ -181,7 +194,7 @@ def _inside(x, lims, skip: str | None = None) -> np.ndarray:
     categorical column), ignoring the column ``skip``."""
     mask = np.ones(len(x), dtype=bool)
     for col in x.columns:
-        if col == skip:
+        if col == skip or col not in lims.columns:
             continue
         lo, hi = lims[col].iloc[0], lims[col].iloc[1]
         v = x[col]
@@ -202,6 +215,8 @@ def quasi_p(x, y: np.ndarray, full, lims) -> dict[str, float]:
     n, k = int(inside.sum()), int(y[inside].sum())
     out = {}
     for col in x.columns:
+        if col not in lims.columns:  # a dimension PRIM left out (a single category)
+            continue
         lo, hi = lims[col].iloc[0], lims[col].iloc[1]
         flo, fhi = full[col].iloc[0], full[col].iloc[1]
         if (lo == flo) if isinstance(lo, set) else (lo <= flo and hi >= fhi):
@@ -215,10 +230,10 @@ def quasi_p(x, y: np.ndarray, full, lims) -> dict[str, float]:
 class DiscoveryRunner:
     """Runs points (parameter values and a case index in the last column), one seed each."""
 
-    def __init__(self, dims: Dimensions, base, seed0: int, workers: int = 1):
+    def __init__(self, dims: Dimensions, base, workers: int = 1):
         from affiliate_sim.scenario import load_scenario
 
-        self.dims, self.base, self.seed0, self.workers = dims, base, seed0, workers
+        self.dims, self.base, self.workers = dims, base, workers
         self.scenarios = [load_scenario(c) for c in dims.cases]
 
     def __call__(self, P: np.ndarray) -> np.ndarray:
@@ -272,7 +287,7 @@ def discover(base, dims: Dimensions, n: int, seed: int = 0, survive_share: float
         log(f"discover: {done}/{total} runs, {el:.0f} s elapsed, about "
             f"{el / new * (total - done):.0f} s left")
 
-    Y = evaluate_points(P, DiscoveryRunner(dims, base, seed, workers), 3,
+    Y = evaluate_points(P, DiscoveryRunner(dims, base, workers), 3,
                         Path(out) / "discovery.checkpoint.npz" if out else None, key,
                         chunk, show)
     table = pd.DataFrame(X, columns=list(dims.names))
@@ -282,7 +297,7 @@ def discover(base, dims: Dimensions, n: int, seed: int = 0, survive_share: float
     table["is_left"], table["is_start"], table["is_end"] = Y[:, 0], Y[:, 1], Y[:, 2]
     table["is_survives"] = table.is_left >= survive_share
     table["is_grows"] = table.is_end > table.is_start
-    x = table[list(dims.names) + ["case"]]
+    x = table[list(dims.names) + (["case"] if len(dims.cases) > 1 else [])]
     boxes, trajs = {}, []
     for outcome in OUTCOMES:
         b = prim_box(x, table[outcome].to_numpy(), min_density)

@@ -142,6 +142,17 @@ def write_json(path: Path, data: Any) -> None:
     atomic_write(path, w)
 
 
+def read_json_if_any(path: Path | None) -> Any:
+    """A JSON file's contents; None if there is no path, no file, or it does not parse
+    (a checkpoint or a partial result that a new run then replaces)."""
+    if path is None or not Path(path).exists():
+        return None
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def write_parquet(path: Path, df: pd.DataFrame) -> None:
     """Write a parquet file atomically."""
     atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))

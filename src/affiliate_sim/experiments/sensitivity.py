@@ -36,6 +36,11 @@ random numbers, and its outcomes averaged over them):
     the share of the case's informative observations (those the null model, all ten
     mechanisms off, meets in fewer than half of the ``seeds`` at the base set) met.
 
+The IS camp is the organizations in it at the end of the run, counted over the whole run (a
+group that pledges counts from day 0; a faction that breaks away to another camp does not
+count). Sobol indices are left undefined (NaN) for an outcome whose A and B rows do not vary
+over the sample: SALib would report 0 for every parameter there.
+
 Points are run in chunks; after each chunk the outcomes so far are written atomically to a
 checkpoint beside the outputs, so that a killed run, started again with the same settings,
 resumes after its last finished chunk (a checkpoint of other settings is ignored and
@@ -49,7 +54,6 @@ import hashlib
 import json
 import math
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,11 +179,10 @@ class Morris:
         res = morris.analyze(prob.salib(), X, np.asarray(Y, dtype=float),
                              num_levels=self.levels, conf_level=0.95, num_resamples=1000,
                              seed=seed)
-        width = np.array([hi - lo for lo, hi in prob.salib()["bounds"]])
         return [{"parameter": n, "mu": float(res["mu"][k]),
                  "mu_star": float(res["mu_star"][k]),
                  "mu_star_conf": float(res["mu_star_conf"][k]),
-                 "sigma": float(res["sigma"][k]), "range_width": float(width[k])}
+                 "sigma": float(res["sigma"][k])}
                 for k, n in enumerate(prob.names)]
 
 
@@ -200,16 +203,18 @@ class Sobol:
         from SALib.analyze import sobol
 
         Y = np.asarray(Y, dtype=float)
-        if not np.all(np.isfinite(Y)) or np.ptp(Y) == 0.0:
-            nan = float("nan")  # an outcome that does not vary has no variance to share
+        D = len(prob.names)
+        # the estimators read the variance of the A and B rows (the first and last of each
+        # block of D + 2): where those do not vary, SALib returns 0 for every index (with a
+        # warning) even when the other rows vary; the indices are then undefined
+        ab = np.concatenate([Y[0::D + 2], Y[D + 1::D + 2]])
+        if not np.all(np.isfinite(Y)) or np.ptp(ab) == 0.0:
+            nan = float("nan")
             return [{"parameter": n, "S1": nan, "S1_conf": nan, "ST": nan, "ST_conf": nan}
                     for n in prob.names]
-        # SALib's Sobol analysis treats a seed of 0 as no seed (an unseeded bootstrap); it
-        # warns when a bootstrap resample happens to be constant (a rare outcome)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            res = sobol.analyze(prob.salib(), Y, calc_second_order=False,
-                                num_resamples=self.resamples, conf_level=0.95, seed=seed + 1)
+        # SALib's Sobol analysis treats a seed of 0 as no seed (an unseeded bootstrap)
+        res = sobol.analyze(prob.salib(), Y, calc_second_order=False,
+                            num_resamples=self.resamples, conf_level=0.95, seed=seed + 1)
         return [{"parameter": n, "S1": float(res["S1"][k]), "S1_conf": float(res["S1_conf"][k]),
                  "ST": float(res["ST"][k]), "ST_conf": float(res["ST_conf"][k])}
                 for k, n in enumerate(prob.names)]
@@ -218,7 +223,10 @@ class Sobol:
 # ------------------------------------------------------------------ outcomes of one run
 def is_outcomes(fighters: np.ndarray, camps: Sequence[str]) -> tuple[float, float]:
     """``(is_left, is_collapse_day)`` of one run from its ``(days + 1, O)`` fighters and
-    the organizations' camps at the end (see the module docstring)."""
+    the organizations' camps at the end (see the module docstring). The IS camp is taken as
+    it stands at the end, over the whole run: a group that pledges counts from day 0, a
+    faction that leaves counts in its new camp. Without IS fighters at any time:
+    ``(0, days)``."""
     is_cols = [k for k, c in enumerate(camps) if c == "IS"]
     days = fighters.shape[0] - 1
     if not is_cols:
@@ -226,8 +234,8 @@ def is_outcomes(fighters: np.ndarray, camps: Sequence[str]) -> tuple[float, floa
     total = np.asarray(fighters, dtype=float)[:, is_cols].sum(axis=1)
     peak_day = int(np.argmax(total))
     peak = float(total[peak_day])
-    if peak <= 0.0:
-        return 0.0, 0.0
+    if peak <= 0.0:  # no IS fighters at all: nothing left, nothing that collapsed
+        return 0.0, float(days)
     below = np.nonzero(total[peak_day:] < COLLAPSE * peak)[0]
     collapse = float(peak_day + below[0]) if below.size else float(days)
     return float(total[-1] / peak), collapse
