@@ -127,3 +127,41 @@ def test_one_run_path_same_results_whatever_the_grouping(calibrated):
         assert_same_run(alone[k], grouped[k], where)
         assert_same_run(alone[k], parallel[k], where)
     assert alone[-1].params.on("retaliation") is False
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_killed_execute_resumes_the_ensembles_it_had_not_finished(calibrated, tmp_path,
+                                                                     monkeypatch, workers):
+    from affiliate_sim.experiments import runs
+
+    sc = {c: load_scenario(c) for c in ("imu_2015", "yemen_2015")}
+    specs = [RunSpec.of(sc[c], calibrated, s, 60) for c in sc for s in range(3)]
+    whole = execute(specs, workers=workers, ensemble=3)
+    ck = tmp_path / "ck"
+
+    def dies(done, total):
+        if done:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        execute(specs, workers=workers, ensemble=3, checkpoint=ck, progress=dies)
+    assert len(list(ck.glob("task-*.pkl"))) >= 1
+    ran = []
+    real = runs.run_ensemble
+    monkeypatch.setattr(runs, "run_ensemble", lambda sp, *a: ran.append(len(sp)) or
+                        real(sp, *a))
+    seen = []
+    again = execute(specs, workers=workers, ensemble=3, checkpoint=ck,
+                    progress=lambda d, n: seen.append(d))
+    assert ran == [3] and seen == [3, 6]  # only the ensemble the killed call had not run
+    for a, b in zip(whole, again, strict=True):
+        np.testing.assert_array_equal(a.fighters, b.fighters)
+        np.testing.assert_equal(a.values, b.values)
+        assert a.met == b.met
+    ran.clear()
+    execute(specs[:5], workers=workers, ensemble=3, checkpoint=ck)  # other specs
+    if workers == 1:
+        assert sum(ran) == 5  # nothing of the other call trusted
+    import pickle
+    kept = [len(pickle.loads(f.read_bytes())) for f in sorted(ck.glob("task-*.pkl"))]
+    assert kept == [3, 2]  # the store now holds the new call's ensembles only

@@ -25,6 +25,7 @@ def test_replay_command(tmp_path):
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
     assert "runs (" in res.stderr  # progress was shown
+    assert not (out / ".replay.checkpoint").exists()  # finished: nothing left to resume
     cont = json.loads((out / "continuation.json").read_text())
     assert set(cont) == {"algeria_2014", "yemen_2015"}
     alg = cont["algeria_2014"]

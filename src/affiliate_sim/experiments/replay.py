@@ -26,12 +26,17 @@ off (the *null model*, same seeds); and again with each mechanism switched off i
   strength and the share of seeds within the plausible band; a section of the report.
   Outside the headline, which counts the article's observations only.
 
+While it runs, finished ensembles are kept in ``OUT/.replay.checkpoint`` (removed once the
+files are written): a killed replay made again with the same settings runs only what it
+had not finished, to the same files.
+
 Seeds 0..K-1 are used here; calibration uses other seeds (see
 :mod:`affiliate_sim.calibrate`), so the replay is an out-of-sample check of the fit.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -56,6 +61,8 @@ UNINFORMATIVE = 0.5
 MET = 0.8
 #: Normal quantile of the Wilson intervals (95%).
 Z95 = 1.959963984540054
+#: Folder of the replay's finished ensembles, inside its output folder, while it runs.
+CHECKPOINT = ".replay.checkpoint"
 
 
 def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float]:
@@ -189,8 +196,9 @@ def replay(params: Params, out_dir: Path, seeds: int = 50, knockout_seeds: int =
                 for c in cases for m in mechs for s in range(knockout_seeds)]
     cont_specs = [RunSpec.of(scenarios[c], params, s, continuation.DAYS) for c in cases
                   for s in range(continuation_seeds)]
+    checkpoint = out_dir / CHECKPOINT  # a killed replay made again resumes from it
     results = execute(specs + null_specs + ko_specs + cont_specs, workers=workers,
-                      progress=Progress("replay"))
+                      progress=Progress("replay"), checkpoint=checkpoint)
     base = results[:len(specs)]
     nulls = results[len(specs):len(specs) + len(null_specs)]
     ko = results[len(specs) + len(null_specs):len(results) - len(cont_specs)]
@@ -238,6 +246,7 @@ def replay(params: Params, out_dir: Path, seeds: int = 50, knockout_seeds: int =
     report = render(table, knock, scenarios, params, seeds, knockout_seeds, cont)
     atomic_write(out_dir / "report.md",
                   lambda tmp: Path(tmp).write_text(report, encoding="utf-8"))
+    shutil.rmtree(checkpoint, ignore_errors=True)  # written: nothing to resume
     return table
 
 

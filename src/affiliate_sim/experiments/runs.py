@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -141,9 +142,67 @@ def plan_tasks(specs: Sequence[RunSpec], ensemble: int, workers: int) -> list[li
     return tasks
 
 
+class TaskStore:
+    """Finished ensembles of one :func:`execute` call on disk, so that a killed call made
+    again with the same specs skips them: a folder holding the call's key (a digest of
+    every spec, the grouping and what is collected) and one pickle per finished ensemble,
+    each written atomically. A folder of another call is emptied first."""
+
+    def __init__(self, folder: Path, specs: Sequence[RunSpec], tasks: list[list[int]],
+                 collect, snapshots: bool):
+        import hashlib
+        import json
+
+        self.folder = Path(folder)
+        h = hashlib.sha256()
+        for sp in specs:
+            h.update(json.dumps([sp.scenario.name, str(sp.scenario.path), sp.seed, sp.days,
+                                 sp.params.to_dict()], sort_keys=True, default=str).encode())
+        h.update(json.dumps([tasks, getattr(collect, "__qualname__", str(collect)),
+                             snapshots]).encode())
+        self.key = h.hexdigest()
+        keyfile = self.folder / "key"
+        if not (keyfile.exists() and keyfile.read_text(encoding="utf-8") == self.key):
+            if self.folder.exists():
+                for f in self.folder.glob("task-*.pkl"):
+                    f.unlink()
+            self.folder.mkdir(parents=True, exist_ok=True)
+            keyfile.write_text(self.key, encoding="utf-8")
+
+    def _path(self, i: int) -> Path:
+        return self.folder / f"task-{i}.pkl"
+
+    def get(self, i: int):
+        """The results of ensemble ``i`` if on record, else None."""
+        import pickle
+
+        try:
+            with open(self._path(i), "rb") as fh:
+                return pickle.load(fh)  # noqa: S301 (our own checkpoint, written below)
+        except (OSError, EOFError, pickle.UnpicklingError):
+            return None
+
+    def put(self, i: int, results: list) -> None:
+        import pickle
+
+        from affiliate_sim.experiments.output import atomic_write
+
+        def write(tmp):
+            with open(tmp, "wb") as fh:
+                pickle.dump(results, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        atomic_write(self._path(i), write)
+
+    def remove(self) -> None:
+        """The call finished: nothing to resume."""
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 def execute(specs: Sequence[RunSpec], workers: int = 1, ensemble: int = ENSEMBLE,
             collect: Callable[[Any], Any] = case_result, snapshots: bool = False,
-            progress: Callable[[int, int], Any] | None = None) -> list:
+            progress: Callable[[int, int], Any] | None = None,
+            checkpoint: Path | None = None) -> list:
     """Run every spec; one result per spec, in order.
 
     Args:
@@ -155,31 +214,49 @@ def execute(specs: Sequence[RunSpec], workers: int = 1, ensemble: int = ENSEMBLE
             keeps the whole run). It runs where the ensemble ran.
         snapshots: keep weekly grid snapshots (maps, the view).
         progress: called with (runs done, runs in all) after each ensemble.
+        checkpoint: a folder where finished ensembles are kept (:class:`TaskStore`): a
+            killed call made again with the same specs runs only the ensembles it had not
+            finished, with the same results. The caller removes it when done
+            (``TaskStore.remove``, or delete the folder).
     """
     specs = list(specs)
     tasks = plan_tasks(specs, max(1, int(ensemble)), workers)
     results: list[Any] = [None] * len(specs)
     done = 0
-    if workers <= 1 or len(tasks) == 1:
-        for t in tasks:
-            for k, res in zip(t, run_ensemble([specs[k] for k in t], collect, snapshots),
-                              strict=True):
-                results[k] = res
-            done += len(t)
-            if progress:
-                progress(done, len(specs))
+    store = (TaskStore(checkpoint, specs, tasks, collect, snapshots)
+             if checkpoint is not None else None)
+    todo = []
+    for i, t in enumerate(tasks):
+        kept = store.get(i) if store is not None else None
+        if kept is None or len(kept) != len(t):
+            todo.append(i)
+            continue
+        for k, res in zip(t, kept, strict=True):
+            results[k] = res
+        done += len(t)
+    if done and progress:
+        progress(done, len(specs))
+
+    def finished(i: int, res: list) -> None:
+        nonlocal done
+        for k, r in zip(tasks[i], res, strict=True):
+            results[k] = r
+        if store is not None:
+            store.put(i, res)
+        done += len(tasks[i])
+        if progress:
+            progress(done, len(specs))
+
+    if workers <= 1 or len(todo) <= 1:
+        for i in todo:
+            finished(i, run_ensemble([specs[k] for k in tasks[i]], collect, snapshots))
         return results
     # forkserver: never fork a process that may hold threads (pytest, BLAS, Hydra)
     ctx = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=workers, initializer=_limit_threads,
                              mp_context=ctx) as pool:
-        futures = {pool.submit(_task, ([specs[k] for k in t], collect, snapshots)): t
-                   for t in tasks}
+        futures = {pool.submit(_task, ([specs[k] for k in tasks[i]], collect, snapshots)): i
+                   for i in todo}
         for fut in as_completed(futures):
-            t = futures[fut]
-            for k, res in zip(t, fut.result(), strict=True):
-                results[k] = res
-            done += len(t)
-            if progress:
-                progress(done, len(specs))
+            finished(futures[fut], fut.result())
     return results
