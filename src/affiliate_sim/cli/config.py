@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Optional
 
 from omegaconf import MISSING, DictConfig, OmegaConf
 
@@ -29,7 +29,9 @@ PRIMARY = "affiliate_sim"
 ParamsSchema = dataclasses.make_dataclass(
     "ParamsSchema",
     [(f.name, float, field(default=f.default)) for f in dataclasses.fields(Params)
-     if f.name != "mechanisms"],
+     if f.name != "mechanisms"]
+    # a posterior's parameter file names its table of particles (params=posterior)
+    + [("posterior", Optional[str], field(default=None))],  # noqa: UP045 (OmegaConf)
 )
 
 
@@ -86,6 +88,7 @@ class CalibrateSchema:
     seeds: int = 4
     max_evaluations: int = 60
     workers: int | None = None
+    cluster: str | None = None  # a Dask scheduler's address (tcp://HOST:PORT): run there
     cases: list[str] = field(default_factory=list)
     out: str | None = None  # None: the package's conf/params/calibrated.yaml
     explore: int = 0  # Sobol points evaluated before the search starts from the best
@@ -95,6 +98,13 @@ class CalibrateSchema:
     crossval: bool = False  # leave-one-case-out instead (out: None = replay/crossval.json)
     replay_seeds: int = 20  # seeds of each held-out case's replay (crossval)
     continued: bool = True  # count the bystanders' four-year continuations in the loss
+    abc_free: dict[str, list[float]] = field(default_factory=dict)  # abc: the priors' bounds
+    population: int = 500  # abc: particles per generation
+    generations: int = 8  # abc: generations (the first from the prior)
+    quantile: float = 0.7  # abc: each generation's tolerance, a quantile of the last's distances
+    db: str | None = None  # abc: pyABC's history database (None: replay/posterior/abc.db)
+    report: str = "replay/posterior"  # abc: posterior.json and the figures
+    seed: int = 0  # abc: the seed of the proposals and the runs
 
 
 @dataclass
@@ -115,6 +125,7 @@ class SensitivitySchema:
     seed: int = 0
     chunk: int = 64
     workers: int | None = None
+    cluster: str | None = None  # a Dask scheduler's address (tcp://HOST:PORT): run there
     cases: list[str] = field(default_factory=list)
     out: str = "replay/sensitivity"
 
@@ -133,6 +144,7 @@ class DiscoverSchema:
     min_density: float = 0.8
     chunk: int = 128
     workers: int | None = None
+    cluster: str | None = None  # a Dask scheduler's address (tcp://HOST:PORT): run there
     cases: list[str] = field(default_factory=list)
     out: str = "replay/discovery"
 
@@ -161,6 +173,7 @@ def register() -> None:
 def params_of(data: dict, where: str = "override") -> Params:
     """The validated :class:`Params` of a composed config (``params`` and ``mechanisms``)."""
     pdata = dict(data.get("params") or {})
+    pdata.pop("posterior", None)  # the point set of a posterior's file (see posterior_of)
     pdata["mechanisms"] = dict(data.get("mechanisms") or {})
     return Params.from_dict(pdata, where=where)
 
@@ -210,6 +223,25 @@ class ReplaySpec:
     cases: tuple[str, ...]
     out: str
     continuation_seeds: int
+    posterior: Any = None  # a PosteriorTable (params=posterior): a set drawn per seed
+
+
+def posterior_of(data: dict, params: Params, where: str = "override"):
+    """The posterior table a ``params`` file names (its ``posterior`` key, relative to the
+    package's ``conf/params`` unless absolute), read and checked; None if it names none."""
+    from pathlib import Path
+
+    from affiliate_sim.experiments.abcsmc import read_table
+
+    name = (data.get("params") or {}).get("posterior")
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name:
+        raise InputError(where, "params.posterior", f"must name a table, got {name!r}")
+    path = Path(name) if Path(name).is_absolute() else CONF_DIR / "params" / name
+    if not path.is_file():
+        raise InputError(where, "params.posterior", f"no posterior table at {path}")
+    return read_table(path, params)
 
 
 def validate_replay(cfg: DictConfig | dict, where: str = "override") -> ReplaySpec:
@@ -227,7 +259,8 @@ def validate_replay(cfg: DictConfig | dict, where: str = "override") -> ReplaySp
         load_scenario(c)
     return ReplaySpec(params=params, seeds=data["seeds"], knockout_seeds=data["knockout_seeds"],
                       workers=data.get("workers"), days=data.get("days"), cases=cases,
-                      out=data["out"], continuation_seeds=data["continuation_seeds"])
+                      out=data["out"], continuation_seeds=data["continuation_seeds"],
+                      posterior=posterior_of(data, params, where))
 
 
 def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[str, Any]:
@@ -240,21 +273,29 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
     data = _plain(cfg)
     params = params_of(data, where)
     ranges = {r["name"]: (r["lo"], r["hi"]) for r in parameter_table()}
-    free = {}
-    for name, bounds in (data.get("free") or {}).items():
-        if name not in ranges:
-            raise InputError(where, f"free.{name}", "unknown parameter")
-        if len(bounds) != 2 or not bounds[0] < bounds[1]:
-            raise InputError(where, f"free.{name}", f"must be [low, high] with low < high, "
-                             f"got {bounds}")
-        lo, hi = ranges[name]
-        if bounds[0] < lo or bounds[1] > hi:
-            raise InputError(where, f"free.{name}", f"bounds {bounds} leave the parameter's "
-                             f"range [{lo}, {hi}]")
-        free[name] = (float(bounds[0]), float(bounds[1]))
+
+    def bounded(key: str) -> dict[str, tuple[float, float]]:
+        free = {}
+        for name, bounds in (data.get(key) or {}).items():
+            if name not in ranges:
+                raise InputError(where, f"{key}.{name}", "unknown parameter")
+            if len(bounds) != 2 or not bounds[0] < bounds[1]:
+                raise InputError(where, f"{key}.{name}", f"must be [low, high] with low < "
+                                 f"high, got {bounds}")
+            lo, hi = ranges[name]
+            if bounds[0] < lo or bounds[1] > hi:
+                raise InputError(where, f"{key}.{name}", f"bounds {bounds} leave the "
+                                 f"parameter's range [{lo}, {hi}]")
+            free[name] = (float(bounds[0]), float(bounds[1]))
+        return free
+
+    free = bounded("free")
+    if data.get("method") == "abc":
+        free = bounded("abc_free") or free
     _check_min(data, where, {"seeds": 1, "max_evaluations": 1, "workers": 1,
                              "replay_seeds": 1, "explore": 0, "popsize": 2})
     from affiliate_sim.experiments.calibrate import METHODS
+    METHODS = (*METHODS, "abc")  # noqa: N806
     if data.get("method", "optimize") not in METHODS:
         raise InputError(where, "method", f"must be one of {', '.join(METHODS)}, got "
                          f"{data.get('method')!r}")
@@ -264,6 +305,16 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
     if (isinstance(sigma, bool) or not isinstance(sigma, int | float)
             or not 0.0 < sigma <= 0.5):
         raise InputError(where, "sigma", f"must be a number in (0, 0.5], got {sigma!r}")
+    _check_min(data, where, {"population": 10, "generations": 1, "seed": 0})
+    quantile = data.get("quantile", 0.7)
+    if (isinstance(quantile, bool) or not isinstance(quantile, int | float)
+            or not 0.0 < quantile < 1.0):
+        raise InputError(where, "quantile", f"must be a number in (0, 1), got {quantile!r}")
+    if data.get("method") == "abc":
+        if data.get("crossval"):
+            raise InputError(where, "crossval", "applies to method=optimize or cmaes only")
+        if not free:
+            raise InputError(where, "abc_free", "method=abc needs at least one free parameter")
     continued = data.get("continued", True)
     if not isinstance(continued, bool):
         raise InputError(where, "continued", f"must be true or false, got {continued!r}")
@@ -277,7 +328,24 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
             "cases": cases, "out": data["out"], "crossval": bool(data.get("crossval")),
             "replay_seeds": data.get("replay_seeds", 20), "explore": data.get("explore", 0),
             "method": data.get("method", "optimize"), "popsize": data.get("popsize"),
-            "sigma": float(sigma), "continued": continued}
+            "sigma": float(sigma), "continued": continued,
+            "population": data.get("population", 500),
+            "generations": data.get("generations", 8), "quantile": float(quantile),
+            "db": data.get("db"), "report": data.get("report", "replay/posterior"),
+            "seed": data.get("seed", 0), "cluster": _cluster(data, where)}
+
+
+def _cluster(data: dict, where: str) -> str | None:
+    """The ``cluster`` key: a Dask scheduler's address, ``tcp://HOST:PORT`` (or None)."""
+    value = data.get("cluster")
+    if value is None:
+        return None
+    import re
+
+    if not isinstance(value, str) or not re.fullmatch(r"(tcp|tls)://[^\s/:]+:\d{1,5}", value):
+        raise InputError(where, "cluster", f"must be a Dask scheduler's address "
+                         f"tcp://HOST:PORT, got {value!r}")
+    return value
 
 
 def _distinct_cases(data: dict, where: str) -> tuple[str, ...]:
@@ -334,7 +402,8 @@ def validate_sensitivity(cfg: DictConfig | dict, where: str = "override") -> dic
     ranges.update(data.get("ranges") or {})
     problem(params.to_dict(), parameter_table(), ranges, float(spread), where=where)
     cases = _distinct_cases(data, where)
-    return {"params": params, "ranges": ranges, "spread": float(spread),
+    return {"cluster": _cluster(data, where), "params": params, "ranges": ranges,
+            "spread": float(spread),
             "method": data["method"], "seeds": data["seeds"],
             "trajectories": data["trajectories"], "levels": data["levels"],
             "sobol_n": n, "sobol_top": data["sobol_top"], "seed": data["seed"],
@@ -365,7 +434,8 @@ def validate_discover(cfg: DictConfig | dict, where: str = "override") -> dict[s
     if data["n"] < len(cases):
         raise InputError(where, "n", f"must be at least the number of cases ({len(cases)}), "
                          f"got {data['n']}")
-    return {"params": params, "dims": dims, "n": data["n"], "seed": data["seed"],
+    return {"cluster": _cluster(data, where), "params": params, "dims": dims, "n": data["n"],
+            "seed": data["seed"],
             "survive_share": float(data["survive_share"]),
             "min_density": float(data["min_density"]), "chunk": data["chunk"],
             "workers": data.get("workers"), "out": data["out"]}

@@ -227,12 +227,14 @@ def _replay_main(cfg: DictConfig) -> None:
     out = _in_cwd(spec.out)
     table = replay(spec.params, out, seeds=spec.seeds, knockout_seeds=spec.knockout_seeds,
                    workers=spec.workers, cases=spec.cases, days=spec.days,
-                   continuation_seeds=spec.continuation_seeds)
+                   continuation_seeds=spec.continuation_seeds, posterior=spec.posterior)
     h = headline(table)
     print(f"affiliate-replay: {h['informative_met']} of {h['informative']} informative "
           f"observations met in >= 80% of {spec.seeds} seeds ({h['met']} of "
-          f"{h['observations']} counting those the null model meets too); report: "
-          f"{os.path.join(out, 'report.md')}")
+          f"{h['observations']} counting those the null model meets too); 90% predictive "
+          f"interval reaches the target for {h['covered']} of {h['observations']}"
+          + (" (parameters drawn from the posterior)" if spec.posterior is not None else "")
+          + f"; report: {os.path.join(out, 'report.md')}")
 
 
 def replay_main(argv: list[str] | None = None) -> None:
@@ -254,6 +256,9 @@ def _calibrate_main(cfg: DictConfig) -> None:
     if spec["crossval"]:
         _crossval(spec)
         return
+    if spec["method"] == "abc":
+        _abc(spec)
+        return
     from pathlib import Path
 
     from affiliate_sim.paths import CALIBRATED
@@ -271,6 +276,38 @@ def _calibrate_main(cfg: DictConfig) -> None:
     checkpoint.unlink(missing_ok=True)  # finished: nothing to resume
     print(f"affiliate-calibrate: loss {cal.loss_start:.4f} -> {cal.loss_best:.4f} in "
           f"{cal.evaluations} evaluations; wrote {out}")
+
+
+def _abc(spec) -> None:
+    from pathlib import Path
+
+    from affiliate_sim.experiments.abcsmc import calibrate_abc, write_posterior
+    from affiliate_sim.paths import CONF_DIR
+
+    out = (str(CONF_DIR / "params" / "posterior.yaml") if spec["out"] is None
+           else _in_cwd(spec["out"]))
+    report = _in_cwd(spec["report"])
+    db = _in_cwd(spec["db"] or os.path.join("replay", "posterior", "abc.db"))
+    with _pool(spec) as pool:
+        post = calibrate_abc(spec["params"], spec["free"], spec["cases"],
+                             population=spec["population"], generations=spec["generations"],
+                             quantile=spec["quantile"], db=Path(db), seed=spec["seed"],
+                             workers=pool,
+                             log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    command = "affiliate-calibrate " + " ".join(HydraConfig.get().overrides.task)
+    summary = write_posterior(post, spec["params"], Path(out), Path(report), command,
+                              spec["cases"])
+    print(f"affiliate-calibrate: ABC-SMC, {len(post.generations)} generations of "
+          f"{spec['population']} in {post.seconds:.0f} s; {len(summary['identified'])} of "
+          f"{len(post.names)} parameters identified; wrote {out} and {report}")
+
+
+def _pool(spec):
+    """The workers of a command: local processes kept between its batches, or the Dask
+    cluster it was pointed at (``cluster=tcp://HOST:PORT``)."""
+    from affiliate_sim.experiments.runs import Pool, default_workers
+
+    return Pool(spec["workers"] or default_workers(), cluster=spec.get("cluster"))
 
 
 def _crossval(spec) -> None:
@@ -297,20 +334,20 @@ def calibrate_main(argv: list[str] | None = None) -> None:
 
 @hydra.main(config_path=str(appconfig.CONF_DIR), config_name="sensitivity", version_base="1.3")
 def _sensitivity_main(cfg: DictConfig) -> None:
-    from affiliate_sim.experiments.runs import default_workers
     from affiliate_sim.experiments.sensitivity import sensitivity
     from affiliate_sim.scenario.params import parameter_table
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     spec = appconfig.validate_sensitivity(cfg)
     out = _in_cwd(spec["out"])
-    res = sensitivity(spec["params"], parameter_table(), spec["cases"], ranges=spec["ranges"],
-                      spread=spec["spread"], seeds=spec["seeds"],
-                      trajectories=spec["trajectories"], levels=spec["levels"],
-                      sobol_n=spec["sobol_n"], sobol_top=spec["sobol_top"],
-                      method=spec["method"], workers=spec["workers"] or default_workers(),
-                      out=out, seed=spec["seed"], chunk=spec["chunk"],
-                      log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    with _pool(spec) as pool:
+        res = sensitivity(spec["params"], parameter_table(), spec["cases"],
+                          ranges=spec["ranges"], spread=spec["spread"], seeds=spec["seeds"],
+                          trajectories=spec["trajectories"], levels=spec["levels"],
+                          sobol_n=spec["sobol_n"], sobol_top=spec["sobol_top"],
+                          method=spec["method"], workers=pool, out=out, seed=spec["seed"],
+                          chunk=spec["chunk"],
+                          log=lambda msg: print(msg, file=sys.stderr, flush=True))
     print(f"affiliate-sensitivity: {len(res['settings']['problem'])} parameters, "
           f"{len(spec['cases'])} cases, {res['seconds']:.0f} s; most influential: "
           f"{', '.join(res['ranking'][:5])}; wrote {os.path.join(out, 'sensitivity.parquet')}")
@@ -325,15 +362,15 @@ def sensitivity_main(argv: list[str] | None = None) -> None:
 @hydra.main(config_path=str(appconfig.CONF_DIR), config_name="discover", version_base="1.3")
 def _discover_main(cfg: DictConfig) -> None:
     from affiliate_sim.experiments.discovery import discover
-    from affiliate_sim.experiments.runs import default_workers
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     spec = appconfig.validate_discover(cfg)
     out = _in_cwd(spec["out"])
-    res = discover(spec["params"], spec["dims"], spec["n"], seed=spec["seed"],
-                   survive_share=spec["survive_share"], min_density=spec["min_density"],
-                   workers=spec["workers"] or default_workers(), out=out, chunk=spec["chunk"],
-                   log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    with _pool(spec) as pool:
+        res = discover(spec["params"], spec["dims"], spec["n"], seed=spec["seed"],
+                       survive_share=spec["survive_share"], min_density=spec["min_density"],
+                       workers=pool, out=out, chunk=spec["chunk"],
+                       log=lambda msg: print(msg, file=sys.stderr, flush=True))
     b = res["boxes"]["is_survives"]
     print(f"affiliate-discover: {spec['n']} runs, {res['seconds']:.0f} s; the IS camp "
           f"survives in {b['base_rate']:.0%} of runs; PRIM box: coverage {b['coverage']:.2f}, "

@@ -84,13 +84,15 @@ def separated(a: tuple[float, float], b: tuple[float, float]) -> bool:
 
 
 def headline(table: dict[str, dict[str, Any]]) -> dict[str, int]:
-    """Counts over a replay table: observations, informative ones, and those met in at
-    least :data:`MET` of seeds (all, and informative only)."""
+    """Counts over a replay table: observations, informative ones, those met in at least
+    :data:`MET` of seeds (all, and informative only), and those whose 90% predictive
+    interval reaches the target (``covered``, all observations)."""
     obs = [v for c in table.values() for v in c.values()]
     inf = [v for v in obs if v.get("informative", True)]
     return {"observations": len(obs), "informative": len(inf),
             "met": sum(v["share_met"] >= MET for v in obs),
-            "informative_met": sum(v["share_met"] >= MET for v in inf)}
+            "informative_met": sum(v["share_met"] >= MET for v in inf),
+            "covered": sum(bool(v.get("covers")) for v in obs)}
 
 
 class Progress:
@@ -117,18 +119,40 @@ class Progress:
               flush=True)
 
 
+#: The predictive interval's probability (posterior predictive check).
+PREDICTIVE = 0.9
+
+
 def summarize(results: list[CaseResult], observations: list[Observation]) -> dict[str, Any]:
-    """Share of seeds meeting each observation, and the median measured value."""
+    """Per observation: the share of seeds meeting it (and its Wilson interval), the
+    median measured value, the 90% predictive interval of the measured value (its 5th and
+    95th percentiles over the seeds) and whether it reaches the target (``covers``: the
+    interval and the target, widened by its tolerance, overlap), and the standardized
+    gaps to the target at those percentiles (:meth:`~affiliate_sim.experiments.abcsmc.
+    Target.signed_gap`, for the predictive figure)."""
+    from affiliate_sim.experiments.abcsmc import target_of
+
     out = {}
+    q = [(1 - PREDICTIVE) / 2, 0.5, (1 + PREDICTIVE) / 2]
     for obs in observations:
         vals = np.array([r.values[obs.id] for r in results], dtype=float)
         met = np.array([r.met[obs.id] for r in results], dtype=bool)
         finite = vals[np.isfinite(vals)]
+        pred = [float(x) for x in np.quantile(finite, [q[0], q[2]])] if len(finite) else None
+        lo = -np.inf if obs.at_least is None else obs.at_least - obs.tolerance
+        hi = np.inf if obs.at_most is None else obs.at_most + obs.tolerance
+        t = target_of("", obs)
+        gaps = (np.quantile([t.signed_gap(x) for x in finite], q) if len(finite)
+                else [np.nan] * 3)
         out[obs.id] = {
             "share_met": float(met.mean()) if len(met) else 0.0,
             "interval": wilson(float(met.sum()), len(met)),
             "median": float(np.median(finite)) if len(finite) else None,
             "target": obs.target_text(),
+            "predictive": pred,
+            "covers": bool(pred is not None and pred[0] <= hi and pred[1] >= lo),
+            "gap_q05": float(gaps[0]), "gap_median": float(gaps[1]),
+            "gap_q95": float(gaps[2]),
         }
     return out
 
@@ -180,21 +204,26 @@ def case_figure(sc, results: list[CaseResult], title: str | None = None):
 def replay(params: Params, out_dir: Path, seeds: int = 50, knockout_seeds: int = 50,
            workers: int | None = None, cases: tuple[str, ...] = CASES,
            days: int | None = None, null: bool = True,
-           continuation_seeds: int = 10) -> dict[str, Any]:
-    """Run the replay and write its report (see the module docstring)."""
+           continuation_seeds: int = 10, posterior=None) -> dict[str, Any]:
+    """Run the replay and write its report (see the module docstring). With a
+    ``posterior`` (:class:`~affiliate_sim.experiments.abcsmc.PosteriorTable`), each seed
+    runs its own parameter set drawn from it (the same set for the seed's null model,
+    knock-outs and continuation): a posterior predictive replay."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     workers = workers or default_workers()
     knockout_seeds = min(knockout_seeds, seeds)
     scenarios = {c: load_scenario(c) for c in cases}
     mechs = [m for m in MECHANISMS if params.on(m)] if knockout_seeds > 0 else []
-    nullp = without(params, *MECHANISMS)
-    specs = [RunSpec.of(scenarios[c], params, s, days) for c in cases for s in range(seeds)]
-    null_specs = ([RunSpec.of(scenarios[c], nullp, s, days) for c in cases
-                   for s in range(seeds)] if null else [])
-    ko_specs = [RunSpec.of(scenarios[c], without(params, m), s, days)
+    per_seed = (posterior.draw(range(max(seeds, continuation_seeds))) if posterior is not None
+                else [params] * max(seeds, continuation_seeds))
+    specs = [RunSpec.of(scenarios[c], per_seed[s], s, days) for c in cases
+             for s in range(seeds)]
+    null_specs = ([RunSpec.of(scenarios[c], without(per_seed[s], *MECHANISMS), s, days)
+                   for c in cases for s in range(seeds)] if null else [])
+    ko_specs = [RunSpec.of(scenarios[c], without(per_seed[s], m), s, days)
                 for c in cases for m in mechs for s in range(knockout_seeds)]
-    cont_specs = [RunSpec.of(scenarios[c], params, s, continuation.DAYS) for c in cases
+    cont_specs = [RunSpec.of(scenarios[c], per_seed[s], s, continuation.DAYS) for c in cases
                   for s in range(continuation_seeds)]
     checkpoint = out_dir / CHECKPOINT  # a killed replay made again resumes from it
     results = execute(specs + null_specs + ko_specs + cont_specs, workers=workers,
@@ -233,6 +262,9 @@ def replay(params: Params, out_dir: Path, seeds: int = 50, knockout_seeds: int =
         plots.save(fig, out_dir / f"{c}.png")
 
     plots.save(plots.observation_scores(table), out_dir / "observations.png")
+    plots.save(plots.predictive_bands([{"case": c, "observation": o, **v}
+                                       for c, obs in table.items() for o, v in obs.items()]),
+               out_dir / "predictive.png")
     if mechs and knockout_seeds > 0:
         sep = {c: {m: {o: d for o, d in ch.items() if d["separated"]} for m, ch in v.items()}
                for c, v in knock.items()}
@@ -243,7 +275,8 @@ def replay(params: Params, out_dir: Path, seeds: int = 50, knockout_seeds: int =
              for c in cases} if continuation_seeds > 0 else {})
     if cont:
         write_json(out_dir / "continuation.json", cont)
-    report = render(table, knock, scenarios, params, seeds, knockout_seeds, cont)
+    report = render(table, knock, scenarios, params, seeds, knockout_seeds, cont,
+                    posterior=posterior)
     atomic_write(out_dir / "report.md",
                   lambda tmp: Path(tmp).write_text(report, encoding="utf-8"))
     shutil.rmtree(checkpoint, ignore_errors=True)  # written: nothing to resume
@@ -264,12 +297,16 @@ def continued_summary(results: list[CaseResult], sc) -> dict[str, Any]:
 
 
 def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int,
-           cont: dict[str, Any] | None = None) -> str:
+           cont: dict[str, Any] | None = None, posterior=None) -> str:
     """The Markdown report."""
     title = ("the nine cases" if tuple(table) == tuple(CASES)
              else ", ".join(f"`{c}`" for c in table))
+    which = ("a parameter set drawn for each seed from the posterior in "
+             f"`{posterior.path.name}` ({len(posterior.weights)} weighted particles; the "
+             "seed's null model, knock-outs and continuation use the same draw)"
+             if posterior is not None else "one parameter set")
     lines = [f"# Replay of {title}", "",
-             f"Every case run for {seeds} seeds (0 to {seeds - 1}) with one parameter set; "
+             f"Every case run for {seeds} seeds (0 to {seeds - 1}) with {which}; "
              "the null model (all ten mechanisms off) with the same seeds; mechanism "
              f"knock-outs with the first {ko_seeds} seeds (common random numbers). An "
              "observation is *met* in a seed when its measured value is within the "
@@ -283,7 +320,11 @@ def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int,
     lines += [f"**{h['informative_met']} of {h['informative']} informative observations met "
               f"in at least {MET:.0%} of seeds** ({h['met']} of {h['observations']} "
               f"observations counting the {h['observations'] - h['informative']} the null "
-              "model meets too).", ""]
+              "model meets too).", "",
+              f"Predictive check: for {h['covered']} of {h['observations']} observations "
+              f"the {PREDICTIVE:.0%} predictive interval of the measured value (5th to 95th "
+              "percentile over the seeds) reaches the article's target (with its "
+              "tolerance).", "", "![predictive intervals](predictive.png)", ""]
     lines += [f"| case | observations | informative | informative met in >= {MET:.0%} |",
               "|---|---|---|---|"]
     for c, obs in table.items():
@@ -300,8 +341,8 @@ def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int,
         lines += [f"## {sc.title}", "", f"`{c}`, day 0 = {sc.start_date}. "
                   + " ".join(sc.description.split()), "", f"![{c}]({c}.png)", "",
                   "| observation | target | share met (95% interval) | null model | "
-                  "simulated median | article |",
-                  "|---|---|---|---|---|---|"]
+                  f"simulated median | {PREDICTIVE:.0%} predictive | article |",
+                  "|---|---|---|---|---|---|---|"]
         by_id = {o.id: o for o in sc.observations}
         for oid, v in obs.items():
             med = "n/a" if v["median"] is None else f"{v['median']:.3g}"
@@ -311,9 +352,12 @@ def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int,
             null = v.get("null_share_met")
             ntext = "n/a" if null is None else (
                 f"{null:.2f}" + ("" if v["informative"] else " (uninformative)"))
+            pred = v.get("predictive")
+            ptext = "n/a" if not pred else (f"{pred[0]:.3g} to {pred[1]:.3g}"
+                                            + ("" if v.get("covers") else " (misses)"))
             lines.append(f"| `{oid}` ({by_id[oid].quantity}) | {v['target']} | "
                          f"{v['share_met']:.2f} ({lo:.2f}-{hi:.2f}){flag} | {ntext} | {med} "
-                         f"| {src} |")
+                         f"| {ptext} | {src} |")
         lines += ["", "Mechanisms whose removal changes an outcome (95% intervals of the "
                   "share met with and without it do not overlap):", ""]
         any_change = False

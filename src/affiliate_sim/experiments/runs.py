@@ -199,7 +199,60 @@ class TaskStore:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def execute(specs: Sequence[RunSpec], workers: int = 1, ensemble: int = ENSEMBLE,
+class Pool:
+    """Workers kept across :func:`execute` calls: ``workers`` local processes (started on
+    first use), or the workers of an existing Dask cluster (``cluster``: its scheduler's
+    address, ``tcp://HOST:PORT``). Either gives the same results as any other way of
+    running the same specs. Close it (or use it as a context manager) when done."""
+
+    def __init__(self, workers: int = 1, cluster: str | None = None):
+        self.workers = max(1, int(workers))
+        self.cluster = cluster
+        self._executor = None
+        self._client = None
+
+    @property
+    def cores(self) -> int:
+        """Processes (or cluster threads) that run ensembles at once."""
+        if self.cluster is None:
+            return self.workers
+        return max(1, sum(self._connect().nthreads().values()))
+
+    def _connect(self):
+        if self._client is None:
+            from distributed import Client
+
+            self._client = Client(self.cluster, set_as_default=False)
+        return self._client
+
+    def executor(self):
+        """A :class:`concurrent.futures.Executor` over the workers."""
+        if self._executor is None:
+            if self.cluster is not None:
+                self._executor = self._connect().get_executor()
+            else:
+                ctx = multiprocessing.get_context("forkserver")
+                self._executor = ProcessPoolExecutor(max_workers=self.workers,
+                                                     initializer=_limit_threads,
+                                                     mp_context=ctx)
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None and self.cluster is None:
+            self._executor.shutdown()
+        self._executor = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def execute(specs: Sequence[RunSpec], workers: int | Pool = 1, ensemble: int = ENSEMBLE,
             collect: Callable[[Any], Any] = case_result, snapshots: bool = False,
             progress: Callable[[int, int], Any] | None = None,
             checkpoint: Path | None = None) -> list:
@@ -207,7 +260,8 @@ def execute(specs: Sequence[RunSpec], workers: int = 1, ensemble: int = ENSEMBLE
 
     Args:
         specs: validated runs.
-        workers: processes (1: here, serially).
+        workers: processes (1: here, serially), or a :class:`Pool` (local processes kept
+            between calls, or a Dask cluster).
         ensemble: most replicates per model.
         collect: a module-level function of a finished :class:`~affiliate_sim.model.Run`
             giving the result kept (default: :func:`case_result`; :func:`finished_run`
@@ -220,7 +274,9 @@ def execute(specs: Sequence[RunSpec], workers: int = 1, ensemble: int = ENSEMBLE
             (``TaskStore.remove``, or delete the folder).
     """
     specs = list(specs)
-    tasks = plan_tasks(specs, max(1, int(ensemble)), workers)
+    pool = workers if isinstance(workers, Pool) else None
+    cores = pool.cores if pool is not None else int(workers)
+    tasks = plan_tasks(specs, max(1, int(ensemble)), cores)
     results: list[Any] = [None] * len(specs)
     done = 0
     store = (TaskStore(checkpoint, specs, tasks, collect, snapshots)
@@ -247,16 +303,24 @@ def execute(specs: Sequence[RunSpec], workers: int = 1, ensemble: int = ENSEMBLE
         if progress:
             progress(done, len(specs))
 
-    if workers <= 1 or len(todo) <= 1:
+    if (pool is None or pool.cluster is None) and (cores <= 1 or len(todo) <= 1):
         for i in todo:
             finished(i, run_ensemble([specs[k] for k in tasks[i]], collect, snapshots))
         return results
+    if pool is not None:
+        _submit_all(pool.executor(), todo, tasks, specs, collect, snapshots, finished)
+        return results
     # forkserver: never fork a process that may hold threads (pytest, BLAS, Hydra)
     ctx = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(max_workers=workers, initializer=_limit_threads,
-                             mp_context=ctx) as pool:
-        futures = {pool.submit(_task, ([specs[k] for k in tasks[i]], collect, snapshots)): i
-                   for i in todo}
-        for fut in as_completed(futures):
-            finished(futures[fut], fut.result())
+    with ProcessPoolExecutor(max_workers=cores, initializer=_limit_threads,
+                             mp_context=ctx) as executor:
+        _submit_all(executor, todo, tasks, specs, collect, snapshots, finished)
     return results
+
+
+def _submit_all(executor, todo, tasks, specs, collect, snapshots, finished) -> None:
+    """Run the ensembles ``todo`` on an executor, each handed to ``finished`` when done."""
+    futures = {executor.submit(_task, ([specs[k] for k in tasks[i]], collect, snapshots)): i
+               for i in todo}
+    for fut in as_completed(futures):
+        finished(futures[fut], fut.result())

@@ -149,7 +149,10 @@ def load_params(path) -> Params:
     import yaml
 
     text = Path(path).read_text(encoding="utf-8")
-    return Params.from_dict(yaml.safe_load(text) or {}, where=str(path))
+    data = yaml.safe_load(text) or {}
+    if isinstance(data, dict):
+        data.pop("posterior", None)  # a posterior's table (its values are the point set)
+    return Params.from_dict(data, where=str(path))
 
 
 def without(params: Params, *mechanisms: str) -> Params:

@@ -593,6 +593,96 @@ def prim_tradeoff(tradeoff, boxes: Mapping[str, Mapping]) -> Figure:
     return fig
 
 
+
+def posterior_marginals(post, cols: int = 8) -> Figure:
+    """Each free parameter's weighted posterior marginal (histogram over the prior's range,
+    log axis where the prior is log-uniform; the median marked)."""
+    n = len(post.names)
+    rows = max(1, int(np.ceil(n / cols)))
+    fig, axes = plt.subplots(rows, cols, figsize=(2.1 * cols, 1.6 * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    for j, (name, ax) in enumerate(zip(post.names, axes.flat, strict=False)):
+        b = post.bounds[name]
+        bins = (np.geomspace(b.lo, b.hi, 21) if b.log else np.linspace(b.lo, b.hi, 21))
+        ax.hist(post.values[:, j], bins=bins, weights=post.weights, color="#4c72b0")
+        ax.axvline(float(post.quantile(name, 0.5)), color="k", lw=0.8)
+        if b.log:
+            ax.set_xscale("log")
+        ax.set_xlim(b.lo, b.hi)
+        ax.set_yticks([])
+        ax.set_title(name, fontsize=7)
+        ax.tick_params(labelsize=6)
+    fig.suptitle("Posterior marginals over each prior's range (line: median)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def posterior_pairs(post, names: Sequence[str]) -> Figure:
+    """Pairwise scatter of the weighted particles for some parameters (point size by
+    weight), marginals on the diagonal."""
+    k = len(names)
+    fig, axes = plt.subplots(k, k, figsize=(1.9 * k, 1.9 * k), squeeze=False)
+    size = 60 * post.weights / post.weights.max()
+    for a, na in enumerate(names):
+        for c, nc in enumerate(names):
+            ax = axes[a, c]
+            ba, bc = post.bounds[na], post.bounds[nc]
+            xa = post.values[:, post.names.index(na)]
+            xc = post.values[:, post.names.index(nc)]
+            if a == c:
+                bins = (np.geomspace(bc.lo, bc.hi, 21) if bc.log
+                        else np.linspace(bc.lo, bc.hi, 21))
+                ax.hist(xc, bins=bins, weights=post.weights, color="#4c72b0")
+                ax.set_yticks([])
+            elif a > c:
+                ax.scatter(xc, xa, s=size, alpha=0.4, color="#4c72b0", lw=0)
+                ax.set_ylim(ba.lo, ba.hi)
+                if ba.log:
+                    ax.set_yscale("log")
+            else:
+                ax.axis("off")
+                continue
+            ax.set_xlim(bc.lo, bc.hi)
+            if bc.log:
+                ax.set_xscale("log")
+            ax.tick_params(labelsize=6)
+            if a == k - 1:
+                ax.set_xlabel(nc, fontsize=7)
+            if c == 0 and a > 0:
+                ax.set_ylabel(na, fontsize=7)
+    fig.suptitle("Posterior: the most constrained parameters, pairwise", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def predictive_bands(rows: Sequence[Mapping]) -> Figure:
+    """Posterior predictive check: for each observation (one row each, grouped by case),
+    the 5-95% and the median of the simulated value's standardized gap to the article's
+    target (0: inside the target; negative: below it; in error scales), coloured by
+    whether the 90% interval reaches the target."""
+    n = len(rows)
+    fig, ax = plt.subplots(figsize=(10, 0.2 * n + 1.4))
+    ys = np.arange(n)[::-1]
+    for y, r in zip(ys, rows, strict=True):
+        lo, mid, hi = r["gap_q05"], r["gap_median"], r["gap_q95"]
+        colour = "#2a9d8f" if r["covers"] else "#e76f51"
+        if lo == lo and hi == hi:
+            ax.plot([lo, hi], [y, y], color=colour, lw=3, solid_capstyle="butt")
+        if mid == mid:
+            ax.plot([mid], [y], "k|", ms=8)
+    ax.axvspan(-0.05, 0.05, color="0.85", zorder=0)
+    ax.axvline(0, color="0.4", lw=0.8)
+    ax.set_yticks(ys)
+    ax.set_yticklabels([f"{r['case']}: {r['observation']}" for r in rows], fontsize=6)
+    ax.set_xlabel("standardized gap to the article's target (error scales; 0 = inside)")
+    ax.set_xlim(-10.5, 10.5)
+    ax.set_title("Predictive 90% intervals of each observation against the article's "
+                 "target (green: reaches it)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def save(fig: Figure, path) -> None:
     """Save a figure as PNG and close it."""
     fig.savefig(path, dpi=110)
