@@ -81,7 +81,8 @@ def test_abc_recovers_a_known_posterior_and_runs_particles_in_batches(tmp_path):
 
 
 def test_the_weighted_quantile_and_the_error_scale():
-    assert weighted_quantile([1, 2, 3, 4], [0, 0, 1, 0], 0.5) == pytest.approx(3.0)
+    assert weighted_quantile([1, 2, 3, 4], [0, 0, 1, 0], [0.05, 0.5, 0.95]) == \
+        pytest.approx([3.0, 3.0, 3.0])
     assert weighted_quantile([3, 1, 2], [1, 1, 1], 0.5) == pytest.approx(2.0)
     sc = {o.id: o for o in load_scenario("algeria_2014").observations}
     assert error_scale(sc["remnant_by_early_2016"]) == 3.0  # its tolerance
@@ -166,6 +167,33 @@ def test_a_posterior_table_is_checked_and_drawn_by_weight(tmp_path):
             read_table(bad, Params())
 
 
+def test_the_predictive_interval_counts_unmeasured_seeds_as_outside():
+    from affiliate_sim.experiments.replay import summarize
+    from affiliate_sim.experiments.runs import CaseResult
+
+    obs = [o for o in load_scenario("algeria_2014").observations
+           if o.id == "two_emirs_killed"]  # exactly 2
+
+    def runs(values):
+        return [CaseResult("algeria_2014", k, [], [], np.zeros((1, 0)),
+                           {"two_emirs_killed": v}, {"two_emirs_killed": v == 2.0}, {})
+                for k, v in enumerate(values)]
+
+    inside = summarize(runs([2.0] * 20), obs)["two_emirs_killed"]
+    assert inside["covers"] and inside["predictive"] == [2.0, 2.0]
+    assert inside["gap_q05"] == inside["gap_q95"] == 0.0 and inside["unmeasured"] == 0.0
+    above = summarize(runs([2.0] + [5.0] * 19), obs)["two_emirs_killed"]
+    assert not above["covers"] and 2.5 < above["gap_q05"] <= 3.0  # one seed in 20 is not 5%
+    spread = summarize(runs([1.0] * 10 + [3.0] * 10), obs)["two_emirs_killed"]
+    assert spread["covers"] and spread["share_met"] == 0.0  # reaches it, never meets it
+    # measured in one seed of 20 (and met there): the interval of the measured values alone
+    # would be [2, 2]; counting the others as far outside, it does not reach the target
+    mostly_nan = summarize(runs([2.0] + [float("nan")] * 19), obs)["two_emirs_killed"]
+    assert mostly_nan["predictive"] == [2.0, 2.0]
+    assert mostly_nan["unmeasured"] == pytest.approx(0.95)
+    assert not mostly_nan["covers"] and mostly_nan["gap_q95"] == GAP_CAP
+
+
 def calibrate(*args, cwd=None):
     return subprocess.run([str(BIN / "affiliate-calibrate"), *args], capture_output=True,
                           text=True, timeout=900, cwd=cwd)
@@ -226,8 +254,10 @@ def test_the_command_writes_a_posterior_that_the_replay_draws_from(tmp_path):
     assert "parameters drawn from the posterior" in rep.stdout
     out = json.loads((tmp_path / "replay" / "replay.json").read_text())["yemen_2015"]
     for v in out.values():
-        lo, hi = v["predictive"]
-        assert lo <= hi and isinstance(v["covers"], bool)
+        if v["predictive"] is not None:
+            lo, hi = v["predictive"]
+            assert lo <= hi
+        assert v["covers"] == (v["gap_q05"] <= 0.0 <= v["gap_q95"])
     assert "drawn for each seed from the posterior" in \
         (tmp_path / "replay" / "report.md").read_text()
     bad = subprocess.run([str(BIN / "affiliate-replay"),

@@ -42,12 +42,40 @@ def test_runs_on_a_cluster_equal_local_runs(dask_cluster):
     with Pool(cluster=dask_cluster) as pool:
         assert pool.cores == 2
         remote = execute(specs, workers=pool)
-        again = execute(specs[:3], workers=pool)  # the connection is kept between calls
+        client = pool._client
+        again = execute(specs[:3], workers=pool)
+        assert pool._client is client  # the connection is kept between calls
     for a, b in zip(local, remote, strict=True):
         assert a.scenario == b.scenario and a.seed == b.seed
         np.testing.assert_array_equal(a.fighters, b.fighters)
         np.testing.assert_equal(a.values, b.values)  # nan equal to nan
     np.testing.assert_array_equal(again[2].fighters, local[2].fighters)
+
+
+def test_local_processes_kept_between_calls_equal_serial_runs():
+    sc = load_scenario("yemen_2015")
+    specs = [RunSpec.of(sc, Params(), seed, days=40) for seed in range(4)]
+    serial = execute(specs, workers=1)
+    with Pool(2) as pool:
+        first = execute(specs, workers=pool)
+        executor = pool._executor
+        second = execute(specs[1:], workers=pool)
+        assert pool._executor is executor and executor is not None
+    assert pool._executor is None  # closed
+    for a, b in zip(serial, first, strict=True):
+        np.testing.assert_array_equal(a.fighters, b.fighters)
+    np.testing.assert_array_equal(second[0].fighters, serial[1].fighters)
+
+
+def test_an_unreachable_cluster_is_one_line(tmp_path):
+    res = subprocess.run([str(BIN / "affiliate-discover"), "cluster=tcp://127.0.0.1:9",
+                          "n=4", "cases=[sinai_2015]", f"out={tmp_path}/d",
+                          f"hydra.run.dir={tmp_path}/h"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2, res.stderr
+    err = res.stderr.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "cluster: cannot reach tcp://127.0.0.1:9" in err and "Traceback" not in err
 
 
 @pytest.mark.slow

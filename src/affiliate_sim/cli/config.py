@@ -227,8 +227,8 @@ class ReplaySpec:
 
 
 def posterior_of(data: dict, params: Params, where: str = "override"):
-    """The posterior table a ``params`` file names (its ``posterior`` key, relative to the
-    package's ``conf/params`` unless absolute), read and checked; None if it names none."""
+    """The posterior table a ``params`` file names (its ``posterior`` key: a path, else
+    relative to the package's ``conf/params``), read and checked; None if it names none."""
     from pathlib import Path
 
     from affiliate_sim.experiments.abcsmc import read_table
@@ -238,7 +238,9 @@ def posterior_of(data: dict, params: Params, where: str = "override"):
         return None
     if not isinstance(name, str) or not name:
         raise InputError(where, "params.posterior", f"must name a table, got {name!r}")
-    path = Path(name) if Path(name).is_absolute() else CONF_DIR / "params" / name
+    path = Path(name)
+    if not path.is_absolute() and not path.is_file():  # else beside the shipped sets
+        path = CONF_DIR / "params" / name
     if not path.is_file():
         raise InputError(where, "params.posterior", f"no posterior table at {path}")
     return read_table(path, params)

@@ -249,7 +249,6 @@ if __name__ == "__main__":
 @hydra.main(config_path=str(appconfig.CONF_DIR), config_name="calibrate", version_base="1.3")
 def _calibrate_main(cfg: DictConfig) -> None:
     from affiliate_sim.experiments.calibrate import calibrate, write_params
-    from affiliate_sim.experiments.runs import default_workers
 
     logging.getLogger("MESA").setLevel(logging.WARNING)
     spec = appconfig.validate_calibrate(cfg)
@@ -265,12 +264,13 @@ def _calibrate_main(cfg: DictConfig) -> None:
 
     out = str(CALIBRATED) if spec["out"] is None else _in_cwd(spec["out"])
     checkpoint = Path(out + ".checkpoint.json")  # a killed run resumes from it
-    cal = calibrate(spec["params"], spec["free"], spec["cases"], seeds=spec["seeds"],
-                    max_evaluations=spec["max_evaluations"],
-                    workers=spec["workers"] or default_workers(),
-                    log=lambda msg: print(msg, file=sys.stderr, flush=True),
-                    explore=spec["explore"], method=spec["method"], popsize=spec["popsize"],
-                    sigma=spec["sigma"], continued=spec["continued"], checkpoint=checkpoint)
+    with _pool(spec) as pool:
+        cal = calibrate(spec["params"], spec["free"], spec["cases"], seeds=spec["seeds"],
+                        max_evaluations=spec["max_evaluations"], workers=pool,
+                        log=lambda msg: print(msg, file=sys.stderr, flush=True),
+                        explore=spec["explore"], method=spec["method"],
+                        popsize=spec["popsize"], sigma=spec["sigma"],
+                        continued=spec["continued"], checkpoint=checkpoint)
     command = "affiliate-calibrate " + " ".join(HydraConfig.get().overrides.task)
     write_params(out, cal, spec["free"], spec["cases"], spec["seeds"], command)
     checkpoint.unlink(missing_ok=True)  # finished: nothing to resume
@@ -307,21 +307,29 @@ def _pool(spec):
     cluster it was pointed at (``cluster=tcp://HOST:PORT``)."""
     from affiliate_sim.experiments.runs import Pool, default_workers
 
-    return Pool(spec["workers"] or default_workers(), cluster=spec.get("cluster"))
+    pool = Pool(spec["workers"] or default_workers(), cluster=spec.get("cluster"))
+    if pool.cluster is not None:
+        try:
+            pool.cores  # noqa: B018 (connect now: a bad address is one line, not a traceback)
+        except (OSError, TimeoutError) as err:
+            print(f"{os.path.basename(sys.argv[0])}: error: override: cluster: cannot reach "
+                  f"{pool.cluster} ({err.__class__.__name__})", file=sys.stderr)
+            sys.exit(2)
+    return pool
 
 
 def _crossval(spec) -> None:
     from affiliate_sim.experiments.crossval import crossval
-    from affiliate_sim.experiments.runs import default_workers
 
     out = _in_cwd(spec["out"] or os.path.join("replay", "crossval.json"))
-    table = crossval(spec["params"], spec["free"], spec["cases"], seeds=spec["seeds"],
-                     max_evaluations=spec["max_evaluations"],
-                     replay_seeds=spec["replay_seeds"],
-                     workers=spec["workers"] or default_workers(), out=out,
-                     log=lambda msg: print(msg, file=sys.stderr, flush=True),
-                     explore=spec["explore"], method=spec["method"], popsize=spec["popsize"],
-                     sigma=spec["sigma"], continued=spec["continued"])
+    with _pool(spec) as pool:
+        table = crossval(spec["params"], spec["free"], spec["cases"], seeds=spec["seeds"],
+                         max_evaluations=spec["max_evaluations"],
+                         replay_seeds=spec["replay_seeds"], workers=pool, out=out,
+                         log=lambda msg: print(msg, file=sys.stderr, flush=True),
+                         explore=spec["explore"], method=spec["method"],
+                         popsize=spec["popsize"], sigma=spec["sigma"],
+                         continued=spec["continued"])
     print(f"affiliate-calibrate: leave-one-case-out over {len(spec['cases'])} cases; median "
           f"share of informative observations met {table['median_share']:.2f}; wrote {out}")
 

@@ -13,7 +13,8 @@ Comput. 22:1009; pyABC: Schaelte et al. 2022, JOSS 7:4304).
   bounded parameters, nearly every proposal of a kernel on the bounded scale would fall
   outside some bound and be drawn again).
 * **Proposals**: each parameter drawn on its own from a normal kernel density estimate of
-  its weighted marginal in the last population (Scott's bandwidth, a small ridge). A joint
+  its weighted marginal in the last population (pyABC's default bandwidth, Silverman's
+  rule, and a small ridge). A joint
   kernel over twenty parameters makes each proposal's density hang on its own kernel, and
   the importance weights (prior over proposal density) collapse onto a few particles: with
   a joint kernel of once or twice the population's covariance (Beaumont et al. 2009) the
@@ -32,7 +33,7 @@ Comput. 22:1009; pyABC: Schaelte et al. 2022, JOSS 7:4304).
   particle is the root mean square of its standardized gaps over all observations.
 * **Schedule**: the first generation is the prior (every particle accepted), each later
   one accepts particles closer than the ``quantile`` of the last generation's weighted
-  distances; proposals are a multivariate normal kernel around the last population.
+  distances.
 * **Evaluation unit**: the ensemble engine. :class:`BatchSampler` runs pyABC's own
   ``simulate_one`` (proposal, model, acceptance) for many particles at once as greenlets:
   each stops at its model call, the batch's parameter sets run together as ensembles
@@ -293,8 +294,8 @@ RIDGE = 0.05
 
 def _transition(names: Sequence[str]):
     """The proposal kernel: each parameter perturbed on its own (pyABC's
-    ``AggregatedTransition`` of one-dimensional normal kernels, each of Scott's bandwidth
-    over its weighted marginal, with a small ridge so that a collapsed marginal keeps a
+    ``AggregatedTransition`` of one-dimensional normal kernels, each of Silverman's
+    bandwidth over its weighted marginal, with a small ridge so that a collapsed marginal keeps a
     positive density): the proposal density is a product of well-estimated marginals, and
     the importance weights stay spread over the population (module docstring)."""
     import pyabc
@@ -363,10 +364,13 @@ class Posterior:
 
 def weighted_quantile(values, weights, q) -> np.ndarray:
     """Quantiles of a weighted sample (the inverse of its step distribution function,
-    midpoint rule)."""
+    midpoint rule); values of weight 0 play no part."""
     values = np.asarray(values, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    keep = weights > 0
+    values, weights = values[keep], weights[keep]
     order = np.argsort(values, kind="stable")
-    v, w = values[order], np.asarray(weights, dtype=float)[order]
+    v, w = values[order], weights[order]
     cdf = (np.cumsum(w) - 0.5 * w) / np.sum(w)
     return np.interp(q, cdf, v)
 
@@ -397,8 +401,6 @@ def run_abc(evaluate: Callable[[list[dict], list[int]], list[dict]],
         dataclasses.astuple(t) for t in targets], "population": population,
         "quantile": quantile, "seed": seed})
     keyfile = db.with_name(db.name + ".key")
-    # pyABC works on an unbounded scale (Bound.from_z): proposals never leave the prior's
-    # support, which in many dimensions would reject nearly every proposal of a kernel
     # pyABC works on an unbounded scale (Bound.from_z), where the prior is the standard
     # logistic distribution: proposals never fall outside the prior's support
     prior = pyabc.Distribution(**{n: pyabc.RV("logistic", 0.0, 1.0) for n in bounds})
@@ -443,7 +445,10 @@ def run_abc(evaluate: Callable[[list[dict], list[int]], list[dict]],
         abc.load(url, 1)
         log(f"calibrate (abc): resuming from {db}: {done} generations on record")
     else:
-        if db.exists():
+        if db.exists() and keyfile.exists() and \
+                keyfile.read_text(encoding="utf-8") == key:
+            db.unlink()  # this calibration, killed before its first generation: begin again
+        elif db.exists():
             stale = db.with_name(db.name + f".stale-{int(time.time())}")
             db.rename(stale)
             log(f"calibrate (abc): {db} holds another calibration: moved to {stale.name}")
@@ -609,8 +614,9 @@ class PosteriorTable:
     path: Path
 
     def draw(self, seeds: Sequence[int], seed: int = 0) -> list:
-        """One parameter set per seed, particles drawn by weight (the same for the same
-        seeds), the rest of the set as the point's."""
+        """One parameter set for each of ``seeds`` (the k-th draw for the k-th seed: a
+        replay of more seeds keeps the first ones' draws), particles drawn by weight from a
+        generator of ``seed``, the rest of the set as the point's."""
         rng = np.random.default_rng([DRAW_SEED, int(seed)])
         idx = rng.choice(len(self.weights), size=len(seeds), p=self.weights)
         return [dataclasses.replace(self.point, **{n: float(self.values[i, j])

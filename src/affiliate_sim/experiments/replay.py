@@ -126,11 +126,13 @@ PREDICTIVE = 0.9
 def summarize(results: list[CaseResult], observations: list[Observation]) -> dict[str, Any]:
     """Per observation: the share of seeds meeting it (and its Wilson interval), the
     median measured value, the 90% predictive interval of the measured value (its 5th and
-    95th percentiles over the seeds) and whether it reaches the target (``covers``: the
-    interval and the target, widened by its tolerance, overlap), and the standardized
-    gaps to the target at those percentiles (:meth:`~affiliate_sim.experiments.abcsmc.
-    Target.signed_gap`, for the predictive figure)."""
-    from affiliate_sim.experiments.abcsmc import target_of
+    95th percentiles over the seeds where it could be measured; ``unmeasured``: the share
+    where it could not, e.g. an anchor event that never came), the standardized gaps to
+    the target (widened by its tolerance, in error scales, :meth:`~affiliate_sim.
+    experiments.abcsmc.Target.signed_gap`; an unmeasured seed counts as far outside) at
+    the 5th, 50th and 95th percentiles over all seeds, and whether that 90% interval of
+    gaps reaches the target (``covers``)."""
+    from affiliate_sim.experiments.abcsmc import GAP_CAP, Target, error_scale
 
     out = {}
     q = [(1 - PREDICTIVE) / 2, 0.5, (1 + PREDICTIVE) / 2]
@@ -138,21 +140,23 @@ def summarize(results: list[CaseResult], observations: list[Observation]) -> dic
         vals = np.array([r.values[obs.id] for r in results], dtype=float)
         met = np.array([r.met[obs.id] for r in results], dtype=bool)
         finite = vals[np.isfinite(vals)]
-        pred = [float(x) for x in np.quantile(finite, [q[0], q[2]])] if len(finite) else None
-        lo = -np.inf if obs.at_least is None else obs.at_least - obs.tolerance
-        hi = np.inf if obs.at_most is None else obs.at_most + obs.tolerance
-        t = target_of("", obs)
-        gaps = (np.quantile([t.signed_gap(x) for x in finite], q) if len(finite)
-                else [np.nan] * 3)
+        # gaps to the target as "met" reads it (widened by the tolerance), in error scales;
+        # a seed where the value could not be measured (nan) counts as far outside
+        wide = Target("", None if obs.at_least is None else obs.at_least - obs.tolerance,
+                      None if obs.at_most is None else obs.at_most + obs.tolerance,
+                      error_scale(obs))
+        gaps = np.array([GAP_CAP if x != x else wide.signed_gap(x) for x in vals])
+        gq = np.quantile(gaps, q) if len(gaps) else [np.nan] * 3
         out[obs.id] = {
             "share_met": float(met.mean()) if len(met) else 0.0,
             "interval": wilson(float(met.sum()), len(met)),
             "median": float(np.median(finite)) if len(finite) else None,
             "target": obs.target_text(),
-            "predictive": pred,
-            "covers": bool(pred is not None and pred[0] <= hi and pred[1] >= lo),
-            "gap_q05": float(gaps[0]), "gap_median": float(gaps[1]),
-            "gap_q95": float(gaps[2]),
+            "predictive": ([float(x) for x in np.quantile(finite, [q[0], q[2]])]
+                           if len(finite) else None),
+            "unmeasured": float(1.0 - len(finite) / len(vals)) if len(vals) else 0.0,
+            "covers": bool(len(gaps) and gq[0] <= 0.0 <= gq[2]),
+            "gap_q05": float(gq[0]), "gap_median": float(gq[1]), "gap_q95": float(gq[2]),
         }
     return out
 
@@ -353,8 +357,10 @@ def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int,
             ntext = "n/a" if null is None else (
                 f"{null:.2f}" + ("" if v["informative"] else " (uninformative)"))
             pred = v.get("predictive")
-            ptext = "n/a" if not pred else (f"{pred[0]:.3g} to {pred[1]:.3g}"
-                                            + ("" if v.get("covers") else " (misses)"))
+            ptext = "n/a" if not pred else f"{pred[0]:.3g} to {pred[1]:.3g}"
+            if v.get("unmeasured"):
+                ptext += f", {v['unmeasured']:.0%} unmeasured"
+            ptext += "" if v.get("covers") else " (misses)"
             lines.append(f"| `{oid}` ({by_id[oid].quantity}) | {v['target']} | "
                          f"{v['share_met']:.2f} ({lo:.2f}-{hi:.2f}){flag} | {ntext} | {med} "
                          f"| {ptext} | {src} |")

@@ -199,6 +199,10 @@ class TaskStore:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+#: Seconds to wait for a cluster's scheduler before giving up.
+CONNECT_TIMEOUT = 10
+
+
 class Pool:
     """Workers kept across :func:`execute` calls: ``workers`` local processes (started on
     first use), or the workers of an existing Dask cluster (``cluster``: its scheduler's
@@ -222,7 +226,7 @@ class Pool:
         if self._client is None:
             from distributed import Client
 
-            self._client = Client(self.cluster, set_as_default=False)
+            self._client = Client(self.cluster, set_as_default=False, timeout=CONNECT_TIMEOUT)
         return self._client
 
     def executor(self):
