@@ -227,7 +227,7 @@ def test_the_command_writes_a_posterior_that_the_replay_draws_from(tmp_path):
     res = calibrate(*small, f"out={tmp_path}/post.yaml", f"report={tmp_path}/rep",
                     f"hydra.run.dir={tmp_path}/h")
     assert res.returncode == 0, res.stderr
-    assert "2 generations of 24" in res.stdout
+    assert "2 generations of 24 (" in res.stdout
     table = pd.read_csv(tmp_path / "post" / "particles.csv")
     assert list(table.columns) == ["weight", "combat_rate", "stay_bias"] and len(table) == 24
     assert table.weight.sum() == pytest.approx(1.0)

@@ -297,8 +297,10 @@ def _abc(spec) -> None:
     command = "affiliate-calibrate " + " ".join(HydraConfig.get().overrides.task)
     summary = write_posterior(post, spec["params"], Path(out), Path(report), command,
                               spec["cases"])
+    spent = sum(g["seconds"] or 0.0 for g in post.generations)
     print(f"affiliate-calibrate: ABC-SMC, {len(post.generations)} generations of "
-          f"{spec['population']} in {post.seconds:.0f} s; {len(summary['identified'])} of "
+          f"{spec['population']} ({spent:.0f} s of generations, {post.seconds:.0f} s in this "
+          f"run); {len(summary['identified'])} of "
           f"{len(post.names)} parameters identified; wrote {out} and {report}")
 
 

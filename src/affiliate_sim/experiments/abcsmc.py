@@ -329,7 +329,7 @@ class Posterior:
     values: np.ndarray  # (N, P)
     weights: np.ndarray  # (N,), summing to 1
     bounds: dict[str, Bound]
-    generations: list[dict[str, Any]]  # t, epsilon, evaluations, acceptance rate, ESS
+    generations: list[dict[str, Any]]  # t, epsilon, evaluations, acceptance, ESS, seconds
     seconds: float = 0.0
     resumed_from: int = 0  # generations found in the database at the start
 
@@ -480,7 +480,9 @@ def run_abc(evaluate: Callable[[list[dict], list[int]], list[dict]],
             gens.append({"t": int(r.t), "epsilon": float(r.epsilon),
                          "evaluations": int(r.samples),
                          "acceptance": population / float(r.samples) if r.samples else None,
-                         "ess": float(1.0 / np.sum(wt ** 2))})
+                         "ess": float(1.0 / np.sum(wt ** 2)),
+                         "seconds": (float(r.wall_time) if r.wall_time == r.wall_time
+                                     else None)})
     return Posterior(names=names, values=values, weights=np.asarray(w) / np.sum(w),
                      bounds=dict(bounds), generations=gens,
                      seconds=time.monotonic() - t0, resumed_from=done)

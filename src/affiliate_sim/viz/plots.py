@@ -594,6 +594,13 @@ def prim_tradeoff(tradeoff, boxes: Mapping[str, Mapping]) -> Figure:
 
 
 
+def _quiet_log(axis) -> None:
+    """A log axis with labels on the decades only (minor labels crowd small panels)."""
+    from matplotlib.ticker import NullFormatter
+
+    axis.set_minor_formatter(NullFormatter())
+
+
 def posterior_marginals(post, cols: int = 8) -> Figure:
     """Each free parameter's weighted posterior marginal (histogram over the prior's range,
     log axis where the prior is log-uniform; the median marked)."""
@@ -609,6 +616,7 @@ def posterior_marginals(post, cols: int = 8) -> Figure:
         ax.axvline(float(post.quantile(name, 0.5)), color="k", lw=0.8)
         if b.log:
             ax.set_xscale("log")
+            _quiet_log(ax.xaxis)
         ax.set_xlim(b.lo, b.hi)
         ax.set_yticks([])
         ax.set_title(name, fontsize=7)
@@ -640,12 +648,14 @@ def posterior_pairs(post, names: Sequence[str]) -> Figure:
                 ax.set_ylim(ba.lo, ba.hi)
                 if ba.log:
                     ax.set_yscale("log")
+                    _quiet_log(ax.yaxis)
             else:
                 ax.axis("off")
                 continue
             ax.set_xlim(bc.lo, bc.hi)
             if bc.log:
                 ax.set_xscale("log")
+                _quiet_log(ax.xaxis)
             ax.tick_params(labelsize=6)
             if a == k - 1:
                 ax.set_xlabel(nc, fontsize=7)
