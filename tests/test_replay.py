@@ -42,7 +42,9 @@ def test_replay_command(tmp_path):
     for case in table.values():
         for v in case.values():
             assert set(v) == {"share_met", "interval", "median", "target", "null_share_met",
-                              "informative"}
+                              "informative", "predictive", "unmeasured", "covers",
+                              "gap_q05", "gap_median", "gap_q95"}
+            assert v["covers"] == (v["gap_q05"] <= 0.0 <= v["gap_q95"])
             assert v["share_met"] in (0.0, 0.5, 1.0)
             assert v["interval"][0] <= v["share_met"] <= v["interval"][1]
             assert v["informative"] == (v["null_share_met"] < 0.5)
