@@ -21,7 +21,7 @@ from affiliate_sim.experiments.runs import RunSpec
 from affiliate_sim.mechanisms import MECHANISMS
 from affiliate_sim.paths import CONF_DIR
 from affiliate_sim.scenario import CASES, available, load_scenario
-from affiliate_sim.scenario.params import Mechanisms, Params
+from affiliate_sim.scenario.params import POSTERIOR_KEY, Mechanisms, Params, point_of
 
 PRIMARY = "affiliate_sim"
 
@@ -31,7 +31,7 @@ ParamsSchema = dataclasses.make_dataclass(
     [(f.name, float, field(default=f.default)) for f in dataclasses.fields(Params)
      if f.name != "mechanisms"]
     # a posterior's parameter file names its table of particles (params=posterior)
-    + [("posterior", Optional[str], field(default=None))],  # noqa: UP045 (OmegaConf)
+    + [(POSTERIOR_KEY, Optional[str], field(default=None))],  # noqa: UP045 (OmegaConf)
 )
 
 
@@ -172,8 +172,7 @@ def register() -> None:
 
 def params_of(data: dict, where: str = "override") -> Params:
     """The validated :class:`Params` of a composed config (``params`` and ``mechanisms``)."""
-    pdata = dict(data.get("params") or {})
-    pdata.pop("posterior", None)  # the point set of a posterior's file (see posterior_of)
+    pdata = dict(point_of(data.get("params") or {}))  # a posterior's file: its point set
     pdata["mechanisms"] = dict(data.get("mechanisms") or {})
     return Params.from_dict(pdata, where=where)
 
@@ -233,7 +232,7 @@ def posterior_of(data: dict, params: Params, where: str = "override"):
 
     from affiliate_sim.experiments.abcsmc import read_table
 
-    name = (data.get("params") or {}).get("posterior")
+    name = (data.get("params") or {}).get(POSTERIOR_KEY)
     if name is None:
         return None
     if not isinstance(name, str) or not name:
@@ -297,9 +296,9 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
     _check_min(data, where, {"seeds": 1, "max_evaluations": 1, "workers": 1,
                              "replay_seeds": 1, "explore": 0, "popsize": 2})
     from affiliate_sim.experiments.calibrate import METHODS
-    METHODS = (*METHODS, "abc")  # noqa: N806
-    if data.get("method", "optimize") not in METHODS:
-        raise InputError(where, "method", f"must be one of {', '.join(METHODS)}, got "
+    methods = (*METHODS, "abc")  # the point searches, and the posterior (abcsmc)
+    if data.get("method", "optimize") not in methods:
+        raise InputError(where, "method", f"must be one of {', '.join(methods)}, got "
                          f"{data.get('method')!r}")
     if data.get("popsize") is not None and data.get("method", "optimize") != "cmaes":
         raise InputError(where, "popsize", "applies to method=cmaes only")

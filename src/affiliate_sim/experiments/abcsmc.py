@@ -63,6 +63,7 @@ from typing import Any
 import numpy as np
 
 from affiliate_sim.scenario import Observation
+from affiliate_sim.scenario.params import POSTERIOR_KEY
 
 #: Error scale of an observation without a tolerance, as a share of its target's magnitude.
 ERROR_SHARE = 0.1
@@ -519,8 +520,6 @@ def case_evaluator(start, cases: Sequence[str], workers=1) -> tuple[Callable, li
 
 #: The table of posterior particles beside a posterior's parameter file.
 TABLE = "particles.csv"
-#: The key of a ``conf/params`` file naming its posterior table (relative to the file).
-POSTERIOR_KEY = "posterior"
 
 
 def calibrate_abc(start, free: dict[str, tuple[float, float]], cases: Sequence[str], *,

@@ -149,10 +149,19 @@ def load_params(path) -> Params:
     import yaml
 
     text = Path(path).read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
-    if isinstance(data, dict):
-        data.pop("posterior", None)  # a posterior's table (its values are the point set)
-    return Params.from_dict(data, where=str(path))
+    return Params.from_dict(point_of(yaml.safe_load(text) or {}), where=str(path))
+
+
+#: The key of a ``conf/params`` file naming a posterior's table of particles (its values
+#: are then the posterior's point set).
+POSTERIOR_KEY = "posterior"
+
+
+def point_of(data):
+    """A parameter file's data without its posterior table's name (the point set)."""
+    if isinstance(data, dict) and POSTERIOR_KEY in data:
+        data = {k: v for k, v in data.items() if k != POSTERIOR_KEY}
+    return data
 
 
 def without(params: Params, *mechanisms: str) -> Params:
