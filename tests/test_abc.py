@@ -30,7 +30,7 @@ from affiliate_sim.experiments.abcsmc import (
     weighted_quantile,
 )
 from affiliate_sim.scenario import load_scenario
-from affiliate_sim.scenario.params import Params
+from affiliate_sim.scenario.params import Params, load_params
 
 BIN = Path(sys.executable).parent
 
@@ -155,11 +155,23 @@ def test_a_posterior_table_is_checked_and_drawn_by_weight(tmp_path):
     assert 0.6 < rates.count(0.08) / 400 < 0.9  # 3 to 1
     assert [p.combat_rate for p in table.draw(range(10))] == rates[:10]  # seed by seed
     assert draws[0].purge_rate == Params().purge_rate  # the rest from the point set
+    # a case's estimate is drawn with the particle, into that case's estimates
+    est = tmp_path / "e.csv"
+    pd.DataFrame({"weight": [1.0, 1.0], "combat_rate": [0.02, 0.04],
+                  "estimates.sinai_2015.Wilayat_Sinai.fighters": [600.0, 1800.0]}).to_csv(
+        est, index=False)
+    pairs = {(p.combat_rate, p.estimates["sinai_2015"]["Wilayat_Sinai"]["fighters"])
+             for p in read_table(est, Params()).draw(range(40))}
+    assert pairs == {(0.02, 600.0), (0.04, 1800.0)}
     for frame, text in [
         ({"combat_rate": [0.02]}, "not a posterior table"),
         ({"weight": [1.0], "no_such": [1.0]}, "unknown: no_such"),
         ({"weight": [-1.0], "combat_rate": [0.02]}, "weights must be"),
         ({"weight": [1.0], "combat_rate": [9.0]}, "outside the range"),
+        ({"weight": [1.0], "estimates.sinai_2015.Wilayat_Sinai.brains": [1.0]},
+         "unknown: estimates.sinai_2015.Wilayat_Sinai.brains"),
+        ({"weight": [1.0], "estimates.sinai_2015.Wilayat_Sinai.cohesion": [1.5]},
+         "outside the range"),
     ]:
         bad = tmp_path / "bad.csv"
         pd.DataFrame(frame).to_csv(bad, index=False)
@@ -222,21 +234,32 @@ def test_bad_abc_input_one_line(tmp_path, override, key, text):
 @pytest.mark.slow
 def test_the_command_writes_a_posterior_that_the_replay_draws_from(tmp_path):
     small = ["method=abc", "params=calibrated", "cases=[yemen_2015]", "population=24",
-             "generations=2", "workers=2", "~abc_free",
+             "generations=2", "workers=2", "~abc_free", "abc_estimates=1", "screen_seeds=4",
              "+abc_free={combat_rate:[0.01,0.15],stay_bias:[1.5,6.0]}", f"db={tmp_path}/abc.db"]
     res = calibrate(*small, f"out={tmp_path}/post.yaml", f"report={tmp_path}/rep",
                     f"hydra.run.dir={tmp_path}/h")
     assert res.returncode == 0, res.stderr
     assert "2 generations of 24 (" in res.stdout
     table = pd.read_csv(tmp_path / "post" / "particles.csv")
-    assert list(table.columns) == ["weight", "combat_rate", "stay_bias"] and len(table) == 24
+    # the case's estimate with the largest effect on its distance (screened) gets a
+    # prior over the range its file declares: the grievance built up before day 0
+    grievance = "estimates.yemen_2015.IS_Yemen.grievance"
+    assert "priors over 1 estimates of the cases: yemen_2015.IS_Yemen.grievance" in res.stderr
+    assert list(table.columns) == ["weight", "combat_rate", "stay_bias", grievance]
+    assert len(table) == 24 and table[grievance].between(0.2, 0.6).all()
     assert table.weight.sum() == pytest.approx(1.0)
     assert table.combat_rate.between(0.01, 0.15).all()
     summary = json.loads((tmp_path / "rep" / "posterior.json").read_text())
-    assert [r["parameter"] for r in summary["parameters"]] == ["combat_rate", "stay_bias"]
+    assert [r["parameter"] for r in summary["parameters"]] == ["combat_rate", "stay_bias",
+                                                                grievance]
+    screening = {r["name"]: r for r in summary["screening"]}
+    assert len(screening) == 10 and screening[grievance]["effect"] == max(
+        r["effect"] for r in screening.values())
     assert (tmp_path / "rep" / "marginals.png").stat().st_size > 0
     text = (tmp_path / "post.yaml").read_text()
     assert f"posterior: {tmp_path / 'post' / 'particles.csv'}" in text
+    point = load_params(tmp_path / "post.yaml")  # the medians, the estimate's too
+    assert 0.2 <= point.estimates["yemen_2015"]["IS_Yemen"]["grievance"] <= 0.6
     # run again: resumed from the database, the same particles
     res = calibrate(*small, f"out={tmp_path}/again.yaml", f"report={tmp_path}/rep2",
                     f"hydra.run.dir={tmp_path}/h2")

@@ -66,6 +66,14 @@ def test_same_seed_identical_parquet(run_dir, tmp_path):
     ("mechanisms.purge=maybe", "mechanisms.purge", "not a valid bool"),
     ("days=0", "days", "must be a whole number >= 1"),
     ("nonsense", "nonsense", "cannot parse"),
+    ("+params.estimates.derna_illustrative.Nobody.fighters=5",
+     "params.estimates.derna_illustrative.Nobody", "no organization named 'Nobody'"),
+    ("+params.estimates.derna_illustrative.IYSC.strength=5",
+     "params.estimates.derna_illustrative.IYSC.strength", "not a field"),
+    ("+params.estimates.derna_illustrative.IYSC.cohesion=1.5",
+     "params.estimates.derna_illustrative.IYSC.cohesion", "out of range [0.0, 1.0]"),
+    ("+params.estimates.derna_illustrative.IS_core.fighters=10",
+     "params.estimates.derna_illustrative.IS_core.fighters", "starts with fighters"),
 ])
 def test_bad_override_one_line(tmp_path, override, key, problem):
     res = cli(override, f"hydra.run.dir={tmp_path}")

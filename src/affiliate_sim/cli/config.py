@@ -21,7 +21,15 @@ from affiliate_sim.experiments.runs import RunSpec
 from affiliate_sim.mechanisms import MECHANISMS
 from affiliate_sim.paths import CONF_DIR
 from affiliate_sim.scenario import CASES, available, load_scenario
-from affiliate_sim.scenario.params import POSTERIOR_KEY, Mechanisms, Params, point_of
+from affiliate_sim.scenario.params import (
+    ESTIMATES,
+    NOT_PARAMETERS,
+    POSTERIOR_KEY,
+    Mechanisms,
+    Params,
+    case_estimates,
+    point_of,
+)
 
 PRIMARY = "affiliate_sim"
 
@@ -29,7 +37,9 @@ PRIMARY = "affiliate_sim"
 ParamsSchema = dataclasses.make_dataclass(
     "ParamsSchema",
     [(f.name, float, field(default=f.default)) for f in dataclasses.fields(Params)
-     if f.name != "mechanisms"]
+     if f.name not in NOT_PARAMETERS]
+    # values replacing a case's estimates: {case: {organization: {field: value}}}
+    + [(ESTIMATES, dict[str, Any], field(default_factory=dict))]
     # a posterior's parameter file names its table of particles (params=posterior)
     + [(POSTERIOR_KEY, Optional[str], field(default=None))],  # noqa: UP045 (OmegaConf)
 )
@@ -105,6 +115,8 @@ class CalibrateSchema:
     db: str | None = None  # abc: pyABC's history database (None: replay/posterior/abc.db)
     report: str = "replay/posterior"  # abc: posterior.json and the figures
     seed: int = 0  # abc: the seed of the proposals and the runs
+    abc_estimates: int = 2  # abc: per case, the estimates given a prior (most influential)
+    screen_seeds: int = 16  # abc: seeds of the screening of the cases' estimates
 
 
 @dataclass
@@ -204,6 +216,7 @@ def validate(cfg: DictConfig | dict, where: str = "override") -> RunSpec:
     if not isinstance(name, str) or not name:
         raise InputError(where, "scenario", "no scenario given (scenario=NAME)")
     scenario = load_scenario(name)
+    case_estimates(scenario, [params], where)
     if data.get("seed") is None:
         raise InputError(where, "seed", "must be a whole number >= 0, got None")
     _check_min(data, where, {"seed": 0, "days": 1})
@@ -257,7 +270,7 @@ def validate_replay(cfg: DictConfig | dict, where: str = "override") -> ReplaySp
                              "continuation_seeds": 0})
     cases = tuple(data.get("cases") or CASES)
     for c in cases:
-        load_scenario(c)
+        case_estimates(load_scenario(c), [params], where)
     return ReplaySpec(params=params, seeds=data["seeds"], knockout_seeds=data["knockout_seeds"],
                       workers=data.get("workers"), days=data.get("days"), cases=cases,
                       out=data["out"], continuation_seeds=data["continuation_seeds"],
@@ -306,7 +319,8 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
     if (isinstance(sigma, bool) or not isinstance(sigma, int | float)
             or not 0.0 < sigma <= 0.5):
         raise InputError(where, "sigma", f"must be a number in (0, 0.5], got {sigma!r}")
-    _check_min(data, where, {"population": 10, "generations": 1, "seed": 0})
+    _check_min(data, where, {"population": 10, "generations": 1, "seed": 0,
+                             "abc_estimates": 0, "screen_seeds": 2})
     quantile = data.get("quantile", 0.7)
     if (isinstance(quantile, bool) or not isinstance(quantile, int | float)
             or not 0.0 < quantile < 1.0):
@@ -321,7 +335,7 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
         raise InputError(where, "continued", f"must be true or false, got {continued!r}")
     cases = tuple(data.get("cases") or CASES)
     for c in cases:
-        load_scenario(c)
+        case_estimates(load_scenario(c), [params], where)
     if data.get("crossval") and len(cases) < 2:
         raise InputError(where, "cases", "cross-validation needs at least two cases")
     return {"params": params, "free": free, "seeds": data["seeds"],
@@ -333,7 +347,9 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
             "population": data.get("population", 500),
             "generations": data.get("generations", 8), "quantile": float(quantile),
             "db": data.get("db"), "report": data.get("report", "replay/posterior"),
-            "seed": data.get("seed", 0), "cluster": _cluster(data, where)}
+            "seed": data.get("seed", 0), "cluster": _cluster(data, where),
+            "abc_estimates": data.get("abc_estimates", 0),
+            "screen_seeds": data.get("screen_seeds", 16)}
 
 
 def _cluster(data: dict, where: str) -> str | None:

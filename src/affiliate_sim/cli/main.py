@@ -292,7 +292,8 @@ def _abc(spec) -> None:
         post = calibrate_abc(spec["params"], spec["free"], spec["cases"],
                              population=spec["population"], generations=spec["generations"],
                              quantile=spec["quantile"], db=Path(db), seed=spec["seed"],
-                             workers=pool,
+                             workers=pool, estimates=spec["abc_estimates"],
+                             screen_seeds=spec["screen_seeds"],
                              log=lambda msg: print(msg, file=sys.stderr, flush=True))
     command = "affiliate-calibrate " + " ".join(HydraConfig.get().overrides.task)
     summary = write_posterior(post, spec["params"], Path(out), Path(report), command,

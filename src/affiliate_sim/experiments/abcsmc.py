@@ -63,7 +63,14 @@ from typing import Any
 import numpy as np
 
 from affiliate_sim.scenario import Observation
-from affiliate_sim.scenario.params import POSTERIOR_KEY
+from affiliate_sim.scenario.params import (
+    ESTIMATES,
+    NOT_PARAMETERS,
+    POSTERIOR_KEY,
+    estimate_name,
+    split_estimate,
+    with_values,
+)
 
 #: Error scale of an observation without a tolerance, as a share of its target's magnitude.
 ERROR_SHARE = 0.1
@@ -333,6 +340,7 @@ class Posterior:
     generations: list[dict[str, Any]]  # t, epsilon, evaluations, acceptance, ESS, seconds
     seconds: float = 0.0
     resumed_from: int = 0  # generations found in the database at the start
+    screening: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     def quantile(self, name: str, q) -> np.ndarray:
         """Weighted quantiles of one parameter's marginal."""
@@ -503,7 +511,7 @@ def case_evaluator(start, cases: Sequence[str], workers=1) -> tuple[Callable, li
     targets = [target_of(c, o) for c in cases for o in scenarios[c].observations]
 
     def evaluate(points: list[dict], seeds: list[int]) -> list[dict]:
-        sets = [dataclasses.replace(start, **p) for p in points]
+        sets = [with_values(start, p) for p in points]
         specs = [RunSpec.of(scenarios[c], q, s) for q, s in zip(sets, seeds, strict=True)
                  for c in cases]
         results = execute(specs, workers=workers)
@@ -524,23 +532,140 @@ TABLE = "particles.csv"
 
 def calibrate_abc(start, free: dict[str, tuple[float, float]], cases: Sequence[str], *,
                   population: int, generations: int, quantile: float, db: Path,
-                  seed: int = 0, workers=1, log=print, max_batch: int = 4096) -> Posterior:
+                  seed: int = 0, workers=1, log=print, max_batch: int = 4096,
+                  estimates: int = 0, screen_seeds: int = 16) -> Posterior:
     """ABC-SMC over the free parameters on the cases (module docstring), from ``start``
-    for the parameters held fixed."""
+    for the parameters held fixed; with ``estimates`` > 0, also over the ``estimates``
+    estimates of each case its distance is most sensitive to (:func:`screen_estimates`,
+    on ``screen_seeds`` seeds), each with a prior over the range its scenario file
+    declares."""
     from affiliate_sim.experiments.runs import Pool
 
     pool = workers if isinstance(workers, Pool) else Pool(int(workers))
-    evaluate, targets = case_evaluator(start, cases, pool)
-    settings = {"start": start.to_dict(), "cases": list(cases), "free": {
-        k: list(v) for k, v in free.items()}, "seed0": SIM_SEED0,
-        "error": [ERROR_SHARE, SHARE_FLOOR, GAP_CAP]}
     try:
-        return run_abc(evaluate, targets, bounds_of(free), population=population,
+        screening: list[dict[str, Any]] = []
+        if estimates > 0:
+            screening = screened(start, cases, screen_seeds, pool, Path(db), log)
+            chosen = chosen_estimates(screening, estimates)
+            free = {**free, **{r["name"]: (r["low"], r["high"]) for r in chosen}}
+            log(f"calibrate (abc): priors over {len(chosen)} estimates of the cases: "
+                + ", ".join(r["name"][len(ESTIMATES) + 1:] for r in chosen))
+        evaluate, targets = case_evaluator(start, cases, pool)
+        settings = {"start": start.to_dict(), "cases": list(cases), "free": {
+            k: list(v) for k, v in free.items()}, "seed0": SIM_SEED0,
+            "error": [ERROR_SHARE, SHARE_FLOOR, GAP_CAP], "version": ABC_VERSION}
+        post = run_abc(evaluate, targets, bounds_of(free), population=population,
                        generations=generations, quantile=quantile, db=db, seed=seed,
                        settings=settings, log=log, max_batch=max_batch)
+        post.screening = screening
+        return post
     finally:
         if pool is not workers:
             pool.close()
+
+
+#: Version of what a calibration's particles depend on besides its settings (the model,
+#: the distance): a history database of another version is not resumed.
+ABC_VERSION = 2
+#: First seed of the screening runs of the cases' estimates (common to every value).
+SCREEN_SEED0 = 1_500_000
+
+
+def case_distance(targets: Sequence[Target], values: dict[str, float], case: str) -> float:
+    """The root mean square standardized gap of one case's observations."""
+    gaps = [t.gap(float(values.get(t.key.split("/", 1)[1], math.nan)))
+            for t in targets if t.key.split("/", 1)[0] == case]
+    return float(np.sqrt(np.mean(np.square(gaps)))) if gaps else 0.0
+
+
+def screen_estimates(start, cases: Sequence[str], seeds: int, workers=1) -> list[dict]:
+    """One-at-a-time screening of the estimates each case's scenario file declares (its
+    ``estimates`` block): the case's distance (:func:`case_distance`, mean over ``seeds``
+    seeds common to every value) with the estimate at the low and at the high end of its
+    declared range, against the distance at ``start``; the effect is the larger change.
+    One row per estimate: ``case, name, value, low, high, base, at_low, at_high, effect,
+    se`` (the standard error of the effect's difference, over the seeds)."""
+    from affiliate_sim.experiments.runs import RunSpec, execute
+    from affiliate_sim.scenario import load_scenario
+
+    rows = []
+    specs = []
+    for c in cases:
+        sc = load_scenario(c)
+        targets = [target_of(c, o) for o in sc.observations]
+        orgs = {o.name: o for o in sc.organizations}
+        own = start.estimates.get(c, {})
+        sets = [("base", start)]
+        for org, fs in sc.estimates.items():
+            for f, (lo, hi) in fs.items():
+                name = estimate_name(c, org, f)
+                value = own.get(org, {}).get(f, float(getattr(orgs[org], f)))
+                rows.append({"case": c, "name": name, "value": value, "low": lo,
+                             "high": hi, "targets": targets})
+                sets += [(name + "@low", with_values(start, {name: lo})),
+                         (name + "@high", with_values(start, {name: hi}))]
+        specs += [(c, label, RunSpec.of(sc, p, SCREEN_SEED0 + k))
+                  for label, p in sets for k in range(seeds)]
+    results = execute([s for _, _, s in specs], workers=workers)
+    dist: dict[tuple[str, str], list[float]] = {}
+    by_case = {r["case"]: r["targets"] for r in rows}
+    for (c, label, _), res in zip(specs, results, strict=True):
+        if c in by_case:
+            dist.setdefault((c, label), []).append(
+                case_distance(by_case[c], res.values, c))
+    out = []
+    for r in rows:
+        base = np.array(dist[(r["case"], "base")])
+        lo = np.array(dist[(r["case"], r["name"] + "@low")])
+        hi = np.array(dist[(r["case"], r["name"] + "@high")])
+        d_lo, d_hi = lo - base, hi - base
+        big = d_lo if abs(d_lo.mean()) >= abs(d_hi.mean()) else d_hi
+        out.append({k: v for k, v in r.items() if k != "targets"} | {
+            "base": float(base.mean()), "at_low": float(lo.mean()),
+            "at_high": float(hi.mean()), "effect": float(abs(big.mean())),
+            "se": float(big.std(ddof=1) / np.sqrt(len(big))) if len(big) > 1 else math.nan})
+    return out
+
+
+#: Least screening effect (change of a case's distance, in error scales) of an estimate
+#: given a prior.
+MIN_EFFECT = 0.05
+
+
+def chosen_estimates(screening: list[dict], per_case: int) -> list[dict]:
+    """The ``per_case`` estimates of each case with the largest effect, among those whose
+    effect is at least :data:`MIN_EFFECT` and exceeds twice its standard error (the rest
+    change nothing or cannot be told from noise)."""
+    out = []
+    for c in dict.fromkeys(r["case"] for r in screening):
+        rows = [r for r in screening if r["case"] == c and r["effect"] >= MIN_EFFECT
+                and not r["effect"] <= 2.0 * r["se"]]
+        out += sorted(rows, key=lambda r: -r["effect"])[:per_case]
+    return out
+
+
+def screened(start, cases: Sequence[str], seeds: int, workers, db: Path, log) -> list[dict]:
+    """:func:`screen_estimates`, kept beside the history database (a resumed calibration
+    does not screen again)."""
+    from affiliate_sim.experiments.output import write_json
+    from affiliate_sim.scenario import load_scenario
+
+    key = settings_key({"start": start.to_dict(), "cases": list(cases), "seeds": seeds,
+                        "estimates": {c: load_scenario(c).estimates for c in cases},
+                        "version": ABC_VERSION})
+    path = Path(db).resolve().with_name(Path(db).name + ".screening.json")
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("key") == key:
+                return data["rows"]
+        except (OSError, ValueError):
+            pass
+    log(f"calibrate (abc): screening the cases' estimates on {seeds} seeds")
+    rows = screen_estimates(start, cases, seeds, workers)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, {"key": key, "rows": rows})
+    return rows
 
 
 def write_posterior(post: Posterior, start, params_file: Path, report_dir: Path,
@@ -560,10 +685,10 @@ def write_posterior(post: Posterior, start, params_file: Path, report_dir: Path,
     df = pd.DataFrame(post.values, columns=post.names)
     df.insert(0, "weight", post.weights)
     atomic_write(table_path, lambda tmp: df.to_csv(tmp, index=False, float_format="%.10g"))
-    point = dataclasses.replace(start, **post.median())
+    point = with_values(start, post.median())
     defaults = Params()
     changed = {k: v for k, v in point.to_dict().items()
-               if k != "mechanisms" and v != getattr(defaults, k)}
+               if k not in NOT_PARAMETERS and v != getattr(defaults, k)}
     last = post.generations[-1] if post.generations else {}
     header = [
         "# Posterior of the ABC-SMC calibration (written by affiliate-calibrate method=abc;",
@@ -577,6 +702,10 @@ def write_posterior(post: Posterior, start, params_file: Path, report_dir: Path,
         f"# Free parameters: {', '.join(post.names)}.",
     ]
     body = "".join(f"{k}: {v!r}\n" for k, v in changed.items())
+    if point.estimates:  # the cases' estimates the posterior covers, at their medians
+        import yaml
+
+        body += yaml.safe_dump({ESTIMATES: point.estimates}, sort_keys=True)
     from affiliate_sim.paths import CONF_DIR
 
     inside = params_file.resolve().parent == (CONF_DIR / "params").resolve()
@@ -591,6 +720,7 @@ def write_posterior(post: Posterior, start, params_file: Path, report_dir: Path,
                "generations": post.generations, "seconds": post.seconds,
                "resumed_from": post.resumed_from, "parameters": rows,
                "identified": [r["parameter"] for r in rows if r["contraction"] >= IDENTIFIED],
+               "screening": post.screening,
                "error_model": {"error_share": ERROR_SHARE, "share_floor": SHARE_FLOOR,
                                "gap_cap": GAP_CAP}}
     write_json(report_dir / "posterior.json", summary)
@@ -620,8 +750,8 @@ class PosteriorTable:
         generator of ``seed``, the rest of the set as the point's."""
         rng = np.random.default_rng([DRAW_SEED, int(seed)])
         idx = rng.choice(len(self.weights), size=len(seeds), p=self.weights)
-        return [dataclasses.replace(self.point, **{n: float(self.values[i, j])
-                                                   for j, n in enumerate(self.names)})
+        return [with_values(self.point, {n: float(self.values[i, j])
+                                         for j, n in enumerate(self.names)})
                 for i in idx]
 
 
@@ -634,6 +764,7 @@ def read_table(path: Path, point) -> PosteriorTable:
     import pandas as pd
 
     from affiliate_sim.errors import InputError
+    from affiliate_sim.scenario.files import ESTIMABLE
     from affiliate_sim.scenario.params import PARAMETERS
 
     path = Path(path)
@@ -643,7 +774,10 @@ def read_table(path: Path, point) -> PosteriorTable:
         raise InputError(str(path), POSTERIOR_KEY, f"cannot read the posterior table: "
                          f"{err.__class__.__name__}") from None
     names = [c for c in df.columns if c != "weight"]
-    unknown = [n for n in names if n not in PARAMETERS]
+    ranges = {n: (PARAMETERS[n][1].lo, PARAMETERS[n][1].hi) if n in PARAMETERS
+              else ESTIMABLE[split_estimate(n)[2]] for n in names
+              if n in PARAMETERS or (split_estimate(n) or ("", "", ""))[2] in ESTIMABLE}
+    unknown = [n for n in names if n not in ranges]
     if "weight" not in df.columns or not names or unknown or not len(df):
         raise InputError(str(path), POSTERIOR_KEY, "not a posterior table (a weight column "
                          "and one column per parameter)" +
@@ -653,7 +787,7 @@ def read_table(path: Path, point) -> PosteriorTable:
         raise InputError(str(path), POSTERIOR_KEY, "weights must be finite, >= 0, not all 0")
     values = df[names].to_numpy(dtype=float)
     for j, n in enumerate(names):  # every particle a valid parameter set
-        lo, hi = PARAMETERS[n][1].lo, PARAMETERS[n][1].hi
+        lo, hi = ranges[n]
         if not np.all(np.isfinite(values[:, j])) or values[:, j].min() < lo or \
                 values[:, j].max() > hi:
             raise InputError(str(path), n, f"particles outside the range [{lo}, {hi}]")

@@ -400,7 +400,7 @@ def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int,
                              + f" | {band} |")
         lines.append("")
     lines += ["## Parameters", "", "```", *(f"{k}: {v}" for k, v in params.to_dict().items()
-                                             if k != "mechanisms"), "```", ""]
+                                             if k != "mechanisms" and v != {}), "```", ""]
     return "\n".join(lines)
 
 

@@ -103,7 +103,18 @@ def run_ensemble(specs: Sequence[RunSpec], collect: Callable[[Any], Any] = case_
 
 def _task(args):
     specs, collect, snapshots = args
+    _one_thread()
     return run_ensemble(specs, collect, snapshots)
+
+
+def _one_thread() -> None:
+    """One numba thread for the kernel calls of this thread: a worker's parallelism is its
+    pool's processes or its cluster's threads (the setting is per thread, so it also holds
+    on a Dask worker, whose threads started before any environment could be set)."""
+    import numba
+
+    if numba.get_num_threads() > 1:
+        numba.set_num_threads(1)
 
 
 def _limit_threads() -> None:

@@ -38,7 +38,7 @@ from affiliate_sim.model.inputs import apply_inputs, enforce
 from affiliate_sim.model.streams import Streams
 from affiliate_sim.model.world import World
 from affiliate_sim.scenario import Scenario, load_scenario
-from affiliate_sim.scenario.params import Params, case_arrays
+from affiliate_sim.scenario.params import Params, case_arrays, case_estimates
 from affiliate_sim.vocabulary import CAMPS, KINDS
 
 
@@ -124,7 +124,7 @@ class AffiliateModel(mesa.Model):
         self.day = 0
         self.processes = [m for m in PROCESSES if not m.SWITCHABLE or self.params.on(m.NAME)]
 
-        world = self.world = World.build(self.case, R)
+        world = self.world = World.build(self.case, R, case_estimates(self.case, plist))
         self.names = world.names
         H, W = self.case.height, self.case.width
         self.grid = OrthogonalVonNeumannGrid((H, W), torus=False, random=self.random)

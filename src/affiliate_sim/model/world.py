@@ -12,7 +12,7 @@ combat power, cells held, dominance). Nothing here imports Mesa or Hydra.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -337,8 +337,12 @@ class World:
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def build(cls, case, R: int) -> World:
-        """R identical replicates of a scenario's starting state.
+    def build(cls, case, R: int, estimates: Sequence[dict] | None = None) -> World:
+        """R replicates of a scenario's starting state, identical but for ``estimates``:
+        each replicate's ``{organization: {field: value}}`` replacing the file's values
+        (:func:`~affiliate_sim.scenario.params.case_estimates`; a new strength keeps the
+        file's spread over the regions, and a reserve the file left to its default
+        follows it).
 
         Parameter-dependent values (concealment, vigilance, cell fields, appeal) are set
         afterwards by the processes' ``setup``.
@@ -361,12 +365,16 @@ class World:
                     region_names=list(case.regions), region_masks=masks,
                     fields=CellFields.neutral(R, H, W), **layers)
 
-        F0 = np.zeros((O, H, W))
-        for i, o in enumerate(specs):
+        def spread(o, fighters: float) -> np.ndarray:
+            """``(H, W)``: an organization's strength over its regions' cells."""
+            out = np.zeros((H, W))
             total_share = sum(o.regions.values())
             for rname, share in o.regions.items():
                 mask = case.regions[rname]
-                F0[i][mask] += o.fighters * share / total_share / mask.sum()
+                out[mask] += fighters * share / total_share / mask.sum()
+            return out
+
+        F0 = np.stack([spread(o, o.fighters) for o in specs]) if specs else np.zeros((0, H, W))
         F = rep(F0)
         S = F * np.array([o.sympathizer_share for o in specs])[None, :, None, None]
         zeros = lambda: np.zeros((R, O))  # noqa: E731
@@ -452,6 +460,10 @@ class World:
             broken_until=np.full((R, O), -1, np.int64))
         region = Region(is_appeal=np.zeros(R), is_defeats=np.zeros(R),
                         core_fortunes=np.ones(R))
+        for r, est in enumerate(estimates or ()):
+            for oname, values in est.items():
+                _replace_estimates(forces, orgs, r, idx[oname], specs[idx[oname]], values,
+                                   spread)
         world = cls(names=[o.name for o in specs], grid=grid, forces=forces, orgs=orgs,
                     relations=relations, intel=intel, leadership=leadership,
                     conduct=conduct, region=region,
@@ -529,3 +541,25 @@ class World:
     def camp_names(self, r: int = 0) -> list[str]:
         """Each organization's camp now in replicate r."""
         return [CAMPS[c] for c in self.orgs.camp[r]]
+
+
+#: Attributes of :class:`Organizations` a scenario field sets (the same name otherwise).
+_ATTRS = {"cohesion": ("cohesion", "base_cohesion"),
+          "visibility": ("visibility", "base_visibility"),
+          "brutality": ("brutality", "base_brutality"),
+          "strategic_disagreement": ("disagreement",)}
+
+
+def _replace_estimates(forces: Forces, orgs: Organizations, r: int, i: int, spec,
+                       values: dict[str, float], spread: Callable) -> None:
+    """Replicate ``r``'s values of organization ``i``'s fields (:meth:`World.build`)."""
+    for f, v in values.items():
+        if f == "fighters":
+            forces.fighters[r, i] = spread(spec, v)
+            if spec.reserve == spec.fighters:  # the file left it to its default
+                forces.reserve[r, i] = v
+        elif f != "sympathizer_share":
+            for attr in _ATTRS.get(f, (f,)):
+                getattr(orgs, attr)[r, i] = v
+    share = values.get("sympathizer_share", spec.sympathizer_share)
+    forces.sympathizers[r, i] = forces.fighters[r, i] * share

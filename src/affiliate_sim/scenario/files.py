@@ -99,6 +99,15 @@ ORG_FIELDS: dict[str, OrgField] = {
     "description": OrgField("", "string"),
 }
 
+#: The organization fields a case's estimate may be varied on, replicate by replicate
+#: (``params.estimates``; the priors of ``affiliate-calibrate method=abc``), with the range
+#: a value must lie in: the starting strength and the numeric attributes.
+ESTIMABLE: dict[str, tuple[float, float]] = {
+    "fighters": (0.0, 1e7),
+    **{k: ((0.0, 1.0) if f.check == "unit" else (float(f.lo), float(f.hi)))
+       for k, f in ORG_FIELDS.items() if f.check in ("unit", "number") and k != "reserve"},
+}
+
 OrgSpec = make_dataclass(
     "OrgSpec",
     [("name", str), ("camp", str), ("kind", str), ("fighters", float),
@@ -144,6 +153,9 @@ class Scenario:
     description: str = ""
     start_date: str = ""
     cell_km: float = DEFAULT_CELL_KM
+    #: ``{organization: {field: (low, high)}}``: the plausible range of each value the file
+    #: gives as an estimate (not a number of the article), for priors and screening.
+    estimates: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
     def org_index(self, name: str) -> int:
         return [o.name for o in self.organizations].index(name)
@@ -224,6 +236,7 @@ TOP = {
     "name": True, "title": False, "description": False, "sources": False, "start_date": False,
     "days": True, "grid": True, "background": False, "regions": True, "organizations": True,
     "relations": False, "inputs": False, "observations": False, "cell_km": False,
+    "estimates": False,
 }
 ORG_KEYS = {"name": True, "camp": True, "kind": True, "fighters": True, "region": False,
             "regions": False, **{k: False for k in ORG_FIELDS}}
@@ -438,6 +451,7 @@ def parse_scenario(data: Any, path: Path) -> Scenario:
 
     observations = parse_observations(data.get("observations"), str(path), names,
                                       set(regions), days, tuple(EVENT_KINDS))
+    estimates = _estimates(c, data.get("estimates"), orgs)
     sources = [c.string(s, f"sources[{i}]") for i, s in
                enumerate(c.seq(data.get("sources", []) or [], "sources"))]
     return Scenario(
@@ -448,7 +462,40 @@ def parse_scenario(data: Any, path: Path) -> Scenario:
         start_date=str(data.get("start_date", "")),
         cell_km=c.number(data.get("cell_km", DEFAULT_CELL_KM), "cell_km", lo=0.01,
                          hi=10_000),
+        estimates=estimates,
     )
+
+
+def _estimates(c: _Checker, value, orgs: list) -> dict[str, dict[str, tuple[float, float]]]:
+    """The ``estimates`` block: ``{organization: {field: [low, high]}}``, each range inside
+    the field's (:data:`ESTIMABLE`) and holding the file's own value."""
+    if value is None:
+        return {}
+    by_name = {o.name: o for o in orgs}
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    c.mapping(value, "estimates", {n: False for n in by_name})
+    for oname, fmap in value.items():
+        key = f"estimates.{oname}"
+        c.mapping(fmap, key, {f: False for f in ESTIMABLE})
+        spec = by_name[oname]
+        out[oname] = {}
+        for f, rng in fmap.items():
+            k = f"{key}.{f}"
+            seq = c.seq(rng, k)
+            if len(seq) != 2:
+                c.fail(k, f"must be [low, high], got {rng!r}")
+            flo, fhi = ESTIMABLE[f]
+            lo = c.number(seq[0], f"{k}[0]", lo=flo, hi=fhi)
+            hi = c.number(seq[1], f"{k}[1]", lo=flo, hi=fhi)
+            if not lo < hi:
+                c.fail(k, f"low {lo} must be below high {hi}")
+            own = float(getattr(spec, f))
+            if not lo <= own <= hi:
+                c.fail(k, f"the range [{lo}, {hi}] must hold the file's value {own}")
+            if f == "fighters" and lo <= 0:
+                c.fail(k, "a range of fighters must start above 0")
+            out[oname][f] = (lo, hi)
+    return out
 
 
 def _span(c: _Checker, value, key: str, size: int) -> tuple[int, int]:

@@ -22,7 +22,7 @@ import numpy as np
 
 from affiliate_sim.errors import InputError
 from affiliate_sim.mechanisms import MECHANISMS, PROCESSES, parameters
-from affiliate_sim.scenario.files import DEFAULT_CELL_KM
+from affiliate_sim.scenario.files import DEFAULT_CELL_KM, ESTIMABLE
 
 #: ``{name: (process, Param)}`` for every parameter, in table order.
 PARAMETERS = {prm.name: (process, prm) for process, prm in parameters()}
@@ -47,6 +47,7 @@ class _ParamsMethods:
         """
         data = dict(data or {})
         mech = data.pop("mechanisms", None) or {}
+        est = check_estimates(data.pop(ESTIMATES, None) or {}, where)
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
             if key not in PARAMETERS:
@@ -61,7 +62,7 @@ class _ParamsMethods:
                 raise InputError(where, f"mechanisms.{key}", f"must be true or false, "
                                  f"got {value!r}")
             mkw[key] = value
-        params = cls(**kwargs, mechanisms=Mechanisms(**mkw))
+        params = cls(**kwargs, mechanisms=Mechanisms(**mkw), estimates=est)
         params.validate(where)
         return params
 
@@ -76,9 +77,10 @@ class _ParamsMethods:
             if not (prm.lo <= value <= prm.hi):
                 raise InputError(where, f"params.{name}",
                                  f"{value!r} is out of range [{prm.lo}, {prm.hi}]")
+        check_estimates(self.estimates, where)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain mapping (parameters and mechanism switches)."""
+        """Plain mapping (parameters, mechanism switches and the cases' estimates)."""
         return dataclasses.asdict(self)
 
     def on(self, mechanism: str) -> bool:
@@ -92,13 +94,117 @@ Params = make_dataclass(
         "lo": prm.lo, "hi": prm.hi, "unit": prm.unit, "mechanism": process,
         "source": prm.source, "doc": prm.doc}))
      for name, (process, prm) in PARAMETERS.items()]
-    + [("mechanisms", Mechanisms, field(default_factory=Mechanisms))],
+    + [("mechanisms", Mechanisms, field(default_factory=Mechanisms)),
+       ("estimates", dict, field(default_factory=dict))],
     bases=(_ParamsMethods,),
     namespace={"__doc__": "Every behavioural parameter of the model, with its default "
                           "(field metadata: ``lo``/``hi``, ``unit``, ``mechanism``: the "
-                          "process that owns it, ``source``, ``doc``), and the mechanism "
-                          "switches."},
+                          "process that owns it, ``source``, ``doc``), the mechanism "
+                          "switches, and values that replace a case's estimates "
+                          "(``estimates``: ``{case: {organization: {field: value}}}``, "
+                          "see :func:`check_estimates`)."},
     module=__name__)
+
+
+#: The field of :class:`Params` holding values that replace the estimates of the cases.
+ESTIMATES = "estimates"
+#: Fields of :class:`Params` that are not parameters.
+NOT_PARAMETERS = ("mechanisms", ESTIMATES)
+
+
+def check_estimates(data: Any, where: str = "params") -> dict[str, dict[str, dict[str, float]]]:
+    """Validate ``params.estimates``: ``{case: {organization: {field: value}}}``, values
+    for the organization fields of :data:`~affiliate_sim.scenario.files.ESTIMABLE`, each
+    within its range. In a run of case ``case`` they replace the scenario file's values,
+    replicate by replicate (the organizations are checked against the case when it is
+    built, :func:`case_estimates`); the entries of other cases play no part.
+
+    Raises:
+        InputError: naming the key and the problem.
+    """
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    if not isinstance(data, dict):
+        raise InputError(where, f"params.{ESTIMATES}", "must be a mapping of case to "
+                         "organization to field to value")
+    for case, orgs in data.items():
+        key = f"params.{ESTIMATES}.{case}"
+        if not isinstance(orgs, dict):
+            raise InputError(where, key, "must be a mapping of organization to field to value")
+        out[str(case)] = {}
+        for org, values in orgs.items():
+            k = f"{key}.{org}"
+            if not isinstance(values, dict):
+                raise InputError(where, k, "must be a mapping of field to value")
+            out[str(case)][str(org)] = {}
+            for f, v in values.items():
+                if f not in ESTIMABLE:
+                    raise InputError(where, f"{k}.{f}", "not a field a case's estimate can "
+                                     f"replace (these can: {', '.join(ESTIMABLE)})")
+                x = _as_float(v, where, f"{k}.{f}")
+                lo, hi = ESTIMABLE[f]
+                if not lo <= x <= hi:
+                    raise InputError(where, f"{k}.{f}", f"{x!r} is out of range [{lo}, {hi}]")
+                out[str(case)][str(org)][f] = x
+    return out
+
+
+def case_estimates(case, params: Sequence[Params],
+                   where: str = "params") -> list[dict[str, dict[str, float]]]:
+    """Each replicate's estimates for ``case`` (a :class:`~affiliate_sim.scenario.Scenario`),
+    ``{organization: {field: value}}``.
+
+    Raises:
+        InputError: an organization the case does not have, or a strength for one that
+            starts without fighters.
+    """
+    specs = {o.name: o for o in case.organizations}
+    out = []
+    for p in params:
+        mine = (p.estimates or {}).get(case.name, {})
+        for org, values in mine.items():
+            key = f"params.{ESTIMATES}.{case.name}.{org}"
+            if org not in specs:
+                raise InputError(where, key, f"no organization named {org!r} in "
+                                 f"{case.name} (it has: {', '.join(specs)})")
+            if "fighters" in values and (specs[org].fighters <= 0 or values["fighters"] <= 0):
+                raise InputError(where, f"{key}.fighters", "only a strength above 0 of an "
+                                 "organization that starts with fighters can be replaced")
+        out.append(mine)
+    return out
+
+
+def estimate_name(case: str, org: str, field_: str) -> str:
+    """The flat name of a case's estimate (``estimates.CASE.ORG.FIELD``), as calibration
+    tables and posterior particles name it."""
+    return f"{ESTIMATES}.{case}.{org}.{field_}"
+
+
+def split_estimate(name: str) -> tuple[str, str, str] | None:
+    """``(case, organization, field)`` of a flat estimate name, else None."""
+    if not name.startswith(ESTIMATES + "."):
+        return None
+    rest = name[len(ESTIMATES) + 1:]
+    case, _, tail = rest.partition(".")
+    org, _, f = tail.rpartition(".")
+    return (case, org, f) if case and org and f else None
+
+
+def with_values(params: Params, values: dict[str, float]) -> Params:
+    """A copy of ``params`` with parameters and flat-named estimates replaced."""
+    plain = {k: float(v) for k, v in values.items() if split_estimate(k) is None}
+    est = {c: {o: dict(f) for o, f in orgs.items()} for c, orgs in params.estimates.items()}
+    for k, v in values.items():
+        parts = split_estimate(k)
+        if parts is not None:
+            c, o, f = parts
+            est.setdefault(c, {}).setdefault(o, {})[f] = float(v)
+    return dataclasses.replace(params, **plain, estimates=est)
+
+
+def flat_estimates(params: Params) -> dict[str, float]:
+    """A parameter set's estimates by flat name (:func:`estimate_name`)."""
+    return {estimate_name(c, o, f): v for c, orgs in params.estimates.items()
+            for o, fs in orgs.items() for f, v in fs.items()}
 
 
 def _as_float(value: Any, where: str, key: str) -> float:
@@ -133,7 +239,7 @@ def case_arrays(params: Sequence[Params],
 def parameter_table() -> list[dict[str, Any]]:
     """One row per parameter: name, default, unit, range, mechanism, source, doc."""
     return [{"name": f.name, "default": f.default, **f.metadata}
-            for f in fields(Params) if f.name != "mechanisms"]
+            for f in fields(Params) if f.name not in NOT_PARAMETERS]
 
 
 def load_params(path) -> Params:
