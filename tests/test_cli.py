@@ -49,6 +49,35 @@ def test_outputs(run_dir):
     assert killed == pytest.approx(iysc["flows"]["killed"])
 
 
+def test_a_run_records_where_it_comes_from(run_dir, tmp_path):
+    """By default a run uses the calibrated set and says so; its summary records the
+    version, the commit, the parameter set's name and digest and the scenario file's
+    digest; its files are readable by others as a plain open would leave them."""
+    import hashlib
+    import stat
+
+    from affiliate_sim.experiments.output import FILE_MODE
+    from affiliate_sim.paths import CALIBRATED, SCENARIO_DIR
+    from affiliate_sim.provenance import digest
+    from affiliate_sim.scenario.params import load_params
+
+    prov = json.loads((run_dir / "summary.json").read_text())["provenance"]
+    assert prov["params"] == {"name": "calibrated",
+                              "digest": digest(load_params(CALIBRATED).to_dict())}
+    [sc] = prov["scenarios"]
+    data = (SCENARIO_DIR / "derna_illustrative.yaml").read_bytes()
+    assert sc["digest"] == hashlib.sha256(data).hexdigest()[:16]
+    assert prov["version"] and (prov["commit"] is None or len(prov["commit"]) >= 40)
+    for f in ("summary.json", "timeseries.parquet", "flows.parquet", "events.json"):
+        assert stat.S_IMODE((run_dir / f).stat().st_mode) == FILE_MODE
+    res = cli("scenario=derna_illustrative", "days=5", "params=default",
+              "params.combat_rate=0.05", f"hydra.run.dir={tmp_path}")
+    assert res.returncode == 0, res.stderr
+    assert "params=default+overrides" in res.stdout
+    other = json.loads((tmp_path / "summary.json").read_text())["provenance"]["params"]
+    assert other["name"] == "default+overrides" and other["digest"] != prov["params"]["digest"]
+
+
 def test_same_seed_identical_parquet(run_dir, tmp_path):
     res = cli("scenario=derna_illustrative", "seed=4", "days=200", f"hydra.run.dir={tmp_path}")
     assert res.returncode == 0, res.stderr

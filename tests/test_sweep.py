@@ -77,6 +77,10 @@ def test_parallel_sweep_table_and_determinism(tmp_path):
     assert len(table) == 8 and set(table.status) == {"done"}
     assert {"seed", "params.state_vigilance", "scenario", "IYSC.fighters_end",
              "camp:IS.fighters_end"} <= set(table.columns)
+    # each row says where it comes from: the calibrated set, changed on the command line
+    assert set(table.params_name) == {"calibrated+overrides"}
+    assert table.groupby("params.state_vigilance").params_digest.nunique().eq(1).all()
+    assert table.params_digest.nunique() == 2 and table.scenario_digest.nunique() == 1
     long = pd.read_parquet(par / "timeseries.parquet")
     assert len(long) == 8 * 61 * 5 and long.job.nunique() == 8
     # same seeds and config, serial launcher: identical results, job by job

@@ -61,12 +61,26 @@ def run_job(cfg: DictConfig) -> dict:
 
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     spec = appconfig.validate(cfg)
-    out_dir = HydraConfig.get().runtime.output_dir
+    hc = HydraConfig.get()
+    out_dir = hc.runtime.output_dir
     run = execute([spec], collect=finished_run)[0]
-    summ = write_run(run, out_dir)
-    print(f"affiliate-sim: {spec.scenario.name} seed={spec.seed} days={spec.days}: "
-          f"wrote {os.path.join(out_dir, 'summary.json')}")
+    name = params_name(hc.runtime.choices, list(hc.overrides.task))
+    summ = write_run(run, out_dir, name)
+    print(f"affiliate-sim: {spec.scenario.name} seed={spec.seed} days={spec.days} "
+          f"params={name}: wrote {os.path.join(out_dir, 'summary.json')}")
     return summ
+
+
+def params_name(choices, overrides: list[str]) -> str:
+    """The name of a job's parameter set: its ``params`` option, with the lever applied
+    on top and ``+overrides`` when values were changed on the command line."""
+    name = str(choices.get("params") or "default")
+    lever = choices.get("lever")
+    if lever and lever != "none":
+        name += f"+lever:{lever}"
+    if any(o.lstrip("+~").startswith("params.") for o in overrides):
+        name += "+overrides"
+    return name
 
 
 appconfig.register()
@@ -119,7 +133,8 @@ def run_sweep_job(cfg: DictConfig, hc) -> None:
     records = sweep.run_group(
         lambda m: appconfig.validate(member_config(cfg, m)), members,
         lambda m: Path(sweep.job_dir(sweep.override_dirname(m), hc.sweep.dir,
-                                     hc.runtime.cwd)))
+                                     hc.runtime.cwd)),
+        lambda m: params_name(hc.runtime.choices, m))
     for m, rec in zip(members, records, strict=True):
         if rec["status"] == "failed":
             print(f"affiliate-sim: job {sweep.override_dirname(m)} failed: {rec['error']}",
@@ -227,7 +242,9 @@ def _replay_main(cfg: DictConfig) -> None:
     out = _in_cwd(spec.out)
     table = replay(spec.params, out, seeds=spec.seeds, knockout_seeds=spec.knockout_seeds,
                    workers=spec.workers, cases=spec.cases, days=spec.days,
-                   continuation_seeds=spec.continuation_seeds, posterior=spec.posterior)
+                   continuation_seeds=spec.continuation_seeds, posterior=spec.posterior,
+                   params_name=params_name(HydraConfig.get().runtime.choices,
+                                           list(HydraConfig.get().overrides.task)))
     h = headline(table)
     print(f"affiliate-replay: {h['informative_met']} of {h['informative']} informative "
           f"observations met in >= 80% of {spec.seeds} seeds ({h['met']} of "

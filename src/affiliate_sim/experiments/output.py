@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from affiliate_sim import provenance
 from affiliate_sim.model.history import FLOWS, PAIR_FLOWS, STOCKS
 from affiliate_sim.vocabulary import CAMPS, KINDS
 
@@ -67,8 +68,9 @@ def pair_flows(run) -> pd.DataFrame:
         ["day", "flow", "organization", "partner"], kind="stable").reset_index(drop=True)
 
 
-def summary(run) -> dict[str, Any]:
-    """The run's summary (see the module docstring)."""
+def summary(run, params_name: str | None = None) -> dict[str, Any]:
+    """The run's summary (see the module docstring), with its provenance
+    (:mod:`affiliate_sim.provenance`; ``params_name``: the parameter set's name)."""
     h = run.history
     names = h.names
     orgs: dict[str, Any] = {}
@@ -116,17 +118,31 @@ def summary(run) -> dict[str, Any]:
         "observations": evaluate(run, run.case.observations),
         "events": list(run.events),
         "params": run.params.to_dict(),
+        "provenance": provenance.record(run.params, params_name, [run.case]),
     }
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: Mode of every file written (what ``open`` would give under the process's umask, read
+#: once at import: a temporary file is created private, 0600).
+FILE_MODE = 0o666 & ~_umask()
+
+
 def atomic_write(path: Path, write) -> None:
-    """Write ``path`` through ``write(temporary path)``, then rename it into place."""
+    """Write ``path`` through ``write(temporary path)``, then rename it into place, with
+    the mode a plain ``open`` would have given it (:data:`FILE_MODE`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -158,13 +174,14 @@ def write_parquet(path: Path, df: pd.DataFrame) -> None:
     atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
-def write_run(run, out_dir: Path) -> dict[str, Any]:
+def write_run(run, out_dir: Path, params_name: str | None = None) -> dict[str, Any]:
     """Write ``timeseries.parquet``, ``flows.parquet``, ``events.json`` and, last,
-    ``summary.json`` (its presence marks a finished run)."""
+    ``summary.json`` (its presence marks a finished run; ``params_name``: the name of the
+    parameter set, recorded in its provenance)."""
     out_dir = Path(out_dir)
     write_parquet(out_dir / "timeseries.parquet", timeseries(run))
     write_parquet(out_dir / "flows.parquet", pair_flows(run))
     write_json(out_dir / "events.json", list(run.events))
-    summ = summary(run)
+    summ = summary(run, params_name)
     write_json(out_dir / "summary.json", summ)
     return summ

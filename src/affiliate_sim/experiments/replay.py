@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from affiliate_sim import provenance
 from affiliate_sim.experiments import continuation
 from affiliate_sim.experiments.output import atomic_write, write_json
 from affiliate_sim.experiments.runs import CaseResult, RunSpec, default_workers, execute
@@ -208,11 +209,14 @@ def case_figure(sc, results: list[CaseResult], title: str | None = None):
 def replay(params: Params, out_dir: Path, seeds: int = 50, knockout_seeds: int = 50,
            workers: int | None = None, cases: tuple[str, ...] = CASES,
            days: int | None = None, null: bool = True,
-           continuation_seeds: int = 10, posterior=None) -> dict[str, Any]:
+           continuation_seeds: int = 10, posterior=None,
+           params_name: str | None = None) -> dict[str, Any]:
     """Run the replay and write its report (see the module docstring). With a
     ``posterior`` (:class:`~affiliate_sim.experiments.abcsmc.PosteriorTable`), each seed
     runs its own parameter set drawn from it (the same set for the seed's null model,
-    knock-outs and continuation): a posterior predictive replay."""
+    knock-outs and continuation): a posterior predictive replay. ``provenance.json``
+    records the version, commit, parameter set (``params_name`` and a digest) and the
+    scenario files."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     workers = workers or default_workers()
@@ -279,8 +283,13 @@ def replay(params: Params, out_dir: Path, seeds: int = 50, knockout_seeds: int =
              for c in cases} if continuation_seeds > 0 else {})
     if cont:
         write_json(out_dir / "continuation.json", cont)
+    prov = provenance.record(params, params_name, scenarios.values())
+    prov["replay"] = {"seeds": seeds, "knockout_seeds": knockout_seeds, "days": days,
+                      "continuation_seeds": continuation_seeds,
+                      "posterior": str(posterior.path) if posterior is not None else None}
+    write_json(out_dir / "provenance.json", prov)
     report = render(table, knock, scenarios, params, seeds, knockout_seeds, cont,
-                    posterior=posterior)
+                    posterior=posterior, prov=prov)
     atomic_write(out_dir / "report.md",
                   lambda tmp: Path(tmp).write_text(report, encoding="utf-8"))
     shutil.rmtree(checkpoint, ignore_errors=True)  # written: nothing to resume
@@ -301,8 +310,9 @@ def continued_summary(results: list[CaseResult], sc) -> dict[str, Any]:
 
 
 def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int,
-           cont: dict[str, Any] | None = None, posterior=None) -> str:
-    """The Markdown report."""
+           cont: dict[str, Any] | None = None, posterior=None,
+           prov: dict[str, Any] | None = None) -> str:
+    """The Markdown report (``prov``: its provenance, :mod:`affiliate_sim.provenance`)."""
     title = ("the nine cases" if tuple(table) == tuple(CASES)
              else ", ".join(f"`{c}`" for c in table))
     which = ("a parameter set drawn for each seed from the posterior in "
@@ -399,6 +409,14 @@ def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int,
                 lines.append(f"| {c} | {name} | " + " | ".join(f"{x:.0f}" for x in ys)
                              + f" | {band} |")
         lines.append("")
+    if prov:
+        lines += ["## Provenance", "",
+                  f"affiliate_sim {prov['version']}"
+                  + (f", commit `{prov['commit']}`" if prov["commit"] else "")
+                  + f"; parameter set `{prov['params']['name'] or 'given'}` (digest "
+                  f"`{prov['params']['digest']}`); scenario files (digest of each file's "
+                  "bytes): " + ", ".join(f"`{x['name']}` `{x['digest']}`"
+                                        for x in prov["scenarios"]) + ".", ""]
     lines += ["## Parameters", "", "```", *(f"{k}: {v}" for k, v in params.to_dict().items()
                                              if k != "mechanisms" and v != {}), "```", ""]
     return "\n".join(lines)

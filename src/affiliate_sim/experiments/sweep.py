@@ -90,7 +90,9 @@ def override_dirname(overrides: list[str], exclude: tuple[str, ...] = ("group",)
 
 
 def run_group(spec_of: Callable[[list[str]], Any], members: list[list[str]],
-              folder_of: Callable[[list[str]], Path]) -> list[dict[str, Any]]:
+              folder_of: Callable[[list[str]], Path],
+              params_name: Callable[[list[str]], str | None] = lambda _: None,
+              ) -> list[dict[str, Any]]:
     """Run sweep jobs that share an ensemble, each recorded in its own folder as if it had
     run alone (see the module docstring); returns their status records.
 
@@ -99,6 +101,7 @@ def run_group(spec_of: Callable[[list[str]], Any], members: list[list[str]],
             from its overrides (validation errors are recorded as that member's failure).
         members: each member's overrides.
         folder_of: each member's job folder.
+        params_name: each member's parameter set's name (recorded in its summary).
     """
     from affiliate_sim.experiments.output import write_run
     from affiliate_sim.experiments.runs import execute, finished_run
@@ -115,18 +118,18 @@ def run_group(spec_of: Callable[[list[str]], Any], members: list[list[str]],
         records.append(status)
         try:
             _injected_failure(overrides)
-            todo.append((out_dir, status, spec_of(overrides)))
+            todo.append((out_dir, status, spec_of(overrides), params_name(overrides)))
         except Exception as err:  # noqa: BLE001  (a failed job is recorded, not raised)
             _finish(out_dir, status, err)
     try:
-        runs = execute([spec for _, _, spec in todo], collect=finished_run) if todo else []
+        runs = execute([t[2] for t in todo], collect=finished_run) if todo else []
     except Exception as err:  # noqa: BLE001
-        for out_dir, status, _ in todo:
+        for out_dir, status, _, _ in todo:
             _finish(out_dir, status, err)
         return records
-    for (out_dir, status, _), run in zip(todo, runs, strict=True):
+    for (out_dir, status, _, name), run in zip(todo, runs, strict=True):
         try:
-            write_run(run, out_dir)
+            write_run(run, out_dir, name)
             _finish(out_dir, status)
         except Exception as err:  # noqa: BLE001
             _finish(out_dir, status, err)
@@ -185,6 +188,13 @@ def summary_columns(summary: dict[str, Any]) -> dict[str, Any]:
     for oid, ob in (summary.get("observations") or {}).items():
         row[f"obs:{oid}.met"] = ob["met"]
         row[f"obs:{oid}.value"] = ob["value"]
+    prov = summary.get("provenance") or {}
+    if prov:
+        row["params_name"] = prov["params"]["name"]
+        row["params_digest"] = prov["params"]["digest"]
+        row["scenario_digest"] = (prov["scenarios"] or [{}])[0].get("digest")
+        row["version"] = prov["version"]
+        row["commit"] = prov["commit"]
     return row
 
 
