@@ -113,3 +113,56 @@ def test_bad_override_one_line(tmp_path, override, key, problem):
     assert problem in err
     assert "Traceback" not in res.stderr + res.stdout
     assert not (tmp_path / "summary.json").exists()
+
+
+def test_a_scenario_of_ones_own_from_template_to_run(tmp_path):
+    """new-scenario writes a template that validates and runs as it is, given as
+    scenario=PATH; its outputs go to a folder named after the file."""
+    res = cli("new-scenario", "my_case", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "my_case.yaml").is_file()
+    again = cli("new-scenario", "my_case", cwd=tmp_path)
+    assert again.returncode == 2 and "exists (not overwritten)" in again.stderr
+    ok = cli("validate", "my_case.yaml", "sinai_2015", cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.count(": ok: ") == 2
+    run = cli("scenario=my_case.yaml", "days=20", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    summ = json.loads((tmp_path / "outputs" / "my_case" / "seed0" / "summary.json").read_text())
+    assert summ["scenario"] == "my_case" and summ["days"] == 20
+    assert summ["provenance"]["scenarios"][0]["file"] == str(tmp_path / "my_case.yaml")
+
+
+def test_validate_lists_every_problem_one_line_each(tmp_path):
+    good = cli("new-scenario", "case_a", cwd=tmp_path)
+    assert good.returncode == 0
+    text = (tmp_path / "case_a.yaml").read_text()
+    bad = (text.replace("fighters: 300 ", "fighters: -300 ")
+           .replace("kind: pledge\n", "kind: pledgee\n")
+           .replace("vigilance: 1.0 ", "vigilance: 7 "))
+    (tmp_path / "bad.yaml").write_text(bad)
+    (tmp_path / "dup.yaml").write_text(text + "days: 30\n")
+    res = cli("validate", "bad.yaml", "dup.yaml", "case_a.yaml", "nothing.yaml", cwd=tmp_path)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert "Traceback" not in res.stderr
+    assert [ln.split(": ")[2] for ln in lines[:-1]] == [
+        "organizations[1].fighters", "organizations[3].vigilance", "inputs[0].kind",
+        "yaml", "scenario"]
+    assert "duplicate key 'days'" in lines[3]
+    assert lines[-1].endswith("3 of 4 files have problems")
+    assert "case_a.yaml: ok: case_a" in res.stdout
+
+
+def test_list_what_exists():
+    res = cli("list", "mechanisms")
+    assert res.returncode == 0
+    lines = res.stdout.strip().splitlines()
+    assert len(lines) == 10 and lines[0].startswith("pledge ") and "Mechanism 1" in lines[0]
+    every = cli("list")
+    assert every.returncode == 0
+    assert {"scenarios:", "params:", "levers:", "mechanisms:"} <= set(every.stdout.splitlines())
+    assert any(ln.split()[:2] == ["sinai_2015", "case"] for ln in every.stdout.splitlines())
+    assert any(ln.split()[:1] == ["calibrated"] for ln in every.stdout.splitlines())
+    bad = cli("list", "bogus")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1

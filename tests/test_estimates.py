@@ -173,3 +173,30 @@ def test_a_sweep_over_a_case_estimate(tmp_path):
     ts = pd.read_parquet(tmp_path / "timeseries.parquet")
     start = ts[(ts.day == 0) & (ts.organization == "Wilayat_Sinai")]
     assert sorted(start.fighters.round(6)) == [500.0, 2000.0]
+
+
+def test_a_misspelt_case_and_an_explicit_reserve():
+    """An estimate for a case that is neither shipped nor run is refused (it would be
+    ignored); a reserve the file gives explicitly does not follow a new strength, even when
+    it equals the old one."""
+    import yaml as _yaml
+
+    from affiliate_sim.cli.config import check_cases
+
+    p = Params.from_dict({"estimates": {"sinai2015": {"Wilayat_Sinai": {"fighters": 900}}}})
+    with pytest.raises(InputError) as err:
+        check_cases(p, [load_scenario("sinai_2015")], "override")
+    assert err.value.key == "params.estimates.sinai2015"
+    with pytest.raises(InputError, match="without dots"):
+        Params.from_dict({"estimates": {"a.b": {"X": {"fighters": 1}}}})
+    data = _yaml.safe_load((SCENARIO_DIR / "sinai_2015.yaml").read_text(encoding="utf-8"))
+    data["organizations"][2]["reserve"] = 15000  # written out, equal to its strength
+    est = Params.from_dict({"estimates": {"sinai_2015": {"Egyptian_forces": {"fighters": 20000}}}})
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "s.yaml"
+        path.write_text(_yaml.safe_dump(data), encoding="utf-8")
+        m = AffiliateModel(path, est, rng=0, days=1)
+    assert m.world.forces.reserve[0, 2] == 15000.0

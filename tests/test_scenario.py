@@ -151,6 +151,12 @@ def test_broken_scenarios(tmp_path, label, mutate, key, problem):
     ("", "the file is empty"),
     ("- just\n- a list\n", "must be a mapping"),
     ("name: !!python/object/apply:os.system ['echo hacked']\n", "malformed YAML"),
+    ("name: x\ndays: 5\nname: y\n", "at line 3, column 1: duplicate key 'name'"),
+    ("name: " + "[" * 100_000 + "]" * 100_000 + "\n", "nested deeper than 64 levels"),
+    ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{k}: &{k} [{', '.join([f'*{p}'] * 10)}]\n" for p, k in zip("abcdefg", "bcdefgh")),
+     "aliases expand to more than 1000000 values"),
+    ("x" * (16 * 2**20 + 1), "larger than 16 MiB"),
 ])
 def test_malformed_files(tmp_path, text, problem):
     path = tmp_path / "bad.yaml"
@@ -197,3 +203,64 @@ def test_every_shipped_scenario_declares_its_cell_size(name):
     data = yaml.safe_load(resolve(name).read_text(encoding="utf-8"))
     assert "cell_km" in data
     assert load_scenario(name).cell_km == float(data["cell_km"]) > 0
+
+
+def test_numbers_in_exponent_form_are_numbers(tmp_path):
+    """``1e3`` is a number (YAML 1.2), as an analyst writes a strength."""
+    data = base()
+    data["organizations"][1]["fighters"] = "1e3"
+    text = yaml.safe_dump(data).replace("'1e3'", "1e3")
+    path = tmp_path / "e.yaml"
+    path.write_text(text)
+    sc = load_scenario(path)
+    assert sc.organizations[1].fighters == 1000.0
+
+
+def test_every_problem_of_a_file_is_listed(tmp_path):
+    """check_scenario goes on after an organization's, a relation's or an input's problem
+    and reports each; the first problem alone is what loading raises."""
+    from affiliate_sim.scenario.files import check_scenario
+
+    data = base()
+    data["organizations"][1]["fighters"] = -5
+    data["organizations"][2]["cohesion"] = 3
+    data["inputs"] = [{"day": 0, "kind": "pledgee", "actor": data["organizations"][1]["name"]},
+                      {"day": 99999, "kind": "pledge", "actor": data["organizations"][1]["name"]}]
+    path = tmp_path / "many.yaml"
+    path.write_text(yaml.safe_dump(data))
+    problems = check_scenario(path)
+    assert [p.key for p in problems] == ["organizations[1].fighters",
+                                         "organizations[2].cohesion", "inputs[0].kind",
+                                         "inputs[1].day"]
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    assert err.value.key == "organizations[1].fighters"
+    assert check_scenario("sinai_2015") == []
+
+
+def test_the_reference_and_the_json_schema_follow_the_loader():
+    """docs/scenarios.md is what the schema module generates; the JSON Schema is valid,
+    every shipped scenario meets it, and it refuses what the loader refuses for a key or a
+    range; every organization field has a meaning."""
+    from pathlib import Path
+
+    import jsonschema
+
+    from affiliate_sim.scenario import files, schema
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "scenarios.md"
+    assert docs.read_text(encoding="utf-8") == schema.reference_markdown() + "\n", \
+        "docs/scenarios.md is stale: affiliate-sim schema --markdown > docs/scenarios.md"
+    s = schema.json_schema()
+    jsonschema.Draft202012Validator.check_schema(s)
+    check = jsonschema.Draft202012Validator(s)
+    for name in available():
+        data = yaml.safe_load((SCENARIO_DIR / f"{name}.yaml").read_text())
+        assert not list(check.iter_errors(data)), name
+    assert set(files.ORG_FIELDS) <= set(schema.ORG_DOCS)
+    for mutate in (lambda d: d.update(colour="red"),
+                   lambda d: d["organizations"][1].update(cohesion=2),
+                   lambda d: d["inputs"].append({"day": 0, "kind": "pledgee", "actor": "x"})):
+        data = base()
+        mutate(data)
+        assert list(check.iter_errors(data))

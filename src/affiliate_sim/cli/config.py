@@ -216,7 +216,7 @@ def validate(cfg: DictConfig | dict, where: str = "override") -> RunSpec:
     if not isinstance(name, str) or not name:
         raise InputError(where, "scenario", "no scenario given (scenario=NAME)")
     scenario = load_scenario(name)
-    case_estimates(scenario, [params], where)
+    check_cases(params, [scenario], where)
     if data.get("seed") is None:
         raise InputError(where, "seed", "must be a whole number >= 0, got None")
     _check_min(data, where, {"seed": 0, "days": 1})
@@ -269,8 +269,7 @@ def validate_replay(cfg: DictConfig | dict, where: str = "override") -> ReplaySp
     _check_min(data, where, {"seeds": 1, "knockout_seeds": 0, "workers": 1, "days": 1,
                              "continuation_seeds": 0})
     cases = tuple(data.get("cases") or CASES)
-    for c in cases:
-        case_estimates(load_scenario(c), [params], where)
+    check_cases(params, [load_scenario(c) for c in cases], where)
     return ReplaySpec(params=params, seeds=data["seeds"], knockout_seeds=data["knockout_seeds"],
                       workers=data.get("workers"), days=data.get("days"), cases=cases,
                       out=data["out"], continuation_seeds=data["continuation_seeds"],
@@ -334,8 +333,7 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
     if not isinstance(continued, bool):
         raise InputError(where, "continued", f"must be true or false, got {continued!r}")
     cases = tuple(data.get("cases") or CASES)
-    for c in cases:
-        case_estimates(load_scenario(c), [params], where)
+    check_cases(params, [load_scenario(c) for c in cases], where)
     if data.get("crossval") and len(cases) < 2:
         raise InputError(where, "cases", "cross-validation needs at least two cases")
     return {"params": params, "free": free, "seeds": data["seeds"],
@@ -348,7 +346,7 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
             "generations": data.get("generations", 8), "quantile": float(quantile),
             "db": data.get("db"), "report": data.get("report", "replay/posterior"),
             "seed": data.get("seed", 0), "cluster": _cluster(data, where),
-            "abc_estimates": data.get("abc_estimates", 0),
+            "abc_estimates": data.get("abc_estimates", 2),
             "screen_seeds": data.get("screen_seeds", 16)}
 
 
@@ -365,16 +363,38 @@ def _cluster(data: dict, where: str) -> str | None:
     return value
 
 
-def _distinct_cases(data: dict, where: str) -> tuple[str, ...]:
-    """The config's cases (all nine if none), each a scenario file, none twice."""
+def _distinct_cases(data: dict, where: str, params: Params | None = None) -> tuple[str, ...]:
+    """The config's cases (all nine if none), each a scenario file, none twice, each
+    holding the organizations ``params`` gives estimates for."""
     cases = tuple(data.get("cases") or CASES)
     seen = set()
+    loaded = []
     for c in cases:
         if c in seen:
             raise InputError(where, "cases", f"{c!r} is given twice")
         seen.add(c)
-        load_scenario(c)
+        loaded.append(load_scenario(c))
+    if params is not None:
+        check_cases(params, loaded, where)
     return cases
+
+
+def check_cases(params: Params, scenarios, where: str) -> None:
+    """The estimates of ``params`` against the cases run: each run case's organizations
+    must exist (:func:`case_estimates`), and every case named must be one of them or a
+    shipped scenario (a misspelt case would otherwise be ignored).
+
+    Raises:
+        InputError: naming the key and the problem.
+    """
+    names = set(available())
+    for sc in scenarios:
+        case_estimates(sc, [params], where)
+        names.add(sc.name)
+    for case in params.estimates:
+        if case not in names:
+            raise InputError(where, f"params.estimates.{case}", "no such case among the "
+                             "shipped scenarios or the ones run")
 
 
 #: The methods of ``affiliate-sensitivity``.
@@ -418,7 +438,7 @@ def validate_sensitivity(cfg: DictConfig | dict, where: str = "override") -> dic
             ranges.update(yaml.safe_load(fh).get("free") or {})
     ranges.update(data.get("ranges") or {})
     problem(params.to_dict(), parameter_table(), ranges, float(spread), where=where)
-    cases = _distinct_cases(data, where)
+    cases = _distinct_cases(data, where, params)
     return {"cluster": _cluster(data, where), "params": params, "ranges": ranges,
             "spread": float(spread),
             "method": data["method"], "seeds": data["seeds"],
@@ -445,7 +465,7 @@ def validate_discover(cfg: DictConfig | dict, where: str = "override") -> dict[s
         v = data[key]
         if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 < v <= 1.0:
             raise InputError(where, key, f"must be a number in (0, 1], got {v!r}")
-    cases = _distinct_cases(data, where)
+    cases = _distinct_cases(data, where, params)
     dims = dimensions(data.get("levers") or {}, data.get("uncertain") or {},
                       parameter_table(), cases, where=where)
     if data["n"] < len(cases):

@@ -88,6 +88,10 @@ if not OmegaConf.has_resolver("jobdir"):
     from affiliate_sim.experiments.sweep import job_dir
 
     OmegaConf.register_new_resolver("jobdir", job_dir)
+if not OmegaConf.has_resolver("stem"):  # a scenario file's name for folder names
+    from affiliate_sim.cli.tools import stem
+
+    OmegaConf.register_new_resolver("stem", stem)
 
 
 @hydra.main(config_path=str(appconfig.CONF_DIR), config_name=appconfig.PRIMARY,
@@ -229,8 +233,20 @@ def _guarded(prog: str, config_name: str, validate, hydra_main, argv) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``affiliate-sim``."""
-    _guarded("affiliate-sim", appconfig.PRIMARY, appconfig.validate, _hydra_main, argv)
+    """Entry point of ``affiliate-sim``: a run or a sweep, or one of the commands of
+    :mod:`affiliate_sim.cli.tools` (``validate``, ``list``, ``new-scenario``)."""
+    from affiliate_sim.cli import tools
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in tools.COMMANDS:
+        try:
+            code = tools.COMMANDS[args[0]](args[1:])
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            code = 1
+        sys.exit(code)
+    _guarded("affiliate-sim", appconfig.PRIMARY, appconfig.validate, _hydra_main,
+             tools.scenario_paths(args))
 
 
 @hydra.main(config_path=str(appconfig.CONF_DIR), config_name="replay", version_base="1.3")

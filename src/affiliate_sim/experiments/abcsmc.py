@@ -389,6 +389,16 @@ def settings_key(data: dict) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def database_key(settings: dict, bounds: dict[str, Bound], targets: Sequence[Target],
+                 population: int, quantile: float, seed: int) -> str:
+    """What a history database's generations depend on (a database of another key is
+    set aside, not resumed)."""
+    return settings_key({"settings": settings, "bounds": {
+        n: dataclasses.astuple(b) for n, b in bounds.items()}, "targets": [
+        dataclasses.astuple(t) for t in targets], "population": population,
+        "quantile": quantile, "seed": seed})
+
+
 def run_abc(evaluate: Callable[[list[dict], list[int]], list[dict]],
             targets: Sequence[Target], bounds: dict[str, Bound], *, population: int,
             generations: int, quantile: float = 0.5, db: Path, seed: int = 0,
@@ -405,10 +415,7 @@ def run_abc(evaluate: Callable[[list[dict], list[int]], list[dict]],
         logging.getLogger(name).setLevel(logging.WARNING)
     db = Path(db).resolve()
     db.parent.mkdir(parents=True, exist_ok=True)
-    key = settings_key({"settings": settings or {}, "bounds": {
-        n: dataclasses.astuple(b) for n, b in bounds.items()}, "targets": [
-        dataclasses.astuple(t) for t in targets], "population": population,
-        "quantile": quantile, "seed": seed})
+    key = database_key(settings or {}, bounds, targets, population, quantile, seed)
     keyfile = db.with_name(db.name + ".key")
     # pyABC works on an unbounded scale (Bound.from_z), where the prior is the standard
     # logistic distribution: proposals never fall outside the prior's support
@@ -553,7 +560,8 @@ def calibrate_abc(start, free: dict[str, tuple[float, float]], cases: Sequence[s
         evaluate, targets = case_evaluator(start, cases, pool)
         settings = {"start": start.to_dict(), "cases": list(cases), "free": {
             k: list(v) for k, v in free.items()}, "seed0": SIM_SEED0,
-            "error": [ERROR_SHARE, SHARE_FLOOR, GAP_CAP], "version": ABC_VERSION}
+            "error": [ERROR_SHARE, SHARE_FLOOR, GAP_CAP], "version": ABC_VERSION,
+            "model": model_fingerprint(cases)}
         post = run_abc(evaluate, targets, bounds_of(free), population=population,
                        generations=generations, quantile=quantile, db=db, seed=seed,
                        settings=settings, log=log, max_batch=max_batch)
@@ -569,6 +577,26 @@ def calibrate_abc(start, free: dict[str, tuple[float, float]], cases: Sequence[s
 ABC_VERSION = 2
 #: First seed of the screening runs of the cases' estimates (common to every value).
 SCREEN_SEED0 = 1_500_000
+
+
+def model_fingerprint(cases: Sequence[str]) -> str:
+    """A digest of what a case's runs depend on besides the parameters: the source of the
+    kernel, the mechanisms and the model, and each case's scenario data (as parsed: a
+    comment does not count). A calibration's database or screening of another model is
+    not reused."""
+    import yaml
+
+    from affiliate_sim.kernel import cache
+    from affiliate_sim.scenario.files import resolve
+
+    h = hashlib.sha256(cache.fingerprint().encode())
+    for path in sorted((cache._PACKAGE / "model").glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    for c in cases:
+        data = yaml.safe_load(resolve(c).read_text(encoding="utf-8"))
+        h.update(json.dumps(data, sort_keys=True, default=str).encode())
+    return h.hexdigest()
 
 
 def case_distance(targets: Sequence[Target], values: dict[str, float], case: str) -> float:
@@ -652,7 +680,8 @@ def screened(start, cases: Sequence[str], seeds: int, workers, db: Path, log) ->
 
     key = settings_key({"start": start.to_dict(), "cases": list(cases), "seeds": seeds,
                         "estimates": {c: load_scenario(c).estimates for c in cases},
-                        "version": ABC_VERSION})
+                        "version": ABC_VERSION, "model": model_fingerprint(cases),
+                        "seed0": SCREEN_SEED0, "error": [ERROR_SHARE, SHARE_FLOOR, GAP_CAP]})
     path = Path(db).resolve().with_name(Path(db).name + ".screening.json")
     if path.exists():
         try:

@@ -556,7 +556,7 @@ def _replace_estimates(forces: Forces, orgs: Organizations, r: int, i: int, spec
     for f, v in values.items():
         if f == "fighters":
             forces.fighters[r, i] = spread(spec, v)
-            if spec.reserve == spec.fighters:  # the file left it to its default
+            if spec.reserve_default:  # the file left it to its default
                 forces.reserve[r, i] = v
         elif f != "sympathizer_share":
             for attr in _ATTRS.get(f, (f,)):

@@ -11,6 +11,8 @@ the key path and the problem.
 
 from __future__ import annotations
 
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any
@@ -112,7 +114,9 @@ OrgSpec = make_dataclass(
     "OrgSpec",
     [("name", str), ("camp", str), ("kind", str), ("fighters", float),
      ("regions", dict)]
-    + [(k, type(f.default), field(default=f.default)) for k, f in ORG_FIELDS.items()],
+    + [(k, type(f.default), field(default=f.default)) for k, f in ORG_FIELDS.items()]
+    # whether the file left ``reserve`` to its default (its strength once over)
+    + [("reserve_default", bool, field(default=False))],
     namespace={"__doc__": "An organization as the scenario gives it (required: name, camp, "
                           "kind, fighters, regions; the rest from ORG_FIELDS)."},
     module=__name__)
@@ -262,6 +266,108 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         InputError: naming the file, the key path and the problem.
     """
     path = resolve(name_or_path)
+    return parse_scenario(_read(path), path)
+
+
+#: Limits of a YAML file read (a scenario or parameter file): bytes, nesting depth, and
+#: nodes once every alias is expanded (an alias "bomb" of a few lines would otherwise
+#: expand to billions).
+MAX_BYTES = 16 * 2**20
+MAX_DEPTH = 64
+MAX_NODES = 1_000_000
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` (data only) that also rejects duplicate keys, reads ``1e3`` as a
+    number (YAML 1.2) and enforces :data:`MAX_DEPTH` and :data:`MAX_NODES`."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than "
+                                                  f"{MAX_DEPTH} levels",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_node(self):
+        node = super().get_single_node()
+        if node is not None and _expanded_size(node) > MAX_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases expand to more than {MAX_NODES} values", node.start_mark)
+        return node
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    dup = key in seen
+                except TypeError:  # an unhashable key: construct_mapping reports it
+                    continue
+                if dup:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."))
+
+
+def _expanded_size(root) -> int:
+    """Values a YAML node graph holds once every alias is expanded (each shared node
+    counted as often as it is reached)."""
+    memo: dict[int, int] = {}
+
+    def size(node) -> int:
+        if id(node) in memo:
+            return memo[id(node)]
+        memo[id(node)] = 1  # a node reached again while being sized: a cycle
+        if isinstance(node, yaml.SequenceNode):
+            n = 1 + sum(size(v) for v in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            n = 1 + sum(size(k) + size(v) for k, v in node.value)
+        else:
+            n = 1
+        memo[id(node)] = n
+        return n
+
+    return size(root)
+
+
+def read_yaml(text: str, where: str) -> Any:
+    """YAML data from ``text`` (:class:`_Loader`: data only, no duplicate keys, bounded).
+
+    Raises:
+        InputError: naming ``where`` and the line and column of the problem.
+    """
+    if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
+        raise InputError(where, "file", f"larger than {MAX_BYTES // 2**20} MiB")
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise InputError(where, "yaml", f"malformed YAML{at}: {problem}") from None
+    except RecursionError:
+        raise InputError(where, "yaml", f"nested deeper than {MAX_DEPTH} levels") from None
+
+
+def _read(path: Path) -> Any:
+    """A scenario file's YAML data (a missing, unreadable or malformed file is an
+    :class:`InputError`)."""
     where = str(path)
     if not path.is_file():
         known = ", ".join(available()) or "none"
@@ -270,18 +376,39 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(where, "file", f"cannot be read: {err}") from None
+    return read_yaml(text, where)
+
+
+@contextmanager
+def _collecting(problems: list | None):
+    """Let an item's problem go on to the next item when collecting (``problems`` a list),
+    else raise it."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise InputError(where, "yaml", f"malformed YAML{at}: {problem}") from None
-    return parse_scenario(data, path)
+        yield
+    except InputError as err:
+        if problems is None:
+            raise
+        problems.append(err)
 
 
-def parse_scenario(data: Any, path: Path) -> Scenario:
-    """Validate already-parsed YAML data (see :func:`load_scenario`)."""
+def check_scenario(name_or_path: str | Path) -> list[InputError]:
+    """Every problem of a scenario file, without running it: one per region,
+    organization, relation and scripted input that has one, and the first of the rest
+    (the file's top level, its observations, its estimates); ``[]`` if there is none."""
+    problems: list[InputError] = []
+    try:
+        path = resolve(name_or_path)
+        data = _read(path)
+        parse_scenario(data, path, problems)
+    except InputError as err:
+        problems.append(err)
+    return problems
+
+
+def parse_scenario(data: Any, path: Path, problems: list | None = None) -> Scenario:
+    """Validate already-parsed YAML data (see :func:`load_scenario`); with a list of
+    ``problems``, the problem of a region, organization, relation or input is added to it
+    and the check goes on with the next (:func:`check_scenario`)."""
     c = _Checker(str(path))
     if data is None:
         c.fail("(top)", "the file is empty")
@@ -302,78 +429,81 @@ def parse_scenario(data: Any, path: Path) -> Scenario:
 
     regions: dict[str, np.ndarray] = {}
     for i, reg in enumerate(c.seq(data["regions"], "regions")):
-        key = f"regions[{i}]"
-        c.mapping(reg, key, {"name": True, "rows": True, "cols": True, "description": False,
-                             **{k: False for k in LAYERS}})
-        rname = c.string(reg["name"], f"{key}.name")
-        if rname in regions:
-            c.fail(f"{key}.name", f"duplicate region name {rname!r}")
-        mask = np.zeros((H, W), dtype=bool)
-        r0, r1 = _span(c, reg["rows"], f"{key}.rows", H)
-        c0, c1 = _span(c, reg["cols"], f"{key}.cols", W)
-        mask[r0:r1, c0:c1] = True
-        regions[rname] = mask
-        for k in LAYERS:
-            if k in reg:
-                layers[k][mask] = c.number(reg[k], f"{key}.{k}", lo=0.0,
-                                           hi=1.0 if k in UNIT_LAYERS else None)
+        with _collecting(problems):
+            key = f"regions[{i}]"
+            c.mapping(reg, key, {"name": True, "rows": True, "cols": True, "description": False,
+                                 **{k: False for k in LAYERS}})
+            rname = c.string(reg["name"], f"{key}.name")
+            if rname in regions:
+                c.fail(f"{key}.name", f"duplicate region name {rname!r}")
+            mask = np.zeros((H, W), dtype=bool)
+            r0, r1 = _span(c, reg["rows"], f"{key}.rows", H)
+            c0, c1 = _span(c, reg["cols"], f"{key}.cols", W)
+            mask[r0:r1, c0:c1] = True
+            regions[rname] = mask
+            for k in LAYERS:
+                if k in reg:
+                    layers[k][mask] = c.number(reg[k], f"{key}.{k}", lo=0.0,
+                                               hi=1.0 if k in UNIT_LAYERS else None)
     if not regions:
         c.fail("regions", "at least one region is required")
 
     orgs: list[OrgSpec] = []
     names: set[str] = set()
     for i, od in enumerate(c.seq(data["organizations"], "organizations")):
-        key = f"organizations[{i}]"
-        c.mapping(od, key, ORG_KEYS)
-        oname = c.string(od["name"], f"{key}.name")
-        if oname in names:
-            c.fail(f"{key}.name", f"duplicate organization name {oname!r}")
-        names.add(oname)
-        kw: dict[str, Any] = {
-            "name": oname,
-            "camp": c.string(od["camp"], f"{key}.camp", CAMPS),
-            "kind": c.string(od["kind"], f"{key}.kind", KINDS),
-            "fighters": c.number(od["fighters"], f"{key}.fighters", lo=0.0, hi=1e7),
-        }
-        if "region" in od and "regions" in od:
-            c.fail(f"{key}.regions", "give either region or regions, not both")
-        if "region" in od:
-            kw["regions"] = {c.string(od["region"], f"{key}.region"): 1.0}
-        elif "regions" in od:
-            rmap = od["regions"]
-            if not isinstance(rmap, dict) or not rmap:
-                c.fail(f"{key}.regions", "must be a mapping of region name to share")
-            kw["regions"] = {r: c.number(s, f"{key}.regions.{r}", lo=0.0)
-                             for r, s in rmap.items()}
-            if sum(kw["regions"].values()) <= 0:
-                c.fail(f"{key}.regions", "shares must add up to more than zero")
-        else:
-            c.fail(f"{key}.region", "required key is missing (region or regions)")
-        for r in kw["regions"]:
-            if r not in regions:
-                c.fail(f"{key}.region", f"no region named {r!r} (regions: "
-                       f"{', '.join(regions)})")
-        for f, spec in ORG_FIELDS.items():
-            if f not in od:
-                continue
-            k = f"{key}.{f}"
-            if spec.check == "unit":
-                kw[f] = c.number(od[f], k, lo=0.0, hi=1.0)
-            elif spec.check == "number":
-                kw[f] = c.number(od[f], k, lo=spec.lo, hi=spec.hi)
-            elif spec.check == "integer":
-                kw[f] = c.integer(od[f], k, lo=spec.lo, hi=spec.hi)
-            elif spec.check == "choice":
-                kw[f] = c.string(od[f], k, spec.choices)
-            elif spec.check == "bool":
-                kw[f] = c.boolean(od[f], k)
+        with _collecting(problems):
+            key = f"organizations[{i}]"
+            c.mapping(od, key, ORG_KEYS)
+            oname = c.string(od["name"], f"{key}.name")
+            if oname in names:
+                c.fail(f"{key}.name", f"duplicate organization name {oname!r}")
+            names.add(oname)
+            kw: dict[str, Any] = {
+                "name": oname,
+                "camp": c.string(od["camp"], f"{key}.camp", CAMPS),
+                "kind": c.string(od["kind"], f"{key}.kind", KINDS),
+                "fighters": c.number(od["fighters"], f"{key}.fighters", lo=0.0, hi=1e7),
+            }
+            if "region" in od and "regions" in od:
+                c.fail(f"{key}.regions", "give either region or regions, not both")
+            if "region" in od:
+                kw["regions"] = {c.string(od["region"], f"{key}.region"): 1.0}
+            elif "regions" in od:
+                rmap = od["regions"]
+                if not isinstance(rmap, dict) or not rmap:
+                    c.fail(f"{key}.regions", "must be a mapping of region name to share")
+                kw["regions"] = {r: c.number(s, f"{key}.regions.{r}", lo=0.0)
+                                 for r, s in rmap.items()}
+                if sum(kw["regions"].values()) <= 0:
+                    c.fail(f"{key}.regions", "shares must add up to more than zero")
             else:
-                kw[f] = c.string(od[f], k)
-        if "style" not in od and kw["kind"] == "state_force":
-            kw["style"] = "conventional"
-        if "reserve" not in od:
-            kw["reserve"] = kw["fighters"]
-        orgs.append(OrgSpec(**kw))
+                c.fail(f"{key}.region", "required key is missing (region or regions)")
+            for r in kw["regions"]:
+                if r not in regions:
+                    c.fail(f"{key}.region", f"no region named {r!r} (regions: "
+                           f"{', '.join(regions)})")
+            for f, spec in ORG_FIELDS.items():
+                if f not in od:
+                    continue
+                k = f"{key}.{f}"
+                if spec.check == "unit":
+                    kw[f] = c.number(od[f], k, lo=0.0, hi=1.0)
+                elif spec.check == "number":
+                    kw[f] = c.number(od[f], k, lo=spec.lo, hi=spec.hi)
+                elif spec.check == "integer":
+                    kw[f] = c.integer(od[f], k, lo=spec.lo, hi=spec.hi)
+                elif spec.check == "choice":
+                    kw[f] = c.string(od[f], k, spec.choices)
+                elif spec.check == "bool":
+                    kw[f] = c.boolean(od[f], k)
+                else:
+                    kw[f] = c.string(od[f], k)
+            if "style" not in od and kw["kind"] == "state_force":
+                kw["style"] = "conventional"
+            if "reserve" not in od:
+                kw["reserve"] = kw["fighters"]
+                kw["reserve_default"] = True
+            orgs.append(OrgSpec(**kw))
     if not orgs:
         c.fail("organizations", "at least one organization is required")
     for i, o in enumerate(orgs):
@@ -386,72 +516,76 @@ def parse_scenario(data: Any, path: Path) -> Scenario:
 
     relations = []
     for i, rel in enumerate(c.seq(data.get("relations", []) or [], "relations")):
-        key = f"relations[{i}]"
-        c.mapping(rel, key, {"a": True, "b": True, "kind": True, "note": False})
-        a = c.string(rel["a"], f"{key}.a")
-        b = c.string(rel["b"], f"{key}.b")
-        kind = c.string(rel["kind"], f"{key}.kind", RELATIONS)
-        for k, v in (("a", a), ("b", b)):
-            if v not in names:
-                c.fail(f"{key}.{k}", f"no organization named {v!r}")
-        if a == b:
-            c.fail(key, "an organization cannot relate to itself")
-        relations.append((a, b, kind))
+        with _collecting(problems):
+            key = f"relations[{i}]"
+            c.mapping(rel, key, {"a": True, "b": True, "kind": True, "note": False})
+            a = c.string(rel["a"], f"{key}.a")
+            b = c.string(rel["b"], f"{key}.b")
+            kind = c.string(rel["kind"], f"{key}.kind", RELATIONS)
+            for k, v in (("a", a), ("b", b)):
+                if v not in names:
+                    c.fail(f"{key}.{k}", f"no organization named {v!r}")
+            if a == b:
+                c.fail(key, "an organization cannot relate to itself")
+            relations.append((a, b, kind))
 
     inputs = []
     kinds_of = {o.name: o.kind for o in orgs}
     for i, inp in enumerate(c.seq(data.get("inputs", []) or [], "inputs")):
-        key = f"inputs[{i}]"
-        c.mapping(inp, key, {"day": True, "kind": True, "actor": True, "target": False,
-                             "magnitude": False, "note": False, "source": False,
-                             "region": False, "duration": False})
-        day = c.integer(inp["day"], f"{key}.day", lo=0)
-        if day >= days:
-            c.fail(f"{key}.day", f"day {day} is outside the run (days: {days})")
-        kind = c.string(inp["kind"], f"{key}.kind", INPUT_KINDS)
-        actor = c.string(inp["actor"], f"{key}.actor")
-        if actor not in names:
-            c.fail(f"{key}.actor", f"no organization named {actor!r}")
-        target = ""
-        if "target" in inp:
-            target = c.string(inp["target"], f"{key}.target")
-            if target not in names:
-                c.fail(f"{key}.target", f"no organization named {target!r}")
-        if "target" in INPUT_NEEDS.get(kind, ()) and not target:
-            c.fail(f"{key}.target", f"a {kind} input needs a target")
-        if target == actor:
-            c.fail(f"{key}.target", f"a {kind} input cannot target its own actor")
-        region = ""
-        if "region" in inp and kind not in REGIONAL:
-            c.fail(f"{key}.region", f"only {', '.join(REGIONAL)} inputs take a region")
-        if "region" in inp:
-            region = c.string(inp["region"], f"{key}.region")
-            if region not in regions:
-                c.fail(f"{key}.region", f"no region named {region!r} (regions: "
-                       f"{', '.join(regions)})")
-        elif "region" in INPUT_NEEDS.get(kind, ()):
-            c.fail(f"{key}.region", f"a {kind} input needs a region")
-        if kind == "offensive" and not target and not region:
-            c.fail(f"{key}.target", "an offensive input needs a target or a region")
-        if "duration" in inp and kind not in LASTING:
-            c.fail(f"{key}.duration", f"only {' and '.join(LASTING)} inputs last (a {kind} "
-                   "input happens on its day)")
-        duration = (c.integer(inp.get("duration", DEFAULT_DURATION), f"{key}.duration", lo=1,
-                              hi=100_000) if kind in LASTING else 0)
-        if kind in ("recognition", "core_fortunes") and kinds_of[actor] != "is_core":
-            c.fail(f"{key}.actor", f"a {kind} input's actor is the IS core (kind is_core)")
-        if kind in ("intelligence", "decapitation") and kinds_of[actor] != "state_force":
-            c.fail(f"{key}.actor", f"a {kind} input's actor must be a state force")
-        lo, hi = MAGNITUDE[kind]
-        mag = c.number(inp.get("magnitude", 1.0), f"{key}.magnitude", lo=lo, hi=hi)
-        inputs.append(InputSpec(day=day, kind=kind, actor=actor, target=target,
-                                magnitude=mag, note=str(inp.get("note", "")),
-                                source=str(inp.get("source", "")), region=region,
-                                duration=duration))
+        with _collecting(problems):
+            key = f"inputs[{i}]"
+            c.mapping(inp, key, {"day": True, "kind": True, "actor": True, "target": False,
+                                 "magnitude": False, "note": False, "source": False,
+                                 "region": False, "duration": False})
+            day = c.integer(inp["day"], f"{key}.day", lo=0)
+            if day >= days:
+                c.fail(f"{key}.day", f"day {day} is outside the run (days: {days})")
+            kind = c.string(inp["kind"], f"{key}.kind", INPUT_KINDS)
+            actor = c.string(inp["actor"], f"{key}.actor")
+            if actor not in names:
+                c.fail(f"{key}.actor", f"no organization named {actor!r}")
+            target = ""
+            if "target" in inp:
+                target = c.string(inp["target"], f"{key}.target")
+                if target not in names:
+                    c.fail(f"{key}.target", f"no organization named {target!r}")
+            if "target" in INPUT_NEEDS.get(kind, ()) and not target:
+                c.fail(f"{key}.target", f"a {kind} input needs a target")
+            if target == actor:
+                c.fail(f"{key}.target", f"a {kind} input cannot target its own actor")
+            region = ""
+            if "region" in inp and kind not in REGIONAL:
+                c.fail(f"{key}.region", f"only {', '.join(REGIONAL)} inputs take a region")
+            if "region" in inp:
+                region = c.string(inp["region"], f"{key}.region")
+                if region not in regions:
+                    c.fail(f"{key}.region", f"no region named {region!r} (regions: "
+                           f"{', '.join(regions)})")
+            elif "region" in INPUT_NEEDS.get(kind, ()):
+                c.fail(f"{key}.region", f"a {kind} input needs a region")
+            if kind == "offensive" and not target and not region:
+                c.fail(f"{key}.target", "an offensive input needs a target or a region")
+            if "duration" in inp and kind not in LASTING:
+                c.fail(f"{key}.duration", f"only {' and '.join(LASTING)} inputs last (a {kind} "
+                       "input happens on its day)")
+            duration = (c.integer(inp.get("duration", DEFAULT_DURATION), f"{key}.duration", lo=1,
+                                  hi=100_000) if kind in LASTING else 0)
+            if actor not in kinds_of:  # its organization had a problem of its own
+                continue
+            if kind in ("recognition", "core_fortunes") and kinds_of[actor] != "is_core":
+                c.fail(f"{key}.actor", f"a {kind} input's actor is the IS core (kind is_core)")
+            if kind in ("intelligence", "decapitation") and kinds_of[actor] != "state_force":
+                c.fail(f"{key}.actor", f"a {kind} input's actor must be a state force")
+            lo, hi = MAGNITUDE[kind]
+            mag = c.number(inp.get("magnitude", 1.0), f"{key}.magnitude", lo=lo, hi=hi)
+            inputs.append(InputSpec(day=day, kind=kind, actor=actor, target=target,
+                                    magnitude=mag, note=str(inp.get("note", "")),
+                                    source=str(inp.get("source", "")), region=region,
+                                    duration=duration))
 
     observations = parse_observations(data.get("observations"), str(path), names,
                                       set(regions), days, tuple(EVENT_KINDS))
-    estimates = _estimates(c, data.get("estimates"), orgs)
+    estimates = _estimates(c, data.get("estimates"), orgs, names)
     sources = [c.string(s, f"sources[{i}]") for i, s in
                enumerate(c.seq(data.get("sources", []) or [], "sources"))]
     return Scenario(
@@ -466,15 +600,18 @@ def parse_scenario(data: Any, path: Path) -> Scenario:
     )
 
 
-def _estimates(c: _Checker, value, orgs: list) -> dict[str, dict[str, tuple[float, float]]]:
+def _estimates(c: _Checker, value, orgs: list,
+               names: set[str]) -> dict[str, dict[str, tuple[float, float]]]:
     """The ``estimates`` block: ``{organization: {field: [low, high]}}``, each range inside
     the field's (:data:`ESTIMABLE`) and holding the file's own value."""
     if value is None:
         return {}
     by_name = {o.name: o for o in orgs}
     out: dict[str, dict[str, tuple[float, float]]] = {}
-    c.mapping(value, "estimates", {n: False for n in by_name})
+    c.mapping(value, "estimates", {n: False for n in names})
     for oname, fmap in value.items():
+        if oname not in by_name:  # its organization had a problem of its own
+            continue
         key = f"estimates.{oname}"
         c.mapping(fmap, key, {f: False for f in ESTIMABLE})
         spec = by_name[oname]

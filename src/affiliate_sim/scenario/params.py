@@ -128,6 +128,8 @@ def check_estimates(data: Any, where: str = "params") -> dict[str, dict[str, dic
                          "organization to field to value")
     for case, orgs in data.items():
         key = f"params.{ESTIMATES}.{case}"
+        if not isinstance(case, str) or not case or "." in case:
+            raise InputError(where, key, "a case's name (without dots)")
         if not isinstance(orgs, dict):
             raise InputError(where, key, "must be a mapping of organization to field to value")
         out[str(case)] = {}
@@ -252,10 +254,10 @@ def load_params(path) -> Params:
         return Params()
     from pathlib import Path
 
-    import yaml
+    from affiliate_sim.scenario.files import read_yaml
 
     text = Path(path).read_text(encoding="utf-8")
-    return Params.from_dict(point_of(yaml.safe_load(text) or {}), where=str(path))
+    return Params.from_dict(point_of(read_yaml(text, str(path)) or {}), where=str(path))
 
 
 #: The key of a ``conf/params`` file naming a posterior's table of particles (its values
