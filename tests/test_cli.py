@@ -95,6 +95,8 @@ def test_same_seed_identical_parquet(run_dir, tmp_path):
     ("mechanisms.purge=maybe", "mechanisms.purge", "not a valid bool"),
     ("days=0", "days", "must be a whole number >= 1"),
     ("nonsense", "nonsense", "cannot parse"),
+    ("+foo=1", "foo", "unknown key"),
+    ("days=100001", "days", "must be at most 100000"),
     ("+params.estimates.derna_illustrative.Nobody.fighters=5",
      "params.estimates.derna_illustrative.Nobody", "no organization named 'Nobody'"),
     ("+params.estimates.derna_illustrative.IYSC.strength=5",
@@ -166,3 +168,12 @@ def test_list_what_exists():
     assert any(ln.split()[:1] == ["calibrated"] for ln in every.stdout.splitlines())
     bad = cli("list", "bogus")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_run_shorter_than_an_observation_window_is_flagged(tmp_path):
+    res = cli("scenario=sinai_2015", "days=5", f"hydra.run.dir={tmp_path}")
+    assert res.returncode == 0, res.stderr
+    [warning] = [ln for ln in res.stderr.splitlines() if "warning" in ln]
+    assert "runs 5 days, before the end of the window of 5 observations" in warning
+    full = cli("scenario=sinai_2015", "days=420", f"hydra.run.dir={tmp_path}/full")
+    assert full.returncode == 0 and "warning" not in full.stderr  # the case's own length

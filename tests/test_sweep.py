@@ -93,13 +93,25 @@ def test_parallel_sweep_table_and_determinism(tmp_path):
 @pytest.mark.slow
 def test_failed_job_is_recorded(tmp_path):
     res = sweep(tmp_path, env={FAIL_ENV: "seed=1"})
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == 1, res.stderr  # the sweep finishes, and says it failed
+    assert "2 of 8 jobs failed" in res.stderr and "Traceback" not in res.stderr
     table = pd.read_parquet(tmp_path / "sweep.parquet")
     assert len(table) == 8
     failed = table[table.status == "failed"]
     assert len(failed) == 2 and set(failed.seed) == {1}
     assert failed.error.str.contains("failure injected").all()
     assert (table[table.status != "failed"].status == "done").all()
+    # a finished job's result corrupted afterwards: aggregation records it as failed and
+    # still writes the table
+    done = sorted(tmp_path.glob("*/summary.json"))[0]
+    done.write_text(done.read_text()[:100])
+    out = subprocess.run([str(BIN / "affiliate-aggregate"), str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1 and "3 of 8 jobs failed" in out.stderr
+    assert "Traceback" not in out.stderr
+    again = pd.read_parquet(tmp_path / "sweep.parquet")
+    bad = again[again.job == done.parent.name]
+    assert bad.status.item() == "failed" and "unreadable result" in bad.error.item()
 
 
 @pytest.mark.slow

@@ -211,6 +211,10 @@ def validate(cfg: DictConfig | dict, where: str = "override") -> RunSpec:
         InputError: naming the key and the problem.
     """
     data = _plain(cfg)
+    extra = sorted(set(data) - {f.name for f in dataclasses.fields(AppSchema)} - {"hydra"})
+    if extra:  # `+foo=1` adds a key no part of the program reads
+        raise InputError(where, extra[0], "unknown key (not in the config; --cfg job lists "
+                         "every key)")
     params = params_of(data, where)
     name = (data.get("scenario") or {}).get("name")
     if not isinstance(name, str) or not name:
@@ -220,7 +224,20 @@ def validate(cfg: DictConfig | dict, where: str = "override") -> RunSpec:
     if data.get("seed") is None:
         raise InputError(where, "seed", "must be a whole number >= 0, got None")
     _check_min(data, where, {"seed": 0, "days": 1})
+    if data.get("days") is not None and data["days"] > MAX_DAYS:
+        raise InputError(where, "days", f"must be at most {MAX_DAYS}, got {data['days']}")
     return RunSpec.of(scenario, params, data["seed"], data.get("days"))
+
+
+#: Longest run (days), as in a scenario file.
+MAX_DAYS = 100_000
+
+
+def late_observations(spec: RunSpec) -> list[str]:
+    """The observations of a run's case whose window ends after the run (a run shorter
+    than the case scores them not met)."""
+    return [o.id for o in spec.scenario.observations
+            if not o.anchor and o.window[1] > spec.days]
 
 
 @dataclass

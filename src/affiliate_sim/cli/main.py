@@ -26,6 +26,8 @@ from affiliate_sim.cli.errors import describe
 from affiliate_sim.errors import InputError
 
 EXIT_BAD_INPUT = 2
+#: Exit status of a sweep (or an aggregation) with failed jobs.
+EXIT_FAILED_JOBS = 1
 
 
 def _in_cwd(path: str) -> str:
@@ -220,16 +222,33 @@ def _guarded(prog: str, config_name: str, validate, hydra_main, argv) -> None:
         try:
             variants = (sweep_variants(preset_sweep(overrides, config_name) + overrides)
                         if multirun else [overrides])
-            for variant in variants:
-                check_overrides(variant, config_name, validate)
+            checked = [check_overrides(variant, config_name, validate)
+                       for variant in variants]
         except InputError as err:
             print(f"{prog}: error: {err}", file=sys.stderr)
             sys.exit(EXIT_BAD_INPUT)
+        for spec in checked:
+            late = (appconfig.late_observations(spec)
+                    if isinstance(spec, appconfig.RunSpec) else [])
+            if late:
+                print(f"{prog}: warning: {spec.scenario.name} runs {spec.days} days, before "
+                      f"the end of the window of {len(late)} observations ("
+                      f"{', '.join(late[:3])}{', ...' if len(late) > 3 else ''}): they will "
+                      "be scored not met", file=sys.stderr)
+                break
     if multirun:  # one numpy thread per worker process
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, "1")
     sys.argv = [sys.argv[0], *args]
     hydra_main()
+    if multirun:
+        from affiliate_sim.cli import sweep_callback
+
+        result = sweep_callback.RESULT
+        if result.get("failed"):
+            print(f"{prog}: {result['failed']} of {result['jobs']} jobs failed (their errors: "
+                  f"{result['table']}, column error)", file=sys.stderr)
+            sys.exit(EXIT_FAILED_JOBS)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -445,4 +464,8 @@ def aggregate_main(argv: list[str] | None = None) -> int:
     print(f"affiliate-aggregate: {len(table)} jobs ({counts}); wrote "
           f"{os.path.join(args[0], 'sweep.parquet')} and timeseries.parquet "
           f"({len(long)} rows)")
-    return 0
+    failed = counts.get("failed", 0)
+    if failed:
+        print(f"affiliate-aggregate: {failed} of {len(table)} jobs failed (column error)",
+              file=sys.stderr)
+    return EXIT_FAILED_JOBS if failed else 0

@@ -74,6 +74,8 @@ def progress_counts(sweep_dir: Path) -> dict[str, int]:
 #: The running progress monitor of this process (kept out of the callback object, which
 #: launchers pickle and send to their workers).
 _MONITOR: dict[str, Any] = {}
+#: The finished sweep's job count, failed jobs and table (the command's exit status).
+RESULT: dict[str, Any] = {}
 
 
 class SweepCallback(Callback):
@@ -116,3 +118,5 @@ class SweepCallback(Callback):
         counts = table["status"].value_counts().to_dict() if len(table) else {}
         print(f"affiliate-sim sweep: {len(table)} jobs {counts}; table: "
               f"{sweep_dir / 'sweep.parquet'}", file=sys.stderr, flush=True)
+        RESULT.update(jobs=len(table), failed=int(counts.get("failed", 0)),
+                      table=str(sweep_dir / "sweep.parquet"))

@@ -704,7 +704,9 @@ def write_posterior(post: Posterior, start, params_file: Path, report_dir: Path,
     ``posterior.json`` with the figures in ``report_dir``; returns the summary."""
     import pandas as pd
 
+    from affiliate_sim import provenance
     from affiliate_sim.experiments.output import atomic_write, write_json
+    from affiliate_sim.scenario import load_scenario
     from affiliate_sim.scenario.params import Params
     from affiliate_sim.viz import plots
 
@@ -750,6 +752,7 @@ def write_posterior(post: Posterior, start, params_file: Path, report_dir: Path,
                "resumed_from": post.resumed_from, "parameters": rows,
                "identified": [r["parameter"] for r in rows if r["contraction"] >= IDENTIFIED],
                "screening": post.screening,
+               "provenance": provenance.record(start, None, [load_scenario(c) for c in cases]),
                "error_model": {"error_share": ERROR_SHARE, "share_floor": SHARE_FLOOR,
                                "gap_cap": GAP_CAP}}
     write_json(report_dir / "posterior.json", summary)

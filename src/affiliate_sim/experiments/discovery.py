@@ -41,7 +41,9 @@ from typing import Any
 
 import numpy as np
 
+from affiliate_sim import provenance
 from affiliate_sim.experiments.sensitivity import evaluate_points, is_outcomes
+from affiliate_sim.scenario import load_scenario
 
 #: The binary outcomes of a run (see the module docstring).
 OUTCOMES = ("is_survives", "is_grows")
@@ -321,7 +323,9 @@ def discover(base, dims: Dimensions, n: int, seed: int = 0, survive_share: float
               "min_density": min_density, "levers": list(dims.names[:dims.levers]),
               "uncertain": list(dims.names[dims.levers:]), "cases": list(dims.cases),
               "bounds": {k: list(b) for k, b in zip(dims.names, dims.bounds, strict=True)},
-              "seconds": round(time.monotonic() - t0, 1)}
+              "seconds": round(time.monotonic() - t0, 1),
+              "provenance": provenance.record(base, None, [load_scenario(c)
+                                                           for c in dims.cases])}
     tradeoff = pd.concat(trajs, ignore_index=True) if trajs else pd.DataFrame()
     if out is not None:
         out = Path(out)

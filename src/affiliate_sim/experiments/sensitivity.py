@@ -481,8 +481,12 @@ def sensitivity(base, table, cases: Sequence[str], ranges=None, spread: float = 
         if out is not None:
             heatmap(pd.DataFrame(srows), "ST", out / "sobol.png", "Sobol total order ST")
     df = pd.DataFrame(rows)
+    from affiliate_sim import provenance
+    from affiliate_sim.scenario import load_scenario
+
     result = {"settings": settings, "ranking": ranked,
-              "seconds": round(time.monotonic() - t0, 1)}
+              "seconds": round(time.monotonic() - t0, 1),
+              "provenance": provenance.record(base, None, [load_scenario(c) for c in cases])}
     if out is not None:
         write_parquet(out / "sensitivity.parquet", df)
         write_json(out / "sensitivity.json", result)

@@ -230,15 +230,20 @@ def aggregate(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         row["status"] = "done" if finished else status.get("status", "unknown")
         row["error"] = None if finished else status.get("error")
         if finished:
-            summary = json.loads((job / "summary.json").read_text(encoding="utf-8"))
-            row["scenario"] = summary["scenario"]
-            row["seed"] = summary["seed"]
-            row.update(summary_columns(summary))
-            ts = job / "timeseries.parquet"
-            if ts.is_file():
-                df = pd.read_parquet(ts)
-                df.insert(0, "job", job.name)
-                series.append(df)
+            try:
+                summary = json.loads((job / "summary.json").read_text(encoding="utf-8"))
+                cols = {"scenario": summary["scenario"], "seed": summary["seed"],
+                        **summary_columns(summary)}
+                ts = job / "timeseries.parquet"
+                df = pd.read_parquet(ts) if ts.is_file() else None
+            except (OSError, ValueError, KeyError, TypeError) as err:  # a corrupt result
+                row["status"] = "failed"
+                row["error"] = f"unreadable result: {type(err).__name__}: {err}"[:300]
+            else:
+                row.update(cols)
+                if df is not None:
+                    df.insert(0, "job", job.name)
+                    series.append(df)
         rows.append(row)
     table = pd.DataFrame(rows)
     long = pd.concat(series, ignore_index=True) if series else pd.DataFrame()
