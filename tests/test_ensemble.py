@@ -165,3 +165,38 @@ def test_a_killed_execute_resumes_the_ensembles_it_had_not_finished(calibrated, 
     import pickle
     kept = [len(pickle.loads(f.read_bytes())) for f in sorted(ck.glob("task-*.pkl"))]
     assert kept == [3, 2]  # the store now holds the new call's ensembles only
+
+
+@pytest.mark.slow
+def test_pool_workers_compile_the_kernel_from_a_cold_cache(tmp_path):
+    """A pool's worker processes compile the kernel when numba's cache is empty (a fresh
+    install) and give the serial results: nothing in a worker starts numba's threads
+    before its first compilation (which would refuse the worker's thread setting)."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "cold.py"
+    script.write_text(
+        "import json, sys\n"
+        "from affiliate_sim.experiments.runs import Pool, RunSpec, execute\n"
+        "from affiliate_sim.scenario import load_scenario\n"
+        "from affiliate_sim.scenario.params import Params\n"
+        "if __name__ == '__main__':\n"
+        "    sc = load_scenario('yemen_2015')\n"
+        "    specs = [RunSpec.of(sc, Params(), s, 30) for s in range(4)]\n"
+        "    with Pool(2) as pool:\n"
+        "        res = execute(specs, workers=pool, ensemble=2)\n"
+        "    json.dump([r.values for r in res], sys.stdout)\n", encoding="utf-8")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=900, env=env, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert list((tmp_path / "cache").rglob("*.nbi"))  # it did compile into the empty cache
+    sc = load_scenario("yemen_2015")
+    from affiliate_sim.scenario.params import Params
+
+    serial = execute([RunSpec.of(sc, Params(), s, 30) for s in range(4)])
+    import json
+
+    assert json.loads(res.stdout) == json.loads(json.dumps([r.values for r in serial]))

@@ -108,9 +108,14 @@ def _task(args):
 
 
 def _one_thread() -> None:
-    """One numba thread for the kernel calls of this thread: a worker's parallelism is its
-    pool's processes or its cluster's threads (the setting is per thread, so it also holds
-    on a Dask worker, whose threads started before any environment could be set)."""
+    """One numba thread for the kernel calls of this thread on a Dask worker, whose
+    parallelism is its threads (the setting is per thread, and holds although the worker
+    started before any environment could be set). Our own worker processes are limited by
+    the environment before numba starts (:func:`_limit_threads`); asking numba for its
+    threads there would start its thread pool, and a kernel compiled afterwards (a fresh
+    cache) would then fail on the changed ``NUMBA_NUM_THREADS``."""
+    if os.environ.get("NUMBA_NUM_THREADS") == "1":
+        return
     import numba
 
     if numba.get_num_threads() > 1:
