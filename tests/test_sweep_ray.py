@@ -55,7 +55,8 @@ def test_ray_sweep_failure_recorded_and_same_results_as_serial(ray_cluster, tmp_
         stderr=subprocess.PIPE, text=True,
         env={**os.environ, **LOCAL_RAY, **fail, "RAY_ADDRESS": ray_cluster})
     out, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 1, err  # it finishes, and says that jobs failed
+    assert "2 of 4 jobs failed" in err
     # the 4 jobs differ only in seed and parameter values: 2 ensembles, one per CPU
     assert "Ray Launcher is launching 2 jobs" in out + err
 
@@ -71,7 +72,7 @@ def test_ray_sweep_failure_recorded_and_same_results_as_serial(ray_cluster, tmp_
 
     # same sweep, serial launcher: the same table, and the same series byte for byte
     res = run(ser, "hydra/launcher=basic", env=fail)
-    assert res.returncode == 0, res.stderr
+    assert res.returncode == 1 and "2 of 4 jobs failed" in res.stderr, res.stderr
     serial = pd.read_parquet(ser / "sweep.parquet")
     pd.testing.assert_frame_equal(table.sort_values("job").reset_index(drop=True),
                                   serial.sort_values("job").reset_index(drop=True))
