@@ -66,21 +66,25 @@ def run_job(cfg: DictConfig) -> dict:
     hc = HydraConfig.get()
     out_dir = hc.runtime.output_dir
     run = execute([spec], collect=finished_run)[0]
-    name = params_name(hc.runtime.choices, list(hc.overrides.task))
+    name = params_name()
     summ = write_run(run, out_dir, name)
     print(f"affiliate-sim: {spec.scenario.name} seed={spec.seed} days={spec.days} "
           f"params={name}: wrote {os.path.join(out_dir, 'summary.json')}")
     return summ
 
 
-def params_name(choices, overrides: list[str]) -> str:
+def params_name(choices=None, overrides: list[str] | None = None) -> str:
     """The name of a job's parameter set: its ``params`` option, with the lever applied
-    on top and ``+overrides`` when values were changed on the command line."""
+    on top and ``+overrides`` when values were changed on the command line (by default
+    the choices and overrides of the running Hydra job)."""
+    if choices is None:
+        hc = HydraConfig.get()
+        choices, overrides = hc.runtime.choices, list(hc.overrides.task)
     name = str(choices.get("params") or "default")
     lever = choices.get("lever")
     if lever and lever != "none":
         name += f"+lever:{lever}"
-    if any(o.lstrip("+~").startswith("params.") for o in overrides):
+    if any(o.lstrip("+~").startswith("params.") for o in overrides or ()):
         name += "+overrides"
     return name
 
@@ -278,8 +282,7 @@ def _replay_main(cfg: DictConfig) -> None:
     table = replay(spec.params, out, seeds=spec.seeds, knockout_seeds=spec.knockout_seeds,
                    workers=spec.workers, cases=spec.cases, days=spec.days,
                    continuation_seeds=spec.continuation_seeds, posterior=spec.posterior,
-                   params_name=params_name(HydraConfig.get().runtime.choices,
-                                           list(HydraConfig.get().overrides.task)))
+                   params_name=params_name())
     h = headline(table)
     print(f"affiliate-replay: {h['informative_met']} of {h['informative']} informative "
           f"observations met in >= 80% of {spec.seeds} seeds ({h['met']} of "

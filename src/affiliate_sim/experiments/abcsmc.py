@@ -65,7 +65,6 @@ import numpy as np
 from affiliate_sim.scenario import Observation
 from affiliate_sim.scenario.params import (
     ESTIMATES,
-    NOT_PARAMETERS,
     POSTERIOR_KEY,
     estimate_name,
     split_estimate,
@@ -707,7 +706,7 @@ def write_posterior(post: Posterior, start, params_file: Path, report_dir: Path,
     from affiliate_sim import provenance
     from affiliate_sim.experiments.output import atomic_write, write_json
     from affiliate_sim.scenario import load_scenario
-    from affiliate_sim.scenario.params import Params
+    from affiliate_sim.scenario.params import params_yaml
     from affiliate_sim.viz import plots
 
     params_file = Path(params_file)
@@ -717,9 +716,6 @@ def write_posterior(post: Posterior, start, params_file: Path, report_dir: Path,
     df.insert(0, "weight", post.weights)
     atomic_write(table_path, lambda tmp: df.to_csv(tmp, index=False, float_format="%.10g"))
     point = with_values(start, post.median())
-    defaults = Params()
-    changed = {k: v for k, v in point.to_dict().items()
-               if k not in NOT_PARAMETERS and v != getattr(defaults, k)}
     last = post.generations[-1] if post.generations else {}
     header = [
         "# Posterior of the ABC-SMC calibration (written by affiliate-calibrate method=abc;",
@@ -732,11 +728,7 @@ def write_posterior(post: Posterior, start, params_file: Path, report_dir: Path,
         f"{sum(g['evaluations'] for g in post.generations)} particles evaluated.",
         f"# Free parameters: {', '.join(post.names)}.",
     ]
-    body = "".join(f"{k}: {v!r}\n" for k, v in changed.items())
-    if point.estimates:  # the cases' estimates the posterior covers, at their medians
-        import yaml
-
-        body += yaml.safe_dump({ESTIMATES: point.estimates}, sort_keys=True)
+    body = params_yaml(point)  # the medians, the cases' estimates among them
     from affiliate_sim.paths import CONF_DIR
 
     inside = params_file.resolve().parent == (CONF_DIR / "params").resolve()

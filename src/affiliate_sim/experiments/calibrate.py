@@ -62,7 +62,7 @@ from affiliate_sim.experiments.replay import MET, UNINFORMATIVE
 from affiliate_sim.experiments.runs import CaseResult, RunSpec, execute
 from affiliate_sim.mechanisms import MECHANISMS
 from affiliate_sim.scenario import Observation, load_scenario
-from affiliate_sim.scenario.params import ESTIMATES, NOT_PARAMETERS, Params, without
+from affiliate_sim.scenario.params import Params, params_yaml, without
 
 CALIBRATION_SEED0 = 1000
 DISTANCE_WEIGHT = 0.25
@@ -323,9 +323,6 @@ def _simplex(x0, lo, hi, share: float = 0.2) -> np.ndarray:
 
 def write_params(path: Path, cal: Calibration, free, cases, seeds: int, command: str) -> None:
     """Write the calibrated parameter set with a header recording how it was found."""
-    defaults = Params()
-    changed = {k: v for k, v in cal.params.to_dict().items()
-               if k not in NOT_PARAMETERS and v != getattr(defaults, k)}
     lines = [
         "# Calibrated parameter set: one for all nine cases (written by affiliate-calibrate).",
         f"# Command: {command}",
@@ -343,11 +340,6 @@ def write_params(path: Path, cal: Calibration, free, cases, seeds: int, command:
         f"{cal.evaluations} evaluations.",
         "# Only values that differ from the defaults in affiliate_sim.scenario.params are listed.",
     ]
-    body = "".join(f"{k}: {v!r}\n" for k, v in changed.items())
-    if cal.params.estimates:  # the start's replacements of the cases' estimates, kept
-        import yaml
-
-        body += yaml.safe_dump({ESTIMATES: cal.params.estimates}, sort_keys=True)
-    body = body or "{}\n"
+    body = params_yaml(cal.params) or "{}\n"
     text = "\n".join(lines) + "\n" + body
     atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))

@@ -203,6 +203,19 @@ def with_values(params: Params, values: dict[str, float]) -> Params:
     return dataclasses.replace(params, **plain, estimates=est)
 
 
+def params_yaml(params: Params) -> str:
+    """The body of a ``conf/params`` file for ``params``: each parameter that differs from
+    its default, then the cases' estimates it replaces (empty if nothing differs)."""
+    import yaml
+
+    defaults = Params()
+    body = "".join(f"{k}: {v!r}\n" for k, v in params.to_dict().items()
+                   if k not in NOT_PARAMETERS and v != getattr(defaults, k))
+    if params.estimates:
+        body += yaml.safe_dump({ESTIMATES: params.estimates}, sort_keys=True)
+    return body
+
+
 def flat_estimates(params: Params) -> dict[str, float]:
     """A parameter set's estimates by flat name (:func:`estimate_name`)."""
     return {estimate_name(c, o, f): v for c, orgs in params.estimates.items()
