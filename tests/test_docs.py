@@ -165,3 +165,47 @@ if __name__ == "__main__":
         print(f"rewrote the parameter table in {DOC}")
     else:
         print(render_parameter_table())
+
+
+# ------------------------------------------------------------------------ the site
+ROOT = DOC.parents[1]
+
+
+def _mkdocs(root: Path, out: Path):
+    import os
+    import subprocess
+
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict",
+                           "-f", str(root / "mkdocs.yml"), "-d", str(out)],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_the_documentation_site_builds_with_warnings_as_errors(tmp_path):
+    """`mkdocs build --strict` of the repository: every page of docs/ in the navigation,
+    the README as home page with its links into docs/ working, and the figures the
+    calibration page shows from replay/ carried into the site."""
+    out = _mkdocs(ROOT, tmp_path / "site")
+    assert out.returncode == 0, out.stderr
+    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert "Quick start" in home and 'href="model/"' in home
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        rel = page.relative_to(ROOT / "docs").with_suffix("")
+        assert (tmp_path / "site" / rel / "index.html").is_file(), rel
+    assert (tmp_path / "site" / "repo" / "replay" / "posterior" / "pairs.png").is_file()
+
+
+def test_a_broken_link_fails_the_site(tmp_path):
+    """The strict build is not a formality: a page linking to a missing page fails it."""
+    import shutil
+
+    for name in ("mkdocs.yml", "README.md"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "docs", tmp_path / "docs")
+    shutil.copytree(ROOT / "scripts", tmp_path / "scripts")
+    (tmp_path / "replay").symlink_to(ROOT / "replay")
+    assert _mkdocs(tmp_path, tmp_path / "ok").returncode == 0
+    page = tmp_path / "docs" / "performance.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nSee [the missing page](nowhere.md).\n")
+    out = _mkdocs(tmp_path, tmp_path / "broken")
+    assert out.returncode != 0 and "nowhere.md" in out.stderr + out.stdout
