@@ -49,10 +49,10 @@ def time_x(days, start_date=""):
     return days if d0 is None else days + mdates.date2num(d0)
 
 
-def date_axis(ax, start_date="", what: str = "day") -> bool:
-    """Label a time axis: dates (concise month/year ticks, run days on a second axis at the
-    top) when ``start_date`` is known, else days. The data must use :func:`time_x`.
-    Returns whether the axis shows dates."""
+def date_axis(ax, start_date="", what: str = "day", days_on_top: bool = True) -> bool:
+    """Label a time axis: dates (concise month/year ticks; with ``days_on_top``, run days
+    on a second axis at the top) when ``start_date`` is known, else ``what``. The data
+    must use :func:`time_x`. Returns whether the axis shows dates."""
     d0 = start_of(start_date)
     if d0 is None:
         ax.set_xlabel(what)
@@ -62,6 +62,8 @@ def date_axis(ax, start_date="", what: str = "day") -> bool:
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_xlabel(f"date (day 0 = {d0.isoformat()})")
+    if not days_on_top:
+        return True
     x0 = mdates.date2num(d0)
     top = ax.secondary_xaxis("top", functions=(lambda x: x - x0, lambda d: d + x0))
     top.set_xlabel("day of the run", fontsize=8)
