@@ -200,7 +200,8 @@ def event_day(o: Observation, results: list[CaseResult]) -> float | None:
     if o.quantity != "first_event_day" or o.anchor:  # anchored: "none" reads as a day
         return None
     vals = np.array([r.values[o.id] for r in results], dtype=float)
-    came = vals[np.isfinite(vals) & (vals <= o.window[1])]
+    last = min(o.window[1], results[0].fighters.shape[0] - 1)  # a short run clips it
+    came = vals[np.isfinite(vals) & (vals <= last)]
     return float(np.median(came)) if len(came) * 2 >= len(vals) and len(came) else None
 
 
