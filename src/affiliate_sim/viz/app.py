@@ -418,7 +418,7 @@ def ModelInputs(inputs: dict, values: solara.Reactive):
             cls = solara.SliderFloat if spec.is_float_slider else solara.SliderInt
             cls(slider_label(name, values.value[name]), value=values.value[name],
                 on_value=set_value, min=spec.min, max=spec.max, step=spec.step,
-                thumb_label="always")
+                thumb_label=True)
         else:
             solara.Select(spec["label"], value=values.value[name], values=spec["values"],
                           on_value=set_value)
@@ -478,7 +478,7 @@ def Controls(model: solara.Reactive, values: solara.Reactive):
             solara.Button("Run to end", color="primary", on_click=lambda: go(model.value.days),
                           disabled=done or playing.value)
         solara.SliderInt(f"Days per frame when playing: {per_frame.value}", value=per_frame,
-                         min=1, max=100, thumb_label="always")
+                         min=1, max=100)
         solara.Text(speed.value, classes=["affiliate-speed"])
     return col
 
