@@ -435,8 +435,8 @@ def flows_stacked(history, org: int | str, bin_days: int = 7, title: str = "",
     date_axis(ax, start_date)
     ax.set_ylabel(f"fighters gained (+) / lost (-) per {bin_days} days")
     ax2 = ax.twinx()
-    ax2.plot(time_x(np.arange(history.days + 1), start_date), history.stocks["fighters"][:, i], color="black",
-             lw=1.5, ls="--", label="fighters (right axis)")
+    ax2.plot(time_x(np.arange(history.days + 1), start_date), history.stocks["fighters"][:, i],
+             color="black", lw=1.5, ls="--", label="fighters (right axis)")
     ax2.set_ylabel("fighters")
     ax2.set_ylim(bottom=0)
     h1, l1 = ax.get_legend_handles_labels()
