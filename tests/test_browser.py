@@ -1,7 +1,8 @@
 """The interactive view in a real browser: `solara run` as a server, Debian's Chromium driven
 by Playwright (the system browser; nothing is downloaded).
 
-The page loads, the Step button advances the day, and a screenshot of the page is not blank.
+The page loads, the Step button advances the day, and a screenshot of the page is not blank;
+Run to end shows the last day within :data:`RUN_TO_END_BOUND` seconds.
 Needs /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it) and solara's
 front-end packages in its proxy cache (`.venv/bin/python -m affiliate_sim.viz.app --fetch-assets`;
 .ci/run does it): without them the test fails and says so.
@@ -31,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "src" / "affiliate_sim" / "viz" / "app.py"
 SERVER_START_TIMEOUT = 60.0
 DAY = re.compile(r"Day (\d+) of (\d+)")
+#: Seconds from the click on "Run to end" to the last day shown (the 450 days of the
+#: default case step in about 2 s, and the page is drawn once).
+RUN_TO_END_BOUND = 60.0
 
 
 def free_port() -> int:
@@ -92,10 +96,14 @@ def server(tmp_path):
         stop(proc)
 
 
-def test_page_loads_steps_and_shows_the_view(server, tmp_path):
+def need_chromium() -> None:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium "
                     "(`apt-get install -y chromium`; .ci/run does it)")
+
+
+def test_page_loads_steps_and_shows_the_view(server, tmp_path):
+    need_chromium()
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
@@ -128,3 +136,29 @@ def test_page_loads_steps_and_shows_the_view(server, tmp_path):
     colours = np.unique(pixels.reshape(-1, 3), axis=0)
     assert len(colours) > 50, f"screenshot {shot} looks blank ({len(colours)} colours)"
     assert pixels.std() > 10, f"screenshot {shot} looks blank"
+
+
+def test_run_to_end_shows_the_last_day_in_time(server):
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1100})
+            page.goto(server, timeout=30_000)
+            page.get_by_text("Day 0 of 450").wait_for(timeout=30_000)
+            button = page.get_by_role("button", name="Run to end")
+            start = time.monotonic()
+            button.click()
+            page.get_by_text("Day 450 of 450 (2015-12-29)").wait_for(
+                timeout=RUN_TO_END_BOUND * 1000)
+            elapsed = time.monotonic() - start
+            assert elapsed < RUN_TO_END_BOUND
+            # the figures show the last day too, and nothing is left to run
+            page.get_by_text(re.compile(r"ran 450 days in")).wait_for(timeout=10_000)
+            assert button.is_disabled()
+            assert page.get_by_role("button", name="Step").is_disabled()
+            print(f"run to end: last day shown {elapsed:.1f} s after the click")
+        finally:
+            browser.close()

@@ -185,9 +185,47 @@ def observation_table(sc, summary: dict[str, Any]):
     ).set_index("observation")
 
 
+#: Observation quantities drawn as event markers in the case figures (the event kind is
+#: the observation's ``event``, or the key here).
+EVENT_QUANTITIES = {"event_count": "", "event_total": "", "first_event_day": "",
+                    "leaders_killed": "leaders_killed"}
+
+
+def event_day(o: Observation, results: list[CaseResult]) -> float | None:
+    """The model's median day of an event observation over the seeds where the event came
+    within the window (a ``first_event_day`` observation measures it), or None: other
+    quantities do not record the day, an anchored window's "never came" is not told
+    apart from a day, and an event that came in fewer than half of the seeds has no
+    median day."""
+    if o.quantity != "first_event_day" or o.anchor:  # anchored: "none" reads as a day
+        return None
+    vals = np.array([r.values[o.id] for r in results], dtype=float)
+    last = min(o.window[1], results[0].fighters.shape[0] - 1)  # a short run clips it
+    came = vals[np.isfinite(vals) & (vals <= last)]
+    return float(np.median(came)) if len(came) * 2 >= len(vals) and len(came) else None
+
+
+def observation_marks(sc, results: list[CaseResult]) -> list[dict]:
+    """The case's observations as :func:`~affiliate_sim.viz.plots.trajectory_bands` marks:
+    fighter-count targets, event observations (kind, window, the model's median day if
+    known) and the windows of the others."""
+    marks = []
+    for o in sc.observations:
+        m: dict[str, Any] = {"org": o.org, "window": o.window, "label": o.id}
+        if o.quantity == "fighters":
+            m.update({k: v for k, v in (("at_least", o.at_least), ("at_most", o.at_most))
+                      if v is not None})
+        elif o.quantity in EVENT_QUANTITIES:
+            m.update(event=EVENT_QUANTITIES[o.quantity] or o.event, anchor=o.anchor,
+                     day=event_day(o, results))
+        marks.append(m)
+    return marks
+
+
 def case_figure(sc, results: list[CaseResult], title: str | None = None):
-    """Fighters per organization over a case's seeds (median and 10-90% band), with the
-    article's fighter-count observations marked and camp changes in the legend.
+    """Fighters per organization over a case's seeds (median and 10-90% band) on a date
+    axis, with the article's observations marked (fighter counts, event observations with
+    the model's day, other windows) and camp changes in the legend.
 
     Args:
         sc: the case's :class:`~affiliate_sim.scenario.Scenario`.
@@ -197,13 +235,10 @@ def case_figure(sc, results: list[CaseResult], title: str | None = None):
     series = np.stack([r.fighters for r in results])
     camps = [o.camp if o.camp == end else f"{o.camp} -> {end}"
              for o, end in zip(sc.organizations, results[0].camps, strict=True)]
-    obs_marks = [{"org": o.org, "window": o.window, "label": o.id,
-                  **({"at_least": o.at_least} if o.at_least is not None else {}),
-                  **({"at_most": o.at_most} if o.at_most is not None else {})}
-                 for o in sc.observations if o.quantity == "fighters"]
     return plots.trajectory_bands(series, results[0].names,
                                   title or f"{sc.title} ({len(results)} seeds)",
-                                  obs_marks, sc.start_date, camps, log=True)
+                                  observation_marks(sc, results), sc.start_date, camps,
+                                  log=True)
 
 
 def replay(params: Params, out_dir: Path, seeds: int = 50, knockout_seeds: int = 50,
@@ -327,9 +362,10 @@ def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int,
              "article's target (with its tolerance); it is *informative* when the null "
              f"model meets it in fewer than {UNINFORMATIVE:.0%} of seeds. Intervals are 95% "
              "Wilson intervals of the share of seeds. Figures: median (line) and 10-90% "
-             "band (shade) of fighters per organization across seeds; red markers are the "
-             "article's fighter-count observations (at the end of their window), shaded "
-             "spans other observation windows.", ""]
+             "band (shade) of fighters per organization across seeds, against dates; red "
+             "markers are the article's fighter-count observations (at the end of their "
+             "window), bars in the top strip its event observations (the marker: the "
+             "model's median day), shaded spans other observation windows.", ""]
     h = headline(table)
     lines += [f"**{h['informative_met']} of {h['informative']} informative observations met "
               f"in at least {MET:.0%} of seeds** ({h['met']} of {h['observations']} "
@@ -348,7 +384,8 @@ def render(table, knock, scenarios, params: Params, seeds: int, ko_seeds: int,
     lines += ["", "![share of seeds meeting each observation](observations.png)", ""]
     if ko_seeds > 0 and any(knock.values()):
         lines += ["Knock-outs: observations whose share met changes, with separated 95% "
-                  "intervals, when one mechanism is switched off.", "",
+                  "intervals, when one mechanism is switched off, and which way (met less "
+                  "or more often without it), each change with its 95% interval.", "",
                   "![knock-outs](knockouts.png)", ""]
     for c, obs in table.items():
         sc = scenarios[c]

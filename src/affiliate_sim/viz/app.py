@@ -1,4 +1,4 @@
-"""Interactive view: a Mesa SolaraViz app of one scenario, day by day.
+"""Interactive view: a solara app of one scenario (a Mesa model), day by day.
 
 Start it with::
 
@@ -11,9 +11,13 @@ and open http://127.0.0.1:8765. The page shows
   marker per camp whose area is proportional to that camp's fighters in the cell;
 * the fighters of each organization so far (from the model's own history buffers);
 * the last events of the model's event log, and the slider parameters of the run;
-* in the sidebar, Mesa's controls (Reset, play, Step), a scenario selector, the seed and
-  sliders for six policy parameters. A new scenario, seed or value takes effect on
-  **Reset**. Runs start from the calibrated parameters (``conf/params/calibrated.yaml``).
+* in the sidebar, the controls: Reset, play / pause (several days per frame: at least
+  :data:`MIN_DAYS_PER_SECOND` days a second on a case grid), Step (one day), a day to run
+  to with **Run to day** and **Run to end** (the model steps there in one go, the page is
+  drawn once), the days per frame; then a scenario selector, the seed and sliders for six
+  policy parameters, each labelled with its value. A new scenario, seed or value takes
+  effect on **Reset**. Runs start from the calibrated parameters
+  (``conf/params/calibrated.yaml``).
 
 Each browser session has its own model. Offline (no public CDN), solara's front-end
 packages must first be put into its cache from the npm registry:
@@ -31,6 +35,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from dataclasses import fields
 from html import escape
 from pathlib import Path
@@ -41,12 +46,13 @@ matplotlib.use("Agg", force=False)
 import matplotlib.colors  # noqa: E402
 import numpy as np  # noqa: E402
 import solara  # noqa: E402
+import solara.lab  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
-from mesa.visualization import Slider, SolaraViz  # noqa: E402
-from mesa.visualization.utils import update_counter  # noqa: E402
+from mesa.visualization import Slider  # noqa: E402
+from mesa.visualization.utils import force_update, update_counter  # noqa: E402
 
 from affiliate_sim.model import AffiliateModel  # noqa: E402
 from affiliate_sim.paths import CALIBRATED  # noqa: E402
@@ -78,6 +84,15 @@ SLIDER_LABELS = {
 }
 #: Events shown in the log.
 LOG_LENGTH = 15
+#: Days stepped per drawn frame while playing (the sidebar changes it; the figures take
+#: most of a frame's time, so playing draws every few days).
+DAYS_PER_FRAME = 30
+#: Pause between frames while playing, in seconds (lets the browser take each frame).
+FRAME_PAUSE = 0.02
+#: Playback speed the view is built for, in days per second (tests/test_app.py measures it).
+MIN_DAYS_PER_SECOND = 20
+#: Title of the page.
+TITLE = "affiliate_sim: IS affiliates, AQ branches, states and militias"
 #: Colour of cells nobody holds.
 UNHELD = "#f2f2f2"
 #: Marker offsets (in cells) of each camp inside a cell, so that camps do not hide each other.
@@ -142,6 +157,23 @@ class ViewModel(AffiliateModel):
         super().step()
 
 
+def run_to(model: AffiliateModel, day: int) -> int:
+    """Step ``model`` to ``day`` (clipped to the run's days) in one go, without drawing
+    anything; returns the days stepped (0 if it is already there or past it)."""
+    target = max(0, min(int(day), model.days))
+    start = model.day
+    while model.day < target:
+        model.step()
+    if model.day >= model.days:
+        model.running = False
+    return model.day - start
+
+
+def run_to_end(model: AffiliateModel) -> int:
+    """Step ``model`` to its last day in one go; returns the days stepped."""
+    return run_to(model, model.days)
+
+
 # ---------------------------------------------------------------------- plain views
 def date_of(model: AffiliateModel, day: int | None = None) -> str:
     """ISO date of ``day`` (default: today), or '' if the scenario has no start date."""
@@ -190,7 +222,7 @@ def map_figure(model: AffiliateModel) -> Figure:
     rgb = np.zeros((H, W, 3))
     rgb[:] = matplotlib.colors.to_rgb(UNHELD)
     for c, camp in enumerate(CAMPS):
-        light = 0.4 * np.array(matplotlib.colors.to_rgb(CAMP_COLOURS[camp])) + 0.6
+        light = 0.55 * np.array(matplotlib.colors.to_rgb(CAMP_COLOURS[camp])) + 0.45
         rgb[ctrl == c] = light
     fig = Figure(figsize=(6.4, 6.0), layout="constrained")
     ax = fig.subplots()
@@ -216,8 +248,8 @@ def map_figure(model: AffiliateModel) -> Figure:
               fontsize=8, frameon=False,
               title=f"cell shade: holder's camp; marker area: fighters in the cell "
                     f"(largest {ref:,.0f})", title_fontsize=8)
-    ax.set_xticks(range(W))
-    ax.set_yticks(range(H))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))  # few labels: a frame's
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))  # time is mostly text
     ax.tick_params(labelsize=7)
     ax.set_xlim(-0.5, W - 0.5)
     ax.set_ylim(H - 0.5, -0.5)
@@ -235,7 +267,8 @@ def series_figure(model: AffiliateModel) -> Figure:
     fig = Figure(figsize=(7.0, 4.4), layout="constrained")
     ax = fig.subplots()
     used: dict[str, int] = {}
-    days = np.arange(d + 1)
+    start = model.case.start_date
+    days = plots.time_x(np.arange(d + 1), start)
     for i in shown_organizations(model):
         camp = CAMPS[model.world.orgs.camp[0, i]]
         k = used.get(camp, 0)
@@ -243,11 +276,10 @@ def series_figure(model: AffiliateModel) -> Figure:
         ax.plot(days, series[:, i], color=CAMP_COLOURS[camp], ls=_STYLES[k % len(_STYLES)],
                 lw=1.8, marker="o" if d == 0 else None, ms=4,
                 label=f"{model.names[i]} ({camp})")
-    ax.set_xlim(0, max(d, 1))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(plots.time_x(0, start), plots.time_x(max(d, 1), start))
     ax.set_ylim(bottom=0)
-    start = model.case.start_date
-    ax.set_xlabel(f"day (day 0 = {start})" if start else "day")
+    if not plots.date_axis(ax, start, days_on_top=False):  # the title says the days
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("fighters")
     ax.set_title(f"Fighters of each organization, days 0-{d} (colour: camp today)",
                  fontsize=10)
@@ -269,7 +301,8 @@ def event_line(e: dict) -> str:
 
 
 def model_params() -> dict:
-    """SolaraViz inputs: scenario, seed and the parameter sliders (calibrated defaults).
+    """The inputs of a new model: scenario, seed and the parameter sliders (calibrated
+    defaults), as Mesa's input specifications (a ``Select`` dict and :class:`Slider`).
 
     They build a new model on **Reset** (Mesa's SolaraViz convention).
     """
@@ -361,17 +394,112 @@ def Panels(model: AffiliateModel):
     return col
 
 
+def slider_label(name: str, value: float) -> str:
+    """A slider's label with its value (``name`` a key of :func:`model_params`)."""
+    if name == "seed":
+        return f"Seed: {int(value)}"
+    return f"{SLIDER_LABELS[name]}: {float(value):.3g}"
+
+
+def input_values(inputs: dict) -> dict:
+    """The starting values of :func:`model_params`' inputs: ``{name: value}``."""
+    return {k: (v.value if isinstance(v, Slider) else v["value"]) for k, v in inputs.items()}
+
+
+@solara.component
+def ModelInputs(inputs: dict, values: solara.Reactive):
+    """Scenario, seed and parameter sliders, each labelled with its value; they set
+    ``values`` (applied on Reset)."""
+    for name, spec in inputs.items():
+        def set_value(x, name=name):
+            values.set({**values.value, name: x})
+
+        if isinstance(spec, Slider):
+            cls = solara.SliderFloat if spec.is_float_slider else solara.SliderInt
+            cls(slider_label(name, values.value[name]), value=values.value[name],
+                on_value=set_value, min=spec.min, max=spec.max, step=spec.step,
+                thumb_label=True)
+        else:
+            solara.Select(spec["label"], value=values.value[name], values=spec["values"],
+                          on_value=set_value)
+
+
+@solara.component
+def Controls(model: solara.Reactive, values: solara.Reactive):
+    """Reset, play / pause, Step (one day), run to a day or to the end, days per frame.
+
+    Running to a day steps the model there in one go and draws the page once; playing
+    steps :data:`DAYS_PER_FRAME` days (the slider) per drawn frame and shows the speed.
+    """
+    playing = solara.use_reactive(False)
+    per_frame = solara.use_reactive(DAYS_PER_FRAME)
+    target = solara.use_reactive(model.value.days)
+    speed = solara.use_reactive("")
+    m = model.value
+    done = m.day >= m.days
+
+    def play():
+        t0, d0 = time.perf_counter(), model.value.day
+        while playing.value and model.value.day < model.value.days:
+            run_to(model.value, model.value.day + per_frame.value)
+            force_update()
+            elapsed = time.perf_counter() - t0
+            speed.set(f"playing at {(model.value.day - d0) / max(elapsed, 1e-9):.0f} "
+                      "days per second")
+            time.sleep(FRAME_PAUSE)
+        playing.set(False)
+
+    solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
+
+    def go(day: int) -> None:
+        t0 = time.perf_counter()
+        n = run_to(model.value, day)
+        force_update()
+        speed.set(f"ran {n} days in {time.perf_counter() - t0:.1f} s")
+
+    def reset() -> None:
+        playing.set(False)
+        model.set(ViewModel(**values.value))
+        target.set(model.value.days)
+        speed.set("")
+        force_update()
+
+    with solara.Column(gap="6px") as col:
+        with solara.Row(justify="space-between"):
+            solara.Button("Reset", color="primary", on_click=reset)
+            solara.Button("❚❚" if playing.value else "▶", color="primary",
+                          on_click=lambda: playing.set(not playing.value), disabled=done)
+            solara.Button("Step", color="primary", on_click=lambda: go(model.value.day + 1),
+                          disabled=done or playing.value)
+        solara.InputInt("Day to run to", value=target, continuous_update=True)
+        with solara.Row(justify="space-between"):
+            solara.Button("Run to day", color="primary", on_click=lambda: go(target.value),
+                          disabled=done or playing.value)
+            solara.Button("Run to end", color="primary", on_click=lambda: go(model.value.days),
+                          disabled=done or playing.value)
+        solara.SliderInt(f"Days per frame when playing: {per_frame.value}", value=per_frame,
+                         min=1, max=100)
+        solara.Text(speed.value, classes=["affiliate-speed"])
+    return col
+
+
 @solara.component
 def AffiliateView(model: solara.Reactive):
-    """Mesa's SolaraViz (sidebar: controls, scenario, sliders) and the panels of the model.
+    """The sidebar (controls, then the inputs of a new model) and the panels of the model.
 
-    The panels are drawn here rather than passed to SolaraViz as ``components``: SolaraViz
-    lays components out with solara's GridDraggable, which stays blank with ipyvue 3 (the
-    version this environment resolves; mesa issue #3806).
+    Mesa's SolaraViz sidebar is not used: its sliders do not show their values and its
+    Step steps as many days as a played frame. The page re-renders on Mesa's
+    ``update_counter``, as SolaraViz's components do.
     """
     inputs = solara.use_memo(model_params, [])
-    SolaraViz(model, components=[], model_params=inputs,
-              name="affiliate_sim: IS affiliates, AQ branches, states and militias")
+    values = solara.use_reactive(input_values(inputs))
+    with solara.AppBar():
+        solara.AppBarTitle(TITLE)
+    with solara.Sidebar(), solara.Column():
+        with solara.Card("Controls"):
+            Controls(model, values)
+        with solara.Card("New model (applied on Reset)"):
+            ModelInputs(inputs, values)
     Panels(model.value)
 
 

@@ -6,37 +6,97 @@ with a title, axis labels with units and a legend, readable without the code.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Mapping, Sequence
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt  # the backend is the caller's (inline in notebooks, Agg headless)
 import numpy as np
 from matplotlib.figure import Figure
 
 from affiliate_sim.kernel.grid import held
 
-CAMP_COLOURS = {"IS": "#222222", "AQ": "#2a7fbf", "state": "#3c9d4e",
-                "independent": "#d98c1f"}
+#: One colour per camp, told apart at a glance (the view's map and the camp panels).
+CAMP_COLOURS = {"IS": "#a11d21", "AQ": "#2e8b3e", "state": "#1f5fbf",
+                "independent": "#e08a1e"}
 #: Order of the camps in legends and per-camp panels.
 CAMP_ORDER = ("IS", "AQ", "state", "independent")
+#: Markers of event observations, by kind (other kinds take :data:`_MORE_MARKERS` in turn).
+EVENT_MARKERS = {"purge": "X", "split": "P", "defection_statement": "p",
+                 "offensive_started": ">", "emir_killed": "*", "leaders_killed": "*",
+                 "pledge": "D", "coalition_formed": "h", "safe_passage": "<",
+                 "wali_backed": "s", "wali_replaced": "s", "cadres_sent": "d"}
+_MORE_MARKERS = ("o", "H", "8", "v", "^")
+
+
+# ---------------------------------------------------------------------------- time axes
+def start_of(start_date) -> _dt.date | None:
+    """Day 0's date from a scenario's ``start_date`` (ISO text or a date), or None."""
+    if isinstance(start_date, _dt.date):
+        return start_date
+    try:
+        return _dt.date.fromisoformat(str(start_date)) if start_date else None
+    except ValueError:
+        return None
+
+
+def time_x(days, start_date=""):
+    """x coordinates of run days: matplotlib date numbers (day 0 = ``start_date``), or the
+    days themselves when there is no start date. One day is one unit either way, so
+    widths and offsets in days need no conversion."""
+    d0 = start_of(start_date)
+    days = np.asarray(days, dtype=float)
+    return days if d0 is None else days + mdates.date2num(d0)
+
+
+def date_axis(ax, start_date="", what: str = "day", days_on_top: bool = True) -> bool:
+    """Label a time axis: dates (concise month/year ticks; with ``days_on_top``, run days
+    on a second axis at the top) when ``start_date`` is known, else ``what``. The data
+    must use :func:`time_x`. Returns whether the axis shows dates."""
+    d0 = start_of(start_date)
+    if d0 is None:
+        ax.set_xlabel(what)
+        return False
+    ax.xaxis_date()
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_xlabel(f"date (day 0 = {d0.isoformat()})")
+    if not days_on_top:
+        return True
+    x0 = mdates.date2num(d0)
+    top = ax.secondary_xaxis("top", functions=(lambda x: x - x0, lambda d: d + x0))
+    top.set_xlabel("day of the run", fontsize=8)
+    top.tick_params(labelsize=7)
+    return True
 
 
 def trajectory_bands(series: np.ndarray, names: Sequence[str], title: str,
                      observations: Sequence[dict] = (), start_date: str = "",
                      camps: Sequence[str] | None = None, log: bool = False) -> Figure:
-    """Fighters over time per organization across seeds: median and 10-90% band.
+    """Fighters over time per organization across seeds: median and 10-90% band, with the
+    article's observations; the legend explains every marker.
 
     Args:
         series: ``(seeds, days + 1, organizations)`` fighters.
         names: organization names.
         title: figure title.
-        observations: dicts with ``org``, ``window`` (day pair), ``label`` and optionally
-            ``at_least`` / ``at_most`` (a fighters target), drawn as markers.
-        start_date: day 0's date, for the axis label.
-        camps: camp of each organization (colours the lines by camp).
+        observations: dicts with ``window`` (day pair) and ``label``, and either ``org`` and
+            ``at_least`` / ``at_most`` (a fighters target: ``^`` / ``v`` at the window's
+            end, a bar back to its start), or ``event`` (an event kind: a bar over the
+            window in a strip at the top, and a marker at ``day``, the model's median day
+            of the event, if given; with ``anchor``, the window counts from that event and
+            only the model's day is drawn). Others shade their window.
+        start_date: day 0's date: the time axis shows dates (days otherwise).
+        camps: camp of each organization (shown in the legend).
         log: logarithmic fighters axis.
     """
-    fig, ax = plt.subplots(figsize=(9, 4.8))
-    days = np.arange(series.shape[1])
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    fig, ax = plt.subplots(figsize=(10, 5.2))
+    x = time_x(np.arange(series.shape[1]), start_date)
+    x0 = float(time_x(0, start_date))
     cmap = plt.get_cmap("tab10")
     for o, name in enumerate(names):
         s = series[:, :, o]
@@ -44,33 +104,77 @@ def trajectory_bands(series: np.ndarray, names: Sequence[str], title: str,
             continue
         lo, med, hi = np.percentile(s, [10, 50, 90], axis=0)
         colour = cmap(o % 10)
-        ax.fill_between(days, lo, hi, color=colour, alpha=0.2, linewidth=0)
-        ax.plot(days, med, color=colour, lw=1.8,
+        ax.fill_between(x, lo, hi, color=colour, alpha=0.2, linewidth=0)
+        ax.plot(x, med, color=colour, lw=1.8,
                 label=f"{name} ({camps[o]})" if camps else name)
-    labelled: set[str] = set()
-
-    def once(label: str) -> str | None:
-        if label in labelled:
-            return None
-        labelled.add(label)
-        return label
-
+    org_handles, _ = ax.get_legend_handles_labels()
+    keys: dict[str, object] = {}  # legend label -> handle, in order of first use
+    kinds: list[str] = []
+    events: dict[str, list] = {}  # kind -> marker, colour, what the legend says
+    strip = ax.get_xaxis_transform()  # x in data, y in axes fractions
     for obs in observations:
         a, b = obs["window"]
-        y = obs.get("at_most", obs.get("at_least"))
-        if obs.get("org") in names and y is not None:
-            ax.errorbar([b], [y], xerr=[[b - a], [0]], fmt="v" if "at_most" in obs else "^",
-                        color="crimson", ms=8, capsize=3, zorder=5,
-                        label=once("article observation (fighters, over its window)"))
+        xa, xb = x0 + a, x0 + b
+        kind = obs.get("event")
+        if obs.get("org") in names and ("at_least" in obs or "at_most" in obs) and not kind:
+            for key, mark, word in (("at_least", "^", "at least"), ("at_most", "v", "at most")):
+                if obs.get(key) is None:
+                    continue
+                ax.errorbar([xb], [obs[key]], xerr=[[b - a], [0]], fmt=mark, color="crimson",
+                            ms=8, capsize=3, zorder=5)
+                keys.setdefault(f"article: {word} this many fighters at the window's end "
+                                f"({mark}; bar: the window)",
+                                Line2D([], [], color="crimson", marker=mark, ms=8))
+        elif kind:
+            if kind not in kinds:
+                kinds.append(kind)
+            row = kinds.index(kind)
+            marker = EVENT_MARKERS.get(kind, _MORE_MARKERS[row % len(_MORE_MARKERS)])
+            colour = plt.get_cmap("Dark2")(row % 8)
+            y = 0.965 - 0.05 * row
+            if not obs.get("anchor"):
+                ax.plot([xa, xb], [y, y], transform=strip, color=colour, lw=5, alpha=0.55,
+                        solid_capstyle="butt", zorder=6)
+            day = obs.get("day")
+            if day is not None and day == day:
+                ax.plot([x0 + float(day)], [y], transform=strip, ls="", marker=marker,
+                        ms=9, color=colour, markeredgecolor="black", zorder=7)
+            what = events.setdefault(kind, [marker, colour, set()])[2]
+            what.add("window counted from the first " + obs["anchor"] + ", not drawn"
+                     if obs.get("anchor") else "article's window (bar)")
+            if day is not None and day == day:
+                what.add("model's median day (marker)")
+            keys.setdefault(f"event:{kind}", None)  # its place in the legend
         else:
-            ax.axvspan(a, b, color="crimson", alpha=0.06, label=once("observation window"))
-    ax.set_xlabel(f"day (day 0 = {start_date})" if start_date else "day")
+            ax.axvspan(xa, xb, color="crimson", alpha=0.06)
+            keys.setdefault("window of another observation (flows, shares, drops)",
+                            Patch(color="crimson", alpha=0.12))
+    for kind, (marker, colour, what) in events.items():
+        del keys[f"event:{kind}"]
+        keys[f"{kind.replace('_', ' ')} ({marker}): " + ", ".join(sorted(what))] = Line2D(
+            [], [], color=colour, lw=5, alpha=0.7, marker=marker, ms=8,
+            markeredgecolor="black")
+    date_axis(ax, start_date)
     ax.set_ylabel("fighters (log scale)" if log else "fighters")
     if log:
         ax.set_yscale("symlog", linthresh=10)
+    if kinds:  # room for the strip of event observations above the curves
+        lo_y, hi_y = ax.get_ylim()
+        if log:
+            ax.set_ylim(lo_y, hi_y * 10 ** (0.12 * len(kinds) + 0.3))
+        else:
+            ax.set_ylim(lo_y, hi_y + (hi_y - lo_y) * (0.08 * len(kinds) + 0.05))
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    org_legend = ax.legend(handles=org_handles, fontsize=8, loc="upper left",
+                           bbox_to_anchor=(1.01, 1.0), frameon=False,
+                           title="organization (median, 10-90% band over seeds)",
+                           title_fontsize=8)
+    if keys:
+        ax.add_artist(org_legend)
+        ax.legend(handles=list(keys.values()), labels=list(keys), fontsize=7,
+                  loc="upper left", bbox_to_anchor=(1.01, 0.45), frameon=False,
+                  title="markers", title_fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -135,13 +239,8 @@ def _control_panel(ax, fighters, names, camps, regions=None, legend=True):
 
 
 def _day_label(day: int, start_date: str = "") -> str:
-    if not start_date:
-        return f"day {day}"
-    import datetime as _dt
-
-    try:
-        d0 = _dt.date.fromisoformat(str(start_date))
-    except ValueError:
+    d0 = start_of(start_date)
+    if d0 is None:
         return f"day {day}"
     return f"day {day} ({(d0 + _dt.timedelta(days=int(day))).isoformat()})"
 
@@ -314,7 +413,7 @@ def flows_stacked(history, org: int | str, bin_days: int = 7, title: str = "",
         org: organization index or name.
         bin_days: days per bar.
         title: figure title (default: the organization).
-        start_date: day 0's date, for the axis label.
+        start_date: day 0's date: the time axis shows dates (days otherwise).
     """
     names = list(history.names)
     i = names.index(org) if isinstance(org, str) else int(org)
@@ -322,7 +421,7 @@ def flows_stacked(history, org: int | str, bin_days: int = 7, title: str = "",
     fig, ax = plt.subplots(figsize=(9.5, 4.6))
     if parts:
         nb = len(next(iter(parts.values())))
-        x = np.arange(nb) * bin_days + bin_days / 2
+        x = time_x(np.arange(nb) * bin_days + bin_days / 2, start_date)
         cmap = plt.get_cmap("tab20")
         up = np.zeros(nb)
         down = np.zeros(nb)
@@ -333,11 +432,11 @@ def flows_stacked(history, org: int | str, bin_days: int = 7, title: str = "",
             up = np.where(pos, up + v, up)
             down = np.where(pos, down, down + v)
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_xlabel(f"day (day 0 = {start_date})" if start_date else "day")
+    date_axis(ax, start_date)
     ax.set_ylabel(f"fighters gained (+) / lost (-) per {bin_days} days")
     ax2 = ax.twinx()
-    ax2.plot(np.arange(history.days + 1), history.stocks["fighters"][:, i], color="black",
-             lw=1.5, ls="--", label="fighters (right axis)")
+    ax2.plot(time_x(np.arange(history.days + 1), start_date), history.stocks["fighters"][:, i],
+             color="black", lw=1.5, ls="--", label="fighters (right axis)")
     ax2.set_ylabel("fighters")
     ax2.set_ylim(bottom=0)
     h1, l1 = ax.get_legend_handles_labels()
@@ -498,27 +597,112 @@ def observation_scores(table: Mapping[str, Mapping[str, Mapping]], threshold: fl
     return fig
 
 
-def knockout_matrix(knock: Mapping[str, Mapping[str, Mapping]], title: str = "") -> Figure:
-    """How many observations of each case change when each mechanism is switched off.
+def difference_interval(on: float, on_interval: Sequence[float], off: float,
+                        off_interval: Sequence[float]) -> tuple[float, float]:
+    """Interval of the difference ``off - on`` of two shares from their own (Wilson)
+    intervals, by Newcombe's method (Newcombe 1998, method 10): at the same level as
+    theirs (the replay's: 95%)."""
+    (l1, u1), (l2, u2) = on_interval, off_interval
+    d = off - on
+    return (float(d - np.hypot(off - l2, u1 - on)), float(d + np.hypot(u2 - off, on - l1)))
+
+
+def knockout_effects(knock: Mapping[str, Mapping[str, Mapping]]) -> list[dict]:
+    """Every knock-out effect with a direction: case, mechanism, observation, the share of
+    seeds meeting it with the mechanism on and off, ``change`` (off - on: negative when
+    removing the mechanism makes the observation less often met) and its interval
+    (:func:`difference_interval`; ``None`` without the two intervals)."""
+    rows = []
+    for case, mechs in knock.items():
+        for mech in sorted(mechs):
+            for oid, d in mechs[mech].items():
+                if "on" not in d or "off" not in d:
+                    continue
+                iv = (difference_interval(d["on"], d["on_interval"], d["off"],
+                                          d["off_interval"])
+                      if "on_interval" in d and "off_interval" in d else None)
+                rows.append({"case": case, "mechanism": mech, "observation": oid,
+                             "on": float(d["on"]), "off": float(d["off"]),
+                             "change": float(d["off"]) - float(d["on"]), "interval": iv})
+    return rows
+
+
+def knockout_matrix(knock: Mapping[str, Mapping[str, Mapping]], title: str = "",
+                    effects: bool = True) -> Figure:
+    """Which mechanisms each case needs: the observations whose share of seeds met changes
+    when each mechanism is switched off, with the direction of the change; and (with
+    ``effects``) each change with its interval.
+
+    The matrix counts, per case and mechanism, the observations met less often without the
+    mechanism (``-n``: the mechanism helps the case) and more often (``+n``: it hurts);
+    its colour is their balance. The second panel shows each change, off minus on, with
+    its 95% interval (:func:`difference_interval` of the replay's Wilson intervals).
 
     Args:
-        knock: ``{case: {mechanism: {observation id: {"on": share, "off": share}}}}``
-            (``knockouts.json``).
+        knock: ``{case: {mechanism: {observation id: {"on": share, "off": share,
+            "on_interval": (lo, hi), "off_interval": (lo, hi)}}}}`` (``knockouts.json``);
+            an entry without ``on`` / ``off`` counts as a change of unknown direction.
         title: figure title.
+        effects: draw the panel of changes with intervals (when there are any).
     """
     cases = list(knock)
     mechs = sorted({m for c in knock.values() for m in c})
-    data = np.array([[len(knock[c].get(m, {})) for m in mechs] for c in cases], dtype=float)
-    fig, ax = plt.subplots(figsize=(0.8 * len(mechs) + 3, 0.45 * len(cases) + 1.8))
-    im = ax.imshow(data, cmap="Oranges", aspect="auto", vmin=0)
+    down = np.zeros((len(cases), len(mechs)))
+    up = np.zeros_like(down)
+    other = np.zeros_like(down)
+    for r, c in enumerate(cases):
+        for k, m in enumerate(mechs):
+            for d in knock[c].get(m, {}).values():
+                if "on" in d and "off" in d and d["off"] != d["on"]:
+                    (down if d["off"] < d["on"] else up)[r, k] += 1
+                else:
+                    other[r, k] += 1
+    rows = knockout_effects(knock) if effects else []
+    h = max(0.45 * len(cases) + 2.2, 0.24 * len(rows) + 1.6 if rows else 0.0)
+    if rows:
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(0.8 * len(mechs) + 10.5, h),
+                                      width_ratios=[0.8 * len(mechs) + 2.5, 7.5])
+    else:
+        fig, ax = plt.subplots(figsize=(0.8 * len(mechs) + 3.5, h))
+    net = up - down
+    lim = max(float(np.abs(net).max()) if net.size else 0.0, 1.0)
+    im = ax.imshow(net, cmap="RdBu", aspect="auto", vmin=-lim, vmax=lim)
     ax.set_xticks(range(len(mechs)), mechs, rotation=35, ha="right", fontsize=8)
     ax.set_yticks(range(len(cases)), cases, fontsize=8)
-    for (r, c), v in np.ndenumerate(data):
-        ax.text(c, r, f"{v:.0f}", ha="center", va="center", fontsize=8)
+    for (r, k), v in np.ndenumerate(net):
+        parts = ([f"\u2212{down[r, k]:.0f}"] if down[r, k] else []) + \
+                ([f"+{up[r, k]:.0f}"] if up[r, k] else []) + \
+                ([f"{other[r, k]:.0f}?"] if other[r, k] else [])
+        ax.text(k, r, " ".join(parts) if parts else "0", ha="center", va="center",
+                fontsize=7, color="white" if abs(v) > 0.6 * lim else "black")
     ax.set_xlabel("mechanism switched off")
     ax.set_ylabel("case")
-    fig.colorbar(im, ax=ax).set_label("observations whose share met changes", fontsize=8)
-    ax.set_title(title or "Which mechanism each case needs (knock-outs)", fontsize=10)
+    fig.colorbar(im, ax=ax, fraction=0.05).set_label(
+        "observations met more often (+) minus less often (\u2212) without it", fontsize=7)
+    ax.set_title("\u2212n: n observations met less often without the mechanism; "
+                 "+n: more often", fontsize=8)
+    if rows:
+        y = np.arange(len(rows))[::-1]
+        for yy, row in zip(y, rows, strict=True):
+            colour = "#b2182b" if row["change"] < 0 else "#2166ac"
+            if row["interval"] is not None:
+                lo, hi = row["interval"]
+                ax2.plot([lo, hi], [yy, yy], color=colour, lw=2, alpha=0.6,
+                         solid_capstyle="butt")
+            ax2.plot([row["change"]], [yy], "o", color=colour, ms=5)
+        ax2.axvline(0, color="0.3", lw=0.8)
+        ax2.set_yticks(y, [f"{r['case']}: {r['mechanism']} off, {r['observation']}"
+                           for r in rows], fontsize=6)
+        ax2.yaxis.tick_right()
+        ax2.set_xlim(-1.05, 1.05)
+        ax2.set_xlabel("change in the share of seeds meeting the observation (off \u2212 on)",
+                       fontsize=8)
+        ax2.set_title("each change and its 95% interval (Newcombe, from the Wilson "
+                      "intervals over seeds);\nred: met less often without the mechanism, "
+                      "blue: more often", fontsize=8)
+        ax2.grid(alpha=0.3, axis="x")
+    fig.suptitle(title or "Which mechanisms each case needs (knock-outs), and which way",
+                 fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -694,6 +878,7 @@ def predictive_bands(rows: Sequence[Mapping]) -> Figure:
 
 
 def save(fig: Figure, path) -> None:
-    """Save a figure as PNG and close it."""
-    fig.savefig(path, dpi=110)
+    """Save a figure as PNG (cropped to what is drawn, legends outside the axes included)
+    and close it."""
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
