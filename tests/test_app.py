@@ -6,7 +6,6 @@ The browser test (a real server and headless Chromium) is tests/test_browser.py.
 from __future__ import annotations
 
 import itertools
-import time
 
 import ipyvuetify as v
 import ipywidgets
@@ -159,14 +158,14 @@ def test_run_to_a_day_and_to_the_end_draw_the_page_once(monkeypatch):
     assert not rc.find(v.Btn, children=["Reset"]).widget.disabled
 
 
-def test_playing_draws_every_few_days_at_the_speed_it_promises():
+def test_playing_draws_every_few_days():
     """The headless path of playback: DAYS_PER_FRAME days stepped, then the whole page
-    (both figures) drawn, frame after frame, to the end of a case."""
+    (both figures) drawn, frame after frame, to the end of a case. (Its speed is measured
+    by benchmarks/view.py, not here.)"""
     model = solara.reactive(app.ViewModel())
     rc = render(model)
     image = rc.find(ipywidgets.Image).widgets[0]
     frames = 0
-    start = time.perf_counter()
     while model.value.day < model.value.days:
         before = image.value
         app.run_to(model.value, model.value.day + app.DAYS_PER_FRAME)
@@ -174,11 +173,7 @@ def test_playing_draws_every_few_days_at_the_speed_it_promises():
         frames += 1
         assert image.value != before  # the frame is really drawn
         assert day_text(rc, model).startswith(f"Day {model.value.day} of 450")
-    elapsed = time.perf_counter() - start
     assert frames == -(-450 // app.DAYS_PER_FRAME)
-    speed = 450 / elapsed
-    print(f"playback: {speed:.0f} days per second ({frames} frames in {elapsed:.1f} s)")
-    assert speed >= app.MIN_DAYS_PER_SECOND, f"{speed:.1f} days per second"
 
 
 def test_run_to_clips_to_the_runs_days():

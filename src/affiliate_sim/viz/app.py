@@ -89,7 +89,7 @@ LOG_LENGTH = 15
 DAYS_PER_FRAME = 30
 #: Pause between frames while playing, in seconds (lets the browser take each frame).
 FRAME_PAUSE = 0.02
-#: Playback speed the view is built for, in days per second (tests/test_app.py measures it).
+#: Playback speed the view is built for, in days per second (benchmarks/view.py measures it).
 MIN_DAYS_PER_SECOND = 20
 #: Title of the page.
 TITLE = "affiliate_sim: IS affiliates, AQ branches, states and militias"
