@@ -257,7 +257,8 @@ def _guarded(prog: str, config_name: str, validate, hydra_main, argv) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``affiliate-sim``: a run or a sweep, or one of the commands of
-    :mod:`affiliate_sim.cli.tools` (``validate``, ``list``, ``new-scenario``, ``schema``)."""
+    :mod:`affiliate_sim.cli.tools` (``validate``, ``list``, ``new-scenario``, ``schema``,
+    ``outputs``, ``plot``)."""
     from affiliate_sim.cli import tools
 
     args = list(sys.argv[1:] if argv is None else argv)
