@@ -2,8 +2,8 @@
 dictionary), the typing of the sweep table and its long form.
 
 Every column of ``summary.json`` (its keys), ``timeseries.parquet`` (a run's and a sweep's),
-``sweep.parquet`` (wide: one row per job) and ``sweep_long.parquet`` (long: one row per
-job, organization or camp, and metric) is described here; ``docs/outputs.md`` is generated
+``flows.parquet``, ``sweep.parquet`` (wide: one row per job) and ``sweep_long.parquet``
+(long: one row per job, organization or camp, and metric) is described here; ``docs/outputs.md`` is generated
 from these tables (``affiliate-sim outputs --markdown``; a test keeps the file equal to it
 and checks that every column a small run and sweep write is described).
 
@@ -179,6 +179,16 @@ TIMESERIES: tuple[Column, ...] = (
     Column("cells_held:REGION", "float64", "cells", "grid cells held inside the named region"),
 )
 
+#: ``flows.parquet`` (a run's partner flows; non-zero only).
+FLOWS: tuple[Column, ...] = (
+    Column("day", "int64", "day", "the day of the flow (1 = the first day run)"),
+    Column("organization", TEXT, "-", "the organization losing the fighters"),
+    Column("partner", TEXT, "-", "the organization that killed, detained, received the "
+           "surrender of, or received the defection of them"),
+    Column("flow", TEXT, "-", "`killed`, `detained`, `surrendered` or `defected`"),
+    Column("fighters", "float64", "fighters", "fighters that day"),
+)
+
 #: ``summary.json``'s keys (dotted paths).
 SUMMARY: tuple[Column, ...] = (
     Column("scenario", TEXT, "-", "the scenario's name"),
@@ -221,6 +231,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "timeseries.parquet": TIMESERIES,
     "sweep.parquet": SWEEP,
     "sweep_long.parquet": SWEEP_LONG,
+    "flows.parquet": FLOWS,
 }
 
 
@@ -368,8 +379,8 @@ def reference_markdown() -> str:
         "organization is not in a job's scenario, or a value is undefined).",
         "",
         "A run folder (`affiliate-sim scenario=... seed=...`) holds `summary.json`, "
-        "`timeseries.parquet`, `flows.parquet` (partner flows: `day`, `organization`, "
-        "`partner`, `flow`, `fighters`) and `events.json`. A sweep folder "
+        "`timeseries.parquet`, `flows.parquet` and `events.json` (the event log, as in "
+        "`summary.json`). A sweep folder "
         "(`affiliate-sim -m ...`) holds one such folder per job, and `sweep.parquet`, "
         "`sweep_long.parquet` and `timeseries.parquet` (`affiliate-aggregate DIR` "
         "rebuilds them). `affiliate-sim plot DIR` draws the standard figures of either.",
@@ -405,6 +416,13 @@ def reference_markdown() -> str:
         "One row per day and organization (a sweep's: per job too, with `job` first).",
         "",
         *_table(TIMESERIES),
+        "",
+        "## `flows.parquet`",
+        "",
+        "A run's partner flows: one row per day, organization, partner and flow (non-zero "
+        "only).",
+        "",
+        *_table(FLOWS),
         "",
         "## `summary.json`",
         "",
