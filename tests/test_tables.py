@@ -77,12 +77,16 @@ def test_wide_table_has_proper_dtypes(sweep_dir):
 
 
 def test_typing_of_override_columns_follows_values():
-    df = pd.DataFrame({"params.state_vigilance": [0.2, 1], "mechanisms.purge": [True, None],
+    df = pd.DataFrame({"params.state_vigilance": [0, 1], "mechanisms.purge": [True, None],
                        "params.estimates.a.b.c": [3, 4], "seed": [1, None],
-                       "IYSC.survived": [True, None]})
+                       "IYSC.survived": [True, None], "other": [1, 2], "more": [1, 2.5],
+                       "text": [1, "a"]})
     t = tables.typed("sweep.parquet", df)
-    assert [str(d) for d in t.dtypes] == ["float64", "boolean", "Int64", "Int64", "boolean"]
-    assert tables.undocumented("sweep.parquet", t) == []
+    assert [str(d) for d in t.dtypes] == ["float64", "boolean", "float64", "Int64", "boolean",
+                                          "Int64", "float64", "str"]
+    assert t["text"].tolist() == ["1", "a"]
+    assert tables.undocumented("sweep.parquet", t) == [
+        "other: not described", "more: not described", "text: not described"]
 
 
 # ---------------------------------------------------------------------------- long table

@@ -3,9 +3,10 @@ dictionary), the typing of the sweep table and its long form.
 
 Every column of ``summary.json`` (its keys), ``timeseries.parquet`` (a run's and a sweep's),
 ``flows.parquet``, ``sweep.parquet`` (wide: one row per job) and ``sweep_long.parquet``
-(long: one row per job, organization or camp, and metric) is described here; ``docs/outputs.md`` is generated
-from these tables (``affiliate-sim outputs --markdown``; a test keeps the file equal to it
-and checks that every column a small run and sweep write is described).
+(long: one row per job, organization or camp, and metric) is described here;
+``docs/outputs.md`` is generated from these tables (``affiliate-sim outputs --markdown``;
+a test keeps the file equal to it and checks that every column a small run and sweep
+write is described, in its dtype).
 
 Names may hold placeholders in capitals: ``ORG`` (an organization of the scenario),
 ``CAMP`` (``IS``, ``AQ``, ``state``, ``independent``), ``ID`` (an observation's id),
@@ -113,7 +114,8 @@ PROVENANCE: tuple[Column, ...] = (
     Column("commit", TEXT, "-", "git commit of the checkout (null outside one)"),
 )
 
-#: Columns of the override part of a sweep table: one per key the sweep sets.
+#: Columns of the override part of a sweep table: one per key the sweep sets (the keys
+#: of the config; ``+KEY`` overrides of other keys are typed by their values).
 OVERRIDES: tuple[Column, ...] = (
     Column("scenario", TEXT, "-", "the scenario's name (from the job's summary)"),
     Column("seed", "Int64", "-", "the random seed"),
@@ -123,7 +125,8 @@ OVERRIDES: tuple[Column, ...] = (
     Column("mechanisms", TEXT, "-", "the mechanisms option (conf/mechanisms/)"),
     Column("sweep", TEXT, "-", "the sweep preset (`+sweep=NAME`)"),
     Column("scenario.name", TEXT, "-", "a scenario given as a file (its absolute path)"),
-    Column("params.KEY", BY_VALUE, "the parameter's unit (docs/model.md)",
+    Column("group", TEXT, "-", "the ensemble a job ran in (set by the sweeper)"),
+    Column("params.KEY", "float64", "the parameter's unit (docs/model.md)",
            "a parameter value set by the sweep (`params.estimates.CASE.ORG.FIELD` too)"),
     Column("mechanisms.KEY", "boolean", "flag", "a mechanism switched on or off"),
 )
@@ -314,7 +317,10 @@ def typed(table: str, df: pd.DataFrame) -> pd.DataFrame:
             s = s.map(lambda v: v if v is None or isinstance(v, str) or
                       (isinstance(v, float) and np.isnan(v)) else str(v))
         if dtype in ("boolean", "Int64", "float64", "int64", TEXT):
-            s = s.astype(dtype)
+            try:
+                s = s.astype(dtype)
+            except (ValueError, TypeError):  # not as described: by its values instead
+                s = s.astype(_value_dtype(s))
         out[name] = s
     return pd.DataFrame(out, index=df.index)
 
@@ -398,8 +404,8 @@ def reference_markdown() -> str:
         "## `sweep.parquet`",
         "",
         "One row per job (wide): the job's overrides, its status, its metrics and provenance. "
-        "An override column's dtype follows its values (`Int64`, `float64`, `boolean` or "
-        "`str`).",
+        "An override column not listed here has the dtype of its values (`Int64`, "
+        "`float64`, `boolean` or `str`).",
         "",
         *_table(SWEEP),
         "",
