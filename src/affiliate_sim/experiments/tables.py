@@ -305,12 +305,12 @@ def _value_dtype(s: pd.Series) -> str:
 
 def typed(table: str, df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with each described column in its described dtype (flags ``boolean``, counts
-    and days ``Int64``, text ``str``; an override column by its values)."""
+    and days ``Int64``, text ``str``); any other column by its values."""
     out = {}
     for name in df.columns:
         s = df[name]
         c = describe(table, str(name))
-        dtype = c.dtype if c is not None else None
+        dtype = c.dtype if c is not None else BY_VALUE  # (an undescribed override)
         if dtype == BY_VALUE:
             dtype = _value_dtype(s)
         if dtype == TEXT:
