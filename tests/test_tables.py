@@ -293,3 +293,15 @@ def test_command_line_sweep_writes_typed_tables_and_plots(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     assert "heatmap_is_fighters_end.png" in res.stdout  # compared by state_vigilance
+
+
+def test_a_sweep_is_compared_by_the_override_it_varies():
+    from affiliate_sim.viz.folder import _compared_key
+
+    t = pd.DataFrame({"job": ["a", "b", "c", "d"], "scenario": ["x", "x", "y", "y"],
+                      "seed": [0, 1, 0, 1], "days": [5] * 4, "status": ["done"] * 4,
+                      "params.state_vigilance": [0.2, 0.8, 0.2, 0.8],
+                      "IYSC.fighters_end": [1.0, 2.0, 3.0, 4.0], "params_digest": list("abcd")})
+    assert _compared_key(t) == "params.state_vigilance"
+    assert _compared_key(t.assign(lever=["n", "n", "v", "v"])) == "lever"
+    assert _compared_key(t.drop(columns="params.state_vigilance")) is None

@@ -220,9 +220,9 @@ def _long_base(job: str, status: str, items: list[str], summary: dict[str, Any] 
     """The per-job columns of a job's rows in the long table."""
     from affiliate_sim.experiments.tables import PROVENANCE
 
-    parsed = dict(_parse_override(i) for i in items)
-    others = sorted(f"{k}={v}" for k, v in (_parse_override(i) for i in items)
-                    if k not in LONG_KEYS and k != "group")
+    pairs = [_parse_override(i) for i in items]
+    parsed = dict(pairs)
+    others = sorted(f"{k}={v}" for k, v in pairs if k not in LONG_KEYS and k != "group")
     base = {"job": job, "status": status,
             "scenario": summary["scenario"] if summary else parsed.get("scenario"),
             "seed": summary["seed"] if summary else parsed.get("seed"),

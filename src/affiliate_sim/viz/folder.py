@@ -131,13 +131,14 @@ def run_figures(folder: Path, out: Path) -> list[Path]:
 
 
 def _compared_key(table: pd.DataFrame) -> str | None:
-    """The key a sweep varies besides seed and case (``lever`` first), or None."""
-    keys = [c for c in table.columns if c not in NOT_COMPARED and "." not in c
-            and ":" not in c and c not in ("params_name", "params_digest", "scenario_digest",
-                                           "version", "commit")]
-    keys += [c for c in table.columns if c.startswith(("params.", "mechanisms."))]
-    keys = sorted(keys, key=lambda c: c != "lever")
-    for k in keys:
+    """The override a sweep varies besides seed and case (``lever`` first), or None."""
+    from affiliate_sim.experiments.tables import OVERRIDES, describe
+
+    overrides = {c.name for c in OVERRIDES} - set(NOT_COMPARED)
+    keys = [c for c in table.columns if c not in NOT_COMPARED and (
+        describe("sweep.parquet", c) is None
+        or describe("sweep.parquet", c).name in overrides)]
+    for k in sorted(keys, key=lambda c: c != "lever"):
         if table[k].nunique(dropna=True) > 1:
             return k
     return None
@@ -152,6 +153,7 @@ def sweep_figures(folder: Path, out: Path) -> list[Path]:
     table = pd.read_parquet(folder / "sweep.parquet")
     if "status" not in table or not (table["status"] == "done").any():
         raise InputError(str(folder / "sweep.parquet"), "status", "no finished job to plot")
+    key = _compared_key(table[table["status"] == "done"])
     done = add_outcomes(table[table["status"] == "done"])
     written: list[Path] = []
     ts_file = folder / "timeseries.parquet"
@@ -174,7 +176,6 @@ def sweep_figures(folder: Path, out: Path) -> list[Path]:
             series, names, f"{case}: fighters across {len(jobs)} jobs (median, 10-90%)",
             start_date=_start_date(summ), camps=camps),
             out / f"trajectories_{_safe(case)}.png"))
-    key = _compared_key(done)
     outcomes = [("is_fighters_end", "IS fighters at end", "{:.0f}"),
                 ("observations_met", "observations met", "{:.2f}")]
     for value, label, fmt in outcomes:
