@@ -313,7 +313,7 @@ def typed(table: str, df: pd.DataFrame) -> pd.DataFrame:
         dtype = c.dtype if c is not None else BY_VALUE  # (an undescribed override)
         if dtype == BY_VALUE:
             dtype = _value_dtype(s)
-        if dtype == TEXT:
+        if dtype == TEXT and s.dtype == object:
             s = s.map(lambda v: v if v is None or isinstance(v, str) or
                       (isinstance(v, float) and np.isnan(v)) else str(v))
         if dtype in ("boolean", "Int64", "float64", "int64", TEXT):
