@@ -257,7 +257,8 @@ def _guarded(prog: str, config_name: str, validate, hydra_main, argv) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``affiliate-sim``: a run or a sweep, or one of the commands of
-    :mod:`affiliate_sim.cli.tools` (``validate``, ``list``, ``new-scenario``, ``schema``)."""
+    :mod:`affiliate_sim.cli.tools` (``validate``, ``list``, ``new-scenario``, ``schema``,
+    ``outputs``, ``plot``)."""
     from affiliate_sim.cli import tools
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -451,8 +452,8 @@ def discover_main(argv: list[str] | None = None) -> None:
 
 
 def aggregate_main(argv: list[str] | None = None) -> int:
-    """``affiliate-aggregate SWEEP_DIR``: (re)build ``sweep.parquet`` and
-    ``timeseries.parquet`` of a sweep folder."""
+    """``affiliate-aggregate SWEEP_DIR``: (re)build ``sweep.parquet``, ``sweep_long.parquet``
+    and ``timeseries.parquet`` of a sweep folder."""
     from affiliate_sim.experiments.sweep import aggregate
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -465,8 +466,8 @@ def aggregate_main(argv: list[str] | None = None) -> int:
     table, long = aggregate(args[0])
     counts = table["status"].value_counts().to_dict() if len(table) else {}
     print(f"affiliate-aggregate: {len(table)} jobs ({counts}); wrote "
-          f"{os.path.join(args[0], 'sweep.parquet')} and timeseries.parquet "
-          f"({len(long)} rows)")
+          f"{os.path.join(args[0], 'sweep.parquet')}, sweep_long.parquet and "
+          f"timeseries.parquet ({len(long)} rows)")
     failed = counts.get("failed", 0)
     if failed:
         print(f"affiliate-aggregate: {failed} of {len(table)} jobs failed (column error)",

@@ -4,6 +4,8 @@
     affiliate-sim list [scenarios|params|levers|mechanisms]
     affiliate-sim new-scenario NAME           write a commented template NAME.yaml
     affiliate-sim schema [--markdown]         the scenario file's JSON Schema (or reference)
+    affiliate-sim outputs [--markdown]        the output files' columns (data dictionary)
+    affiliate-sim plot DIR [--out OUT]        the standard figures of a run or sweep folder
 
 and ``scenario=PATH.yaml`` for running a file of one's own (:func:`scenario_paths`).
 Each prints one line per item or problem; bad input exits with status 2, no traceback.
@@ -226,5 +228,46 @@ def schema(args: list[str]) -> int:
     return main(args)
 
 
+def outputs(args: list[str]) -> int:
+    """``affiliate-sim outputs [--markdown]``: the columns of the output files, or the data
+    dictionary ``docs/outputs.md`` (:mod:`affiliate_sim.experiments.tables`)."""
+    from affiliate_sim.experiments.tables import main
+
+    return main(args)
+
+
+# ---------------------------------------------------------------------------- plot
+def plot(args: list[str]) -> int:
+    """``affiliate-sim plot DIR [--out OUT]``: the standard figures of a run folder or a
+    sweep folder (:mod:`affiliate_sim.viz.folder`), into ``DIR/figures`` or ``OUT``; one line
+    per file written."""
+    out = None
+    rest = list(args)
+    if "--out" in rest:
+        i = rest.index("--out")
+        if i + 1 >= len(rest):
+            print(f"{PROG} plot: error: --out needs a folder", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        out = rest[i + 1]
+        del rest[i:i + 2]
+    if len(rest) != 1 or rest[0].startswith("-"):
+        print(f"{PROG} plot: error: give one run or sweep folder: {PROG} plot DIR "
+              "[--out OUT]", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from affiliate_sim.viz.folder import figures
+
+    try:
+        written = figures(Path(rest[0]), Path(out) if out is not None else None)
+    except InputError as err:
+        print(f"{PROG} plot: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for path in written:
+        print(f"{PROG} plot: wrote {path}")
+    return 0
+
+
 COMMANDS = {"validate": validate, "list": list_command, "new-scenario": new_scenario,
-            "schema": schema}
+            "schema": schema, "outputs": outputs, "plot": plot}

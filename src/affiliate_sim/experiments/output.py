@@ -1,6 +1,7 @@
 """Tidy tables and the run summary of one run; atomic writing of outputs.
 
-* ``timeseries`` (one row per day and organization): stocks and each flow of the day.
+* ``timeseries`` (one row per day and organization, with the run's scenario and seed, so
+  that concatenated files stay self-describing): stocks and each flow of the day.
 * ``pair_flows`` (one row per day, organization, partner and flow, non-zero only): who
   killed, detained, received the surrender of, or received the defection of whom.
 * ``summary``: per organization the start, end and peak strength, cells held, the total of
@@ -30,7 +31,8 @@ FLOW_COLUMNS = ("recruited_local", "recruited_foreign", "killed", "detained", "s
 
 
 def timeseries(run) -> pd.DataFrame:
-    """Per-day, per-organization tidy table (day 0 is the start; flows of day 0 are 0)."""
+    """Per-day, per-organization tidy table (day 0 is the start; flows of day 0 are 0);
+    its columns: :data:`affiliate_sim.experiments.tables.TIMESERIES`."""
     h = run.history
     D, O = h.days + 1, len(h.names)
     cols: dict[str, Any] = {
@@ -49,7 +51,9 @@ def timeseries(run) -> pd.DataFrame:
     for j, region in enumerate(h.region_names):
         cols[f"cells_held:{region}"] = h.region_cells[:, :, j].reshape(-1)
     df = pd.DataFrame(cols)
-    return df[["day", "organization", *STOCKS, *FLOW_COLUMNS,
+    df.insert(0, "scenario", pd.Series([run.case.name] * len(df), dtype="str"))
+    df.insert(1, "seed", pd.Series([run.seed] * len(df), dtype="Int64"))
+    return df[["scenario", "seed", "day", "organization", *STOCKS, *FLOW_COLUMNS,
                *[c for c in df.columns if c.startswith("cells_held:")]]]
 
 

@@ -15,8 +15,10 @@ folder, status and result, exactly as if it had run alone. Each job:
 
 At the end of the sweep (and on demand: ``affiliate-aggregate DIR``), :func:`aggregate`
 writes ``DIR/sweep.parquet`` (one row per job: every override as a column, the job's status
-and error, and its summary metrics) and ``DIR/timeseries.parquet`` (every job's daily series
-in long form, with the job's folder as key).
+and error, and its summary metrics), ``DIR/sweep_long.parquet`` (the same metrics, one row
+per job, organization or camp, and metric, with units) and ``DIR/timeseries.parquet``
+(every job's daily series in long form, with the job's folder, scenario and seed). Their
+columns, dtypes and units: :mod:`affiliate_sim.experiments.tables` (``docs/outputs.md``).
 """
 
 from __future__ import annotations
@@ -209,13 +211,47 @@ def _parse_override(item: str) -> tuple[str, Any]:
     return key.lstrip("+~"), parsed
 
 
-def aggregate(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Collect every job of a sweep folder into ``sweep.parquet`` and ``timeseries.parquet``.
+#: Overrides with their own column in the long table; the others go in ``overrides``.
+LONG_KEYS = ("scenario", "seed", "lever")
 
-    Returns the two tables (also written, atomically, into the sweep folder).
+
+def _long_base(job: str, status: str, items: list[str], summary: dict[str, Any] | None,
+               cols: dict[str, Any]) -> dict[str, Any]:
+    """The per-job columns of a job's rows in the long table."""
+    from affiliate_sim.experiments.tables import PROVENANCE
+
+    pairs = [_parse_override(i) for i in items]
+    parsed = dict(pairs)
+    others = sorted(f"{k}={v}" for k, v in pairs if k not in LONG_KEYS and k != "group")
+    base = {"job": job, "status": status,
+            "scenario": summary["scenario"] if summary else parsed.get("scenario"),
+            "seed": summary["seed"] if summary else parsed.get("seed"),
+            "lever": parsed.get("lever"), "overrides": ",".join(others)}
+    base.update({c.name: cols.get(c.name) for c in PROVENANCE})
+    return base
+
+
+def _long_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    from affiliate_sim.experiments.tables import SWEEP_LONG, typed
+
+    names = [c.name for c in SWEEP_LONG]
+    df = pd.DataFrame(rows, columns=names)
+    df["value"] = df["value"].astype("float64")
+    return typed("sweep_long.parquet", df)
+
+
+def aggregate(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Collect every job of a sweep folder into ``sweep.parquet`` (wide: one row per job),
+    ``sweep_long.parquet`` (long: one row per job, organization or camp, and metric) and
+    ``timeseries.parquet``, typed as :mod:`affiliate_sim.experiments.tables` describes.
+
+    Returns the wide table and the time series (all three are written, atomically, into
+    the sweep folder).
     """
+    from affiliate_sim.experiments.tables import long_rows, typed
+
     sweep_dir = Path(sweep_dir)
-    rows, series = [], []
+    rows, series, longs = [], [], []
     for status_file in sorted(sweep_dir.glob(f"*/{STATUS}")):
         job = status_file.parent
         try:
@@ -223,30 +259,42 @@ def aggregate(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         except (OSError, json.JSONDecodeError) as err:
             status = {"status": "failed", "error": f"unreadable status: {err}"}
         row: dict[str, Any] = {"job": job.name}
-        for item in status.get("overrides", []):
+        items = list(status.get("overrides", []))
+        for item in items:
             key, value = _parse_override(item)
             row[key] = value
         finished = is_finished(job)
         row["status"] = "done" if finished else status.get("status", "unknown")
         row["error"] = None if finished else status.get("error")
+        summary, metrics = None, []
         if finished:
             try:
                 summary = json.loads((job / "summary.json").read_text(encoding="utf-8"))
                 cols = {"scenario": summary["scenario"], "seed": summary["seed"],
                         **summary_columns(summary)}
+                metrics = long_rows(summary)
                 ts = job / "timeseries.parquet"
                 df = pd.read_parquet(ts) if ts.is_file() else None
-            except (OSError, ValueError, KeyError, TypeError) as err:  # a corrupt result
-                row["status"] = "failed"
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+                row["status"] = "failed"  # a corrupt result
                 row["error"] = f"unreadable result: {type(err).__name__}: {err}"[:300]
+                summary, metrics = None, []
             else:
                 row.update(cols)
                 if df is not None:
+                    df = df.drop(columns=[c for c in ("scenario", "seed") if c in df])
                     df.insert(0, "job", job.name)
+                    df.insert(1, "scenario", summary["scenario"])
+                    df.insert(2, "seed", summary["seed"])
                     series.append(df)
+        base = _long_base(job.name, row["status"], items, summary,
+                          row if summary else {})
+        longs += [{**base, **m} for m in metrics] or [base]
         rows.append(row)
-    table = pd.DataFrame(rows)
-    long = pd.concat(series, ignore_index=True) if series else pd.DataFrame()
+    table = typed("sweep.parquet", pd.DataFrame(rows))
+    long = (typed("timeseries.parquet", pd.concat(series, ignore_index=True)) if series
+            else pd.DataFrame())
     write_parquet(sweep_dir / "sweep.parquet", table)
+    write_parquet(sweep_dir / "sweep_long.parquet", _long_table(longs))
     write_parquet(sweep_dir / "timeseries.parquet", long)
     return table, long
