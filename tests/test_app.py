@@ -23,7 +23,6 @@ from mesa.visualization.utils import force_update  # noqa: E402
 from affiliate_sim.viz import app  # noqa: E402
 from affiliate_sim.vocabulary import CAMPS  # noqa: E402
 
-
 _pages: list = []
 
 

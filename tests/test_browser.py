@@ -89,7 +89,8 @@ def server(tmp_path):
         if missing:
             pytest.fail(f"solara's front-end packages {missing} are not in "
                         f"{app.asset_cache()}: the page would stay blank offline. Run "
-                        "`.venv/bin/python -m affiliate_sim.viz.app --fetch-assets` (.ci/run does).")
+                        "`.venv/bin/python -m affiliate_sim.viz.app --fetch-assets` "
+                        "(.ci/run does).")
         wait_for_port(port, proc, log, SERVER_START_TIMEOUT)
         yield f"http://127.0.0.1:{port}/"
     finally:

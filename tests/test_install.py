@@ -48,8 +48,9 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_outside_the_clone(tmp_pat
     elsewhere = tmp_path / "analyst"
     elsewhere.mkdir()
     # the installed package, not the clone's sources; the default install has no Ray
-    out = _run([py, "-c", "import affiliate_sim, importlib.util as u; print(affiliate_sim.__file__);"
-                          "print(u.find_spec('ray') is None)"], cwd=elsewhere)
+    probe = ("import affiliate_sim, importlib.util as u; print(affiliate_sim.__file__); "
+             "print(u.find_spec('ray') is None)")
+    out = _run([py, "-c", probe], cwd=elsewhere)
     assert out.returncode == 0, out.stderr
     where, no_ray = out.stdout.split()
     assert Path(where).is_relative_to(venv) and no_ray == "True"

@@ -5,11 +5,10 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.colors  # noqa: E402
-
 import dataclasses  # noqa: E402
 import datetime as dt  # noqa: E402
 
+import matplotlib.colors  # noqa: E402
 import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402

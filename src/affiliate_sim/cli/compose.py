@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from affiliate_sim.cli import config as appconfig
+from affiliate_sim.experiments import tables
 from affiliate_sim.experiments.runs import (
     RunSpec,
     default_workers,
@@ -147,4 +148,4 @@ def lever_sweep(cases: Sequence[str], levers: Sequence[str], seeds: Iterable[int
     table.insert(1, "lever", [lv for _, lv in labels])
     table.insert(0, "job", [f"lever={lv},scenario={c},seed={s}"
                             for (c, lv), s in zip(labels, table["seed"], strict=True)])
-    return table
+    return tables.typed("sweep.parquet", table)  # the dtypes of the command line's table

@@ -678,7 +678,7 @@ def knockout_matrix(knock: Mapping[str, Mapping[str, Mapping]], title: str = "",
     ax.set_xlabel("mechanism switched off")
     ax.set_ylabel("case")
     fig.colorbar(im, ax=ax, fraction=0.05).set_label(
-        "observations met more often (+) minus less often (\u2212) without it", fontsize=7)
+        "more often (+) \u2212 less often (\u2212)", fontsize=7)
     ax.set_title("\u2212n: n observations met less often without the mechanism; "
                  "+n: more often", fontsize=8)
     if rows:
