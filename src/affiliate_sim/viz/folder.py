@@ -57,7 +57,8 @@ def _save(fig, path: Path) -> Path:
     from affiliate_sim.experiments.output import atomic_write
 
     try:
-        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png",
+                                                   bbox_inches="tight"))
     finally:
         plt.close(fig)
     return path
