@@ -71,6 +71,7 @@ class AppSchema:
     seed: int = 0
     days: int | None = None
     group: str | None = None  # set by the sweeper (see hydra_plugins.affiliate_sim_sweeper)
+    force: bool = False  # run what the estimate refuses (cli.checks: memory, sweep size)
 
 
 @dataclass
