@@ -205,6 +205,14 @@ def _check_min(data: dict, where: str, minima: dict[str, int]) -> None:
             raise InputError(where, key, f"must be a whole number >= {lo}, got {value!r}")
 
 
+def _no_extra(data: dict, schema: type, where: str) -> None:
+    """Refuse a key the schema does not have (``+foo=1`` adds a key nothing reads)."""
+    extra = sorted(set(data) - {f.name for f in dataclasses.fields(schema)} - {"hydra"})
+    if extra:
+        raise InputError(where, extra[0], "unknown key (not in the config; --cfg job lists "
+                         "every key)")
+
+
 def validate(cfg: DictConfig | dict, where: str = "override") -> RunSpec:
     """Check a composed config: parameter ranges, the scenario file, the run length.
 
@@ -212,10 +220,7 @@ def validate(cfg: DictConfig | dict, where: str = "override") -> RunSpec:
         InputError: naming the key and the problem.
     """
     data = _plain(cfg)
-    extra = sorted(set(data) - {f.name for f in dataclasses.fields(AppSchema)} - {"hydra"})
-    if extra:  # `+foo=1` adds a key no part of the program reads
-        raise InputError(where, extra[0], "unknown key (not in the config; --cfg job lists "
-                         "every key)")
+    _no_extra(data, AppSchema, where)
     params = params_of(data, where)
     name = (data.get("scenario") or {}).get("name")
     if not isinstance(name, str) or not name:
@@ -283,6 +288,7 @@ def validate_replay(cfg: DictConfig | dict, where: str = "override") -> ReplaySp
         InputError: naming the key and the problem.
     """
     data = _plain(cfg)
+    _no_extra(data, ReplaySchema, where)
     params = params_of(data, where)
     _check_min(data, where, {"seeds": 1, "knockout_seeds": 0, "workers": 1, "days": 1,
                              "continuation_seeds": 0})
@@ -302,6 +308,7 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
     """
     from affiliate_sim.scenario.params import parameter_table
     data = _plain(cfg)
+    _no_extra(data, CalibrateSchema, where)
     params = params_of(data, where)
     ranges = {r["name"]: (r["lo"], r["hi"]) for r in parameter_table()}
 
@@ -431,6 +438,7 @@ def validate_sensitivity(cfg: DictConfig | dict, where: str = "override") -> dic
     from affiliate_sim.scenario.params import parameter_table
 
     data = _plain(cfg)
+    _no_extra(data, SensitivitySchema, where)
     params = params_of(data, where)
     _check_min(data, where, {"seeds": 1, "trajectories": 2, "levels": 2, "sobol_n": 2,
                              "sobol_top": 1, "seed": 0, "chunk": 1, "workers": 1})
@@ -477,6 +485,7 @@ def validate_discover(cfg: DictConfig | dict, where: str = "override") -> dict[s
     from affiliate_sim.scenario.params import parameter_table
 
     data = _plain(cfg)
+    _no_extra(data, DiscoverSchema, where)
     params = params_of(data, where)
     _check_min(data, where, {"n": 2, "seed": 0, "chunk": 1, "workers": 1})
     for key in ("survive_share", "min_density"):
