@@ -273,8 +273,8 @@ def test_a_bad_command_line_is_one_line(prog, args, expected, finished, tmp_path
     a_file = tmp_path / "a_file"
     a_file.write_text("not a folder\n")
     args = [a.format(file=a_file, missing=tmp_path / "missing") for a in args]
-    if prog in HYDRA and args[0] not in TOOLS and not any(a.startswith(("hydra.run.dir", "hydra.sweep.dir"))
-                                 for a in args):
+    if prog in HYDRA and args[0] not in TOOLS and not any(
+            a.startswith(("hydra.run.dir", "hydra.sweep.dir")) for a in args):
         args.append(f"hydra.run.dir={out}")
     code, text = invoke(prog, args, capsys)
     one_line(code, text, *expected)
@@ -293,8 +293,10 @@ def test_a_grid_too_large_for_memory_is_refused_in_one_line(finished, tmp_path, 
     path = tmp_path / "huge.yaml"
     text = TEMPLATE.format(name="huge", file="huge.yaml")
     for old, new in (("height: 10, width: 10", "height: 4096, width: 4096"),
-                     ("rows: [0, 3]", "rows: [0, 1000]"), ("rows: [3, 7]", "rows: [1000, 3000]"),
-                     ("rows: [7, 10]", "rows: [3000, 4096]"), ("cols: [0, 10]", "cols: [0, 4096]")):
+                     ("rows: [0, 3]", "rows: [0, 1000]"),
+                     ("rows: [3, 7]", "rows: [1000, 3000]"),
+                     ("rows: [7, 10]", "rows: [3000, 4096]"),
+                     ("cols: [0, 10]", "cols: [0, 4096]")):
         text = text.replace(old, new)
     path.write_text(text)
     out, before = finished

@@ -9,7 +9,8 @@ The estimate is linear in the sizes that matter (measured on the engine; see the
   series), kept :data:`HISTORY_COPIES` times (the ensemble's buffers, the finished run's
   copy, the tables written from it);
 * **time**: the setup of every cell once per model (:data:`SETUP_SECONDS_PER_CELL`), then
-  :data:`SECONDS_PER_ORG_CELL_DAY` per organization, cell, day and replicate.
+  per day :data:`SECONDS_PER_MODEL_DAY`, and per replicate :data:`SECONDS_PER_REPLICATE_DAY`
+  plus :data:`SECONDS_PER_ORG_CELL_DAY` per organization and cell.
 
 A sweep runs ``min(jobs, cores)`` models at once, each of up to ``ENSEMBLE`` replicates.
 The estimate is deliberately on the high side; it is a guard against what cannot fit
@@ -35,8 +36,11 @@ SETUP_SECONDS_PER_CELL = 20e-6
 #: Seconds per organization, cell, day and replicate (measured: 170 to 700 ns, the most on
 #: a loaded machine).
 SECONDS_PER_ORG_CELL_DAY = 600e-9
-#: Seconds per replicate and day whatever the size (the mechanisms' Python side).
-SECONDS_PER_DAY = 2e-4
+#: Seconds per model and day whatever the size (the mechanisms' Python side; measured:
+#: about 1.8 ms).
+SECONDS_PER_MODEL_DAY = 2e-3
+#: Seconds per replicate and day whatever the size (measured: about 0.1 ms).
+SECONDS_PER_REPLICATE_DAY = 1e-4
 
 #: Testing aid: this many bytes taken as the memory available (instead of the machine's).
 MEMORY_ENV = "AFFILIATE_SIM_MEMORY_AVAILABLE"
@@ -65,7 +69,8 @@ class Estimate:
 
 
 def history_bytes(days: int, orgs: int, regions: int) -> int:
-    """Bytes of one replicate's daily history (:class:`affiliate_sim.model.history.History`)."""
+    """Bytes of one replicate's daily history
+    (:class:`affiliate_sim.model.history.History`)."""
     from affiliate_sim.model.history import FLOWS, PAIR_FLOWS, STOCKS
 
     per_day = (len(STOCKS) + len(FLOWS)) * orgs + len(PAIR_FLOWS) * orgs * orgs \
@@ -82,7 +87,8 @@ def model_bytes(cells: int, orgs: int, regions: int, days: int, replicates: int)
 def model_seconds(cells: int, orgs: int, days: int, replicates: int) -> float:
     """Seconds of one model of ``replicates`` replicates."""
     return (cells * SETUP_SECONDS_PER_CELL
-            + replicates * days * (orgs * cells * SECONDS_PER_ORG_CELL_DAY + SECONDS_PER_DAY))
+            + days * (SECONDS_PER_MODEL_DAY + replicates * (
+                SECONDS_PER_REPLICATE_DAY + orgs * cells * SECONDS_PER_ORG_CELL_DAY)))
 
 
 def estimate(spec, jobs: int = 1, cores: int | None = None, ensemble: int | None = None
