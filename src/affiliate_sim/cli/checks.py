@@ -102,6 +102,21 @@ def output_dir(key: str, value, cwd: str | None = None) -> None:
                          "or not ours)")
 
 
+def outputs(spec) -> None:
+    """Check the output folders a validated request names (``out`` of ``affiliate-replay``,
+    ``-sensitivity`` and ``-discover``; the folders of ``affiliate-calibrate``'s files), so
+    that a long computation does not end in a write that cannot succeed."""
+    data = spec if isinstance(spec, dict) else getattr(spec, "__dict__", {})
+    if "free" in data:  # affiliate-calibrate: files (None: the package's defaults)
+        for key in ("out", "db"):
+            if data.get(key) is not None:
+                output_dir(key, os.path.dirname(os.path.abspath(str(data[key]))))
+        if "report" in data:
+            output_dir("report", data["report"])
+    elif "out" in data:
+        output_dir("out", data["out"])
+
+
 def forced(overrides: list[str]) -> bool:
     """Whether the command line says ``force=true``."""
     from hydra.core.override_parser.overrides_parser import OverridesParser

@@ -260,6 +260,8 @@ def _guarded(prog: str, config_name: str, validate, hydra_main, argv) -> None:
                        for variant in variants]
             checks.budget(prog, [s for s in checked if isinstance(s, appconfig.RunSpec)],
                           jobs, force)
+            for spec in checked[:1]:  # the output folders (the same in every variant)
+                checks.outputs(spec)
         except InputError as err:
             print(f"{prog}: error: {err}", file=sys.stderr)
             sys.exit(EXIT_BAD_INPUT)
