@@ -1,14 +1,17 @@
 """The ``affiliate-sim`` command: one Hydra app, named after its primary config.
 
     affiliate-sim scenario=NAME seed=N [params.KEY=VALUE ...] [mechanisms.NAME=false]
-                  [days=N] [hydra.run.dir=DIR]
+                  [days=N] [hydra.run.dir=DIR] [force=true]
 
 writes ``DIR/summary.json``, ``DIR/timeseries.parquet``, ``DIR/flows.parquet`` (partner
 flows) and ``DIR/events.json``. Each command is a thin Hydra edge: compose, validate, then
 one call of the experiments layer (:func:`affiliate_sim.experiments.runs.execute` and the
 functions built on it). Before anything runs, the overrides are composed and
 validated; a bad one (unknown key, wrong type, out of range, unknown scenario) stops the
-command with one line naming the key and the problem, exit status 2, no traceback.
+command with one line naming the key and the problem, exit status 2, no traceback; so do
+an unknown flag, an output folder that cannot be written, and a run or a sweep whose
+estimate exceeds the memory available (``force=true`` runs it anyway;
+:mod:`affiliate_sim.cli.checks`).
 """
 
 from __future__ import annotations
