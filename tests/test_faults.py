@@ -40,10 +40,12 @@ def files(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.slow
 def test_a_folder_that_fills_up_records_failed_jobs_and_writes_the_table(tmp_path):
-    """Every process's writes fail after its first six (one job's status, four results,
-    its end): in the parallel workers, later jobs fail (recorded, the sweep goes on); the
-    driver still writes the table, with every job, and the command exits 1."""
-    res = sweep(tmp_path, "seed=0,1,2,3", env={FAIL_WRITES: "6"})
+    """Every process's writes fail after its first six (a job's status and four results,
+    and its end): on two parallel workers, the first job of each is done and later ones
+    fail (recorded, the sweep goes on), whatever the grouping this machine's cores give;
+    the driver still writes the table, with every job, and the command exits 1."""
+    res = sweep(tmp_path, "seed=0,1,2,3", "hydra.launcher.n_jobs=2",
+                env={FAIL_WRITES: "6"})
     assert "Traceback" not in res.stderr + res.stdout, res.stderr
     assert res.returncode == 1, res.stderr
     table = pd.read_parquet(tmp_path / "sweep.parquet")
@@ -173,7 +175,8 @@ def test_the_estimate_grows_with_what_is_run():
 
 def test_the_estimate_is_of_the_size_measured(tmp_path):
     """The constants hold against a measurement: a 300 x 300 grid's run, in a process of
-    its own, takes no more time and memory than estimated, and not less than a fifth."""
+    its own, takes no more memory than estimated and not less than a fifth, and a time of
+    the estimate's order (it is on the high side: 2.4 times the time measured idle)."""
     from affiliate_sim.cli.tools import TEMPLATE
 
     text = TEMPLATE.format(name="wide", file="wide.yaml")
@@ -202,7 +205,7 @@ def test_the_estimate_is_of_the_size_measured(tmp_path):
     est = budget.estimate(compose.spec(f"scenario.name={tmp_path / 'wide.yaml'}", "days=20"),
                           1, cores=1)
     assert est.bytes / 5 < int(rss_kb) * 1024 < est.bytes
-    assert float(seconds) < est.seconds
+    assert est.seconds / 20 < float(seconds) < 2 * est.seconds  # (2: a loaded machine)
 
 
 def test_available_memory_reads_the_machine_or_the_testing_aid(monkeypatch):
