@@ -238,6 +238,8 @@ COMMAND_CASES = [
     ("sim", ["new-scenario"], ["new-scenario", "give one name"]),
     ("sim", ["new-scenario", "9lives"], ["new-scenario", "a name is a letter"]),
     ("replay", ["seeds=0"], ["seeds", ">= 1"]),
+    ("replay", ["days=100001"], ["days", "at most 100000"]),
+    ("replay", ["force=maybe"], ["force", "not a valid bool"]),
     ("replay", ["cases=[nope]"], ["nope"]),
     ("replay", ["workers=0"], ["workers", ">= 1"]),
     ("replay", ["params.combat_rate=9"], ["params.combat_rate", "out of range"]),

@@ -252,3 +252,26 @@ def test_a_huge_sweep_is_counted_at_once_and_refused():
         checks.sweep_size(["seed=range(0,100000000)"], force=False)
     assert checks.sweep_size(["seed=range(0,100000000)"], force=True) == 100_000_000
     assert time.perf_counter() - t < 5
+
+
+def test_a_replay_too_large_for_memory_is_refused(monkeypatch, capsys, tmp_path):
+    """affiliate-replay's estimate: every case's runs (seeds, null model, knock-outs,
+    continuations); 100 000 days on a machine said to have 4 GB free is refused before
+    anything runs, a short one goes ahead."""
+    from affiliate_sim.cli import config as appconfig
+    from affiliate_sim.cli import main as cli
+
+    monkeypatch.setenv(budget.MEMORY_ENV, str(4 * 2**30))
+    started = []
+    with pytest.raises(SystemExit) as exc:
+        cli._guarded("affiliate-replay", "replay", appconfig.validate_replay,
+                     lambda: started.append(1), ["days=100000", f"out={tmp_path}"])
+    assert exc.value.code == 2 and not started
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("affiliate-replay: error: override: days: the replay of 9 cases")
+    assert "4.0 GB available (force=true runs it anyway)" in line
+    cli._guarded("affiliate-replay", "replay", appconfig.validate_replay,
+                 lambda: started.append(1), ["days=100000", "force=true", f"out={tmp_path}"])
+    cli._guarded("affiliate-replay", "replay", appconfig.validate_replay,
+                 lambda: started.append(1), ["days=30", "seeds=2", f"out={tmp_path}"])
+    assert started == [1, 1]

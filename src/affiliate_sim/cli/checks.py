@@ -155,14 +155,47 @@ def budget(prog: str, specs: list, jobs: int, force: bool) -> None:
         return
     largest = max(specs, key=lambda s: bud.estimate(s, jobs).bytes)
     est = bud.estimate(largest, jobs)
+    sc = largest.scenario
+    _judge(prog, est, f"{sc.name} ({sc.height}x{sc.width} cells, {len(sc.organizations)} "
+           f"organizations, {largest.days} days{f', {jobs} jobs' if jobs > 1 else ''})",
+           force)
+
+
+def replay_budget(prog: str, spec, force: bool) -> None:
+    """:func:`budget` of ``affiliate-replay``: per case, its seeds, the null model's, the
+    knock-outs' and the continuations' runs, on the command's workers (the time of the
+    cases added up, the memory of the largest)."""
+    from affiliate_sim.experiments import budget as bud
+    from affiliate_sim.experiments import continuation
+    from affiliate_sim.experiments.runs import RunSpec
+    from affiliate_sim.mechanisms import MECHANISMS
+    from affiliate_sim.scenario import load_scenario
+
+    runs = 2 * spec.seeds + spec.knockout_seeds * len(MECHANISMS)
+    ests = []
+    for case in spec.cases:
+        sc = load_scenario(case)
+        ests.append(bud.estimate(RunSpec.of(sc, spec.params, 0, spec.days), runs,
+                                 cores=spec.workers))
+        if spec.continuation_seeds:
+            ests.append(bud.estimate(RunSpec.of(sc, spec.params, 0, continuation.DAYS),
+                                     spec.continuation_seeds, cores=spec.workers))
+    if not ests:
+        return
+    est = bud.Estimate(jobs=sum(e.jobs for e in ests), processes=max(e.processes for e in ests),
+                       seconds=sum(e.seconds for e in ests), bytes=max(e.bytes for e in ests))
+    _judge(prog, est, f"the replay of {len(spec.cases)} cases ({est.jobs} runs"
+           f"{f', {spec.days} days' if spec.days else ''})", force)
+
+
+def _judge(prog: str, est, what: str, force: bool) -> None:
+    """Refuse an estimate above the memory available unless forced; print a long one."""
+    from affiliate_sim.experiments import budget as bud
+
     available = bud.available_memory()
     if available is not None and est.bytes > available and not force:
-        sc = largest.scenario
-        raise InputError(
-            "override", "scenario",
-            f"{sc.name} ({sc.height}x{sc.width} cells, {len(sc.organizations)} organizations, "
-            f"{largest.days} days{f', {jobs} jobs' if jobs > 1 else ''}) needs about "
-            f"{bud.gigabytes(est.bytes)} of memory, {bud.gigabytes(available)} available "
-            "(force=true runs it anyway)")
+        raise InputError("override", "scenario" if "cells" in what else "days",
+                         f"{what} needs about {bud.gigabytes(est.bytes)} of memory, "
+                         f"{bud.gigabytes(available)} available (force=true runs it anyway)")
     if est.seconds >= ANNOUNCE_SECONDS or est.bytes > (available or est.bytes + 1):
         print(f"{prog}: estimate: {est.describe(available)}", file=sys.stderr, flush=True)

@@ -87,6 +87,7 @@ class ReplaySchema:
     days: int | None = None
     cases: list[str] = field(default_factory=list)
     out: str = "replay"
+    force: bool = False  # run what the estimate refuses (cli.checks: memory)
 
 
 @dataclass
@@ -292,6 +293,8 @@ def validate_replay(cfg: DictConfig | dict, where: str = "override") -> ReplaySp
     params = params_of(data, where)
     _check_min(data, where, {"seeds": 1, "knockout_seeds": 0, "workers": 1, "days": 1,
                              "continuation_seeds": 0})
+    if data.get("days") is not None and data["days"] > MAX_DAYS:
+        raise InputError(where, "days", f"must be at most {MAX_DAYS}, got {data['days']}")
     cases = tuple(data.get("cases") or CASES)
     check_cases(params, [load_scenario(c) for c in cases], where)
     return ReplaySpec(params=params, seeds=data["seeds"], knockout_seeds=data["knockout_seeds"],

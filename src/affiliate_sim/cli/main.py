@@ -261,10 +261,13 @@ def _guarded(prog: str, config_name: str, validate, hydra_main, argv) -> None:
             variants = sweep_variants(swept) if multirun else [overrides]
             checked = [check_overrides(variant, config_name, validate)
                        for variant in variants]
-            checks.budget(prog, [s for s in checked if isinstance(s, appconfig.RunSpec)],
-                          jobs, force)
             for spec in checked[:1]:  # the output folders (the same in every variant)
                 checks.outputs(spec)
+            checks.budget(prog, [s for s in checked if isinstance(s, appconfig.RunSpec)],
+                          jobs, force)
+            for spec in checked[:1]:
+                if isinstance(spec, appconfig.ReplaySpec):
+                    checks.replay_budget(prog, spec, force)
         except InputError as err:
             print(f"{prog}: error: {err}", file=sys.stderr)
             sys.exit(EXIT_BAD_INPUT)
