@@ -66,17 +66,24 @@ class CheckedSweeper(BasicSweeper):
     def split_arguments(self, overrides, max_batch_size):  # type: ignore[override]
         """Every job (the product of the sweeping values), grouped into ensembles, in
         batches of ``max_batch_size`` launched jobs."""
+        from affiliate_sim.cli import sweep_callback
         from affiliate_sim.experiments.runs import ENSEMBLE
-        from affiliate_sim.experiments.sweep import write_group
+        from affiliate_sim.experiments.sweep import job_dir, override_dirname, write_group
 
         [jobs] = BasicSweeper.split_arguments(overrides, None)
+        sweep_callback.PLANNED[:] = [job_dir(override_dirname(job)) for job in jobs]
         sweep_dir = Path(self.config.hydra.sweep.dir)
         launched = []
         for members in plan_groups(jobs, os.cpu_count() or 1, ENSEMBLE):
             if len(members) == 1:
                 launched.append(members[0])
-            else:
-                launched.append([*members[0], f"group={write_group(sweep_dir, members)}"])
+                continue
+            try:
+                gid = write_group(sweep_dir, members)
+            except OSError:  # the folder cannot be written: each job on its own, which
+                launched.extend(members)  # then records its own failure
+                continue
+            launched.append([*members[0], f"group={gid}"])
         if max_batch_size is None:
             return [launched]
         return [list(b) for b in itertools.batched(launched, max_batch_size)]

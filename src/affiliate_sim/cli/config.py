@@ -71,6 +71,7 @@ class AppSchema:
     seed: int = 0
     days: int | None = None
     group: str | None = None  # set by the sweeper (see hydra_plugins.affiliate_sim_sweeper)
+    force: bool = False  # run what the estimate refuses (cli.checks: memory, sweep size)
 
 
 @dataclass
@@ -86,6 +87,7 @@ class ReplaySchema:
     days: int | None = None
     cases: list[str] = field(default_factory=list)
     out: str = "replay"
+    force: bool = False  # run what the estimate refuses (cli.checks: memory)
 
 
 @dataclass
@@ -204,6 +206,14 @@ def _check_min(data: dict, where: str, minima: dict[str, int]) -> None:
             raise InputError(where, key, f"must be a whole number >= {lo}, got {value!r}")
 
 
+def _no_extra(data: dict, schema: type, where: str) -> None:
+    """Refuse a key the schema does not have (``+foo=1`` adds a key nothing reads)."""
+    extra = sorted(set(data) - {f.name for f in dataclasses.fields(schema)} - {"hydra"})
+    if extra:
+        raise InputError(where, extra[0], "unknown key (not in the config; --cfg job lists "
+                         "every key)")
+
+
 def validate(cfg: DictConfig | dict, where: str = "override") -> RunSpec:
     """Check a composed config: parameter ranges, the scenario file, the run length.
 
@@ -211,10 +221,7 @@ def validate(cfg: DictConfig | dict, where: str = "override") -> RunSpec:
         InputError: naming the key and the problem.
     """
     data = _plain(cfg)
-    extra = sorted(set(data) - {f.name for f in dataclasses.fields(AppSchema)} - {"hydra"})
-    if extra:  # `+foo=1` adds a key no part of the program reads
-        raise InputError(where, extra[0], "unknown key (not in the config; --cfg job lists "
-                         "every key)")
+    _no_extra(data, AppSchema, where)
     params = params_of(data, where)
     name = (data.get("scenario") or {}).get("name")
     if not isinstance(name, str) or not name:
@@ -282,9 +289,12 @@ def validate_replay(cfg: DictConfig | dict, where: str = "override") -> ReplaySp
         InputError: naming the key and the problem.
     """
     data = _plain(cfg)
+    _no_extra(data, ReplaySchema, where)
     params = params_of(data, where)
     _check_min(data, where, {"seeds": 1, "knockout_seeds": 0, "workers": 1, "days": 1,
                              "continuation_seeds": 0})
+    if data.get("days") is not None and data["days"] > MAX_DAYS:
+        raise InputError(where, "days", f"must be at most {MAX_DAYS}, got {data['days']}")
     cases = tuple(data.get("cases") or CASES)
     check_cases(params, [load_scenario(c) for c in cases], where)
     return ReplaySpec(params=params, seeds=data["seeds"], knockout_seeds=data["knockout_seeds"],
@@ -301,6 +311,7 @@ def validate_calibrate(cfg: DictConfig | dict, where: str = "override") -> dict[
     """
     from affiliate_sim.scenario.params import parameter_table
     data = _plain(cfg)
+    _no_extra(data, CalibrateSchema, where)
     params = params_of(data, where)
     ranges = {r["name"]: (r["lo"], r["hi"]) for r in parameter_table()}
 
@@ -430,6 +441,7 @@ def validate_sensitivity(cfg: DictConfig | dict, where: str = "override") -> dic
     from affiliate_sim.scenario.params import parameter_table
 
     data = _plain(cfg)
+    _no_extra(data, SensitivitySchema, where)
     params = params_of(data, where)
     _check_min(data, where, {"seeds": 1, "trajectories": 2, "levels": 2, "sobol_n": 2,
                              "sobol_top": 1, "seed": 0, "chunk": 1, "workers": 1})
@@ -476,6 +488,7 @@ def validate_discover(cfg: DictConfig | dict, where: str = "override") -> dict[s
     from affiliate_sim.scenario.params import parameter_table
 
     data = _plain(cfg)
+    _no_extra(data, DiscoverSchema, where)
     params = params_of(data, where)
     _check_min(data, where, {"n": 2, "seed": 0, "chunk": 1, "workers": 1})
     for key in ("survive_share", "min_density"):

@@ -15,7 +15,7 @@ def describe(err: BaseException, overrides: list[str]) -> tuple[str, str]:
         item = bad.group(1) if bad else "?"
         return item.split("=", 1)[0] or item, "cannot parse the override (expected KEY=VALUE)"
     if isinstance(err, MissingConfigException) or "Could not find" in text:
-        m = re.search(r"Could not find '([^'/]+)/([^']+)'", text)
+        m = re.search(r"Could not find '([^']+)/([^'/]+)'", text)
         if m:
             group, option = m.groups()
             opts = re.findall(r"^\s*(\S+)\s*$", text.split("Available options", 1)[-1], re.M)

@@ -1,14 +1,17 @@
 """The ``affiliate-sim`` command: one Hydra app, named after its primary config.
 
     affiliate-sim scenario=NAME seed=N [params.KEY=VALUE ...] [mechanisms.NAME=false]
-                  [days=N] [hydra.run.dir=DIR]
+                  [days=N] [hydra.run.dir=DIR] [force=true]
 
 writes ``DIR/summary.json``, ``DIR/timeseries.parquet``, ``DIR/flows.parquet`` (partner
 flows) and ``DIR/events.json``. Each command is a thin Hydra edge: compose, validate, then
 one call of the experiments layer (:func:`affiliate_sim.experiments.runs.execute` and the
 functions built on it). Before anything runs, the overrides are composed and
 validated; a bad one (unknown key, wrong type, out of range, unknown scenario) stops the
-command with one line naming the key and the problem, exit status 2, no traceback.
+command with one line naming the key and the problem, exit status 2, no traceback; so do
+an unknown flag, an output folder that cannot be written, and a run or a sweep whose
+estimate exceeds the memory available (``force=true`` runs it anyway;
+:mod:`affiliate_sim.cli.checks`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from omegaconf import DictConfig, OmegaConf
 from affiliate_sim.cli import config as appconfig
 from affiliate_sim.cli.errors import describe
 from affiliate_sim.errors import InputError
+from affiliate_sim.experiments import faults
 
 EXIT_BAD_INPUT = 2
 #: Exit status of a sweep (or an aggregation) with failed jobs.
@@ -90,6 +94,7 @@ def params_name(choices=None, overrides: list[str] | None = None) -> str:
 
 
 appconfig.register()
+faults.install()  # testing aid: failing writes (AFFILIATE_SIM_FAIL_WRITES), else nothing
 if not OmegaConf.has_resolver("jobdir"):
     from affiliate_sim.experiments.sweep import job_dir
 
@@ -147,12 +152,20 @@ def run_sweep_job(cfg: DictConfig, hc) -> None:
         lambda m: params_name(hc.runtime.choices, m))
     for m, rec in zip(members, records, strict=True):
         if rec["status"] == "failed":
-            print(f"affiliate-sim: job {sweep.override_dirname(m)} failed: {rec['error']}",
-                  file=sys.stderr)
+            unrecorded = ("" if not rec.get("unrecorded") else
+                          " (nor could its status be written)"
+                          if rec["unrecorded"] == rec["error"] else
+                          f" (nor could its status be written: {rec['unrecorded']})")
+            print(f"affiliate-sim: job {sweep.override_dirname(m)} failed: {rec['error']}"
+                  f"{unrecorded}", file=sys.stderr)
 
 
 INFO_FLAGS = ("--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c",
               "--shell-completion", "-sc")
+
+
+#: Hydra's flags that take no value.
+SWITCHES = ("-m", "--multirun", "-r", "--run", "--resolve")
 
 
 #: Keys whose every whole-number value >= 0 is valid whatever the rest of the config: a sweep
@@ -170,7 +183,7 @@ def sweep_variants(overrides: list[str]) -> list[list[str]]:
         InputError: if an override cannot be parsed.
     """
     from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.core.override_parser.types import Glob
+    from hydra.core.override_parser.types import Glob, RangeSweep
 
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
@@ -184,8 +197,14 @@ def sweep_variants(overrides: list[str]) -> list[list[str]]:
             continue
         key = o.get_key_element()
         value = o.value()
-        values = (value.filter(appconfig.group_options(key)) if isinstance(value, Glob)
-                  else list(o.sweep_string_iterator()))
+        if key in TRIVIAL_KEYS and isinstance(value, RangeSweep) and all(
+                isinstance(x, int) for x in (value.start, value.stop, value.step)):
+            span = range(value.start, value.stop, value.step)  # its ends: not every value
+            values = [str(span[0]), str(span[-1])] if span else []
+        elif isinstance(value, Glob):
+            values = value.filter(appconfig.group_options(key))
+        else:
+            values = list(o.sweep_string_iterator())
         if not values:
             raise InputError("override", key, "the sweep has no values")
         if key in TRIVIAL_KEYS:  # whole numbers >= 0 are valid seeds: compose only one
@@ -216,18 +235,39 @@ def preset_sweep(overrides: list[str], config_name: str = appconfig.PRIMARY) -> 
 
 
 def _guarded(prog: str, config_name: str, validate, hydra_main, argv) -> None:
-    """Validate the overrides (one line on error, exit 2), then hand over to Hydra.
+    """Validate the command line (one line on error, exit 2), then hand over to Hydra.
 
-    In a multirun every value of every sweeping key is validated before any job starts.
+    Flags, Hydra's own settings and output folders are checked (:mod:`affiliate_sim.cli.
+    checks`); in a multirun every value of every sweeping key is validated before any job
+    starts, and the number of jobs is checked; a run or a sweep of ``affiliate-sim`` is
+    refused when its estimate exceeds the memory available (unless ``force=true``), and a
+    long one prints its estimate first.
     """
+    from affiliate_sim.cli import checks
+
     args = list(sys.argv[1:] if argv is None else argv)
     overrides, multirun = _hydra_overrides(args)
+    try:
+        checks.unknown_flag(args)
+    except InputError as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
     if not any(a in INFO_FLAGS for a in args):
         try:
-            variants = (sweep_variants(preset_sweep(overrides, config_name) + overrides)
-                        if multirun else [overrides])
+            checks.hydra_settings(args, config_name)
+            force = checks.forced(overrides)
+            swept = preset_sweep(overrides, config_name) + overrides if multirun else []
+            jobs = checks.sweep_size(swept, force) if multirun else 1
+            variants = sweep_variants(swept) if multirun else [overrides]
             checked = [check_overrides(variant, config_name, validate)
                        for variant in variants]
+            for spec in checked[:1]:  # the output folders (the same in every variant)
+                checks.outputs(spec)
+            checks.budget(prog, [s for s in checked if isinstance(s, appconfig.RunSpec)],
+                          jobs, force)
+            for spec in checked[:1]:
+                if isinstance(spec, appconfig.ReplaySpec):
+                    checks.replay_budget(prog, spec, force)
         except InputError as err:
             print(f"{prog}: error: {err}", file=sys.stderr)
             sys.exit(EXIT_BAD_INPUT)
@@ -243,12 +283,20 @@ def _guarded(prog: str, config_name: str, validate, hydra_main, argv) -> None:
     if multirun:  # one numpy thread per worker process
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ.setdefault(var, "1")
-    sys.argv = [sys.argv[0], *args]
-    hydra_main()
+    # switches first: Hydra's parser refuses overrides on both sides of one (`k=v -m k=v`)
+    switches = [a for a in args if a in SWITCHES]
+    sys.argv = [sys.argv[0], *switches, *(a for a in args if a not in SWITCHES)]
+    try:
+        hydra_main()
+    except BrokenPipeError:  # the reader went away (`--help | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     if multirun:
         from affiliate_sim.cli import sweep_callback
 
         result = sweep_callback.RESULT
+        if result.get("error"):  # the table could not be written (said in one line)
+            sys.exit(EXIT_FAILED_JOBS)
         if result.get("failed"):
             print(f"{prog}: {result['failed']} of {result['jobs']} jobs failed (their errors: "
                   f"{result['table']}, column error)", file=sys.stderr)

@@ -22,22 +22,42 @@ from omegaconf import DictConfig
 from affiliate_sim.experiments.sweep import STATUS, aggregate, is_finished
 
 
-def count_jobs(task_overrides: list[str]) -> int:
-    """Number of jobs a list of (possibly sweeping) overrides expands to."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.core.override_parser.types import Glob
+def sweep_length(override) -> int:
+    """Number of values of one parsed override (1 unless it sweeps), counted without
+    listing them (``seed=range(0,100000000)`` is counted at once)."""
+    import math
+
+    from hydra.core.override_parser.types import Glob, RangeSweep
 
     from affiliate_sim.cli.config import group_options
 
+    if not override.is_sweep_override():
+        return 1
+    value = override.value()
+    if isinstance(value, Glob):
+        return len(value.filter(group_options(override.get_key_element())))
+    if isinstance(value, RangeSweep):
+        start, stop, step = value.start, value.stop, value.step
+        if all(isinstance(x, int) for x in (start, stop, step)):
+            return len(range(start, stop, step))
+        return max(0, math.ceil((stop - start) / step)) if step else 0
+    return len(list(override.sweep_string_iterator()))
+
+
+def sweep_lengths(task_overrides: list[str]) -> dict[str, int]:
+    """Number of values of each sweeping key."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    return {o.get_key_element(): sweep_length(o)
+            for o in OverridesParser.create().parse_overrides(task_overrides)
+            if o.is_sweep_override()}
+
+
+def count_jobs(task_overrides: list[str]) -> int:
+    """Number of jobs a list of (possibly sweeping) overrides expands to."""
     total = 1
-    for o in OverridesParser.create().parse_overrides(task_overrides):
-        if not o.is_sweep_override():
-            continue
-        value = o.value()
-        if isinstance(value, Glob):
-            total *= len(value.filter(group_options(o.get_key_element())))
-        else:
-            total *= len(list(o.sweep_string_iterator()))
+    for n in sweep_lengths(task_overrides).values():
+        total *= n
     return total
 
 
@@ -85,6 +105,7 @@ class SweepCallback(Callback):
         self.every = every
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        RESULT.clear()
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
             total = count_jobs(sweep_overrides(config))
@@ -114,9 +135,47 @@ class SweepCallback(Callback):
         if "stop" in _MONITOR:
             _MONITOR.pop("stop").set()
         sweep_dir = Path(config.hydra.sweep.dir)
-        table, _ = aggregate(sweep_dir)
+        table_path = sweep_dir / "sweep.parquet"
+        try:
+            table, _ = aggregate(sweep_dir)
+            table = _unrecorded(table, PLANNED, table_path)
+        except OSError as err:  # even the table cannot be written (a full or read-only disk)
+            print(f"affiliate-sim: error: {table_path}: cannot write the sweep's table "
+                  f"({err.strerror or err}); its jobs' results are in their folders",
+                  file=sys.stderr, flush=True)
+            RESULT.update(jobs=len(PLANNED), failed=None, table=None, error=str(err))
+            return
         counts = table["status"].value_counts().to_dict() if len(table) else {}
         print(f"affiliate-sim sweep: {len(table)} jobs {counts}; table: "
-              f"{sweep_dir / 'sweep.parquet'}", file=sys.stderr, flush=True)
+              f"{table_path}", file=sys.stderr, flush=True)
         RESULT.update(jobs=len(table), failed=int(counts.get("failed", 0)),
-                      table=str(sweep_dir / "sweep.parquet"))
+                      table=str(table_path))
+
+
+#: The job folders (names) of the sweep this process launches, as the sweeper planned them
+#: (:class:`hydra_plugins.affiliate_sim_sweeper.CheckedSweeper`).
+PLANNED: list[str] = []
+
+
+def _unrecorded(table, planned: list[str], path: Path):
+    """The sweep's table with the planned jobs that left no record of their end (their
+    folder could not be written: full, read-only) as failed; rewritten if any."""
+    import pandas as pd
+
+    from affiliate_sim.experiments.output import write_parquet
+
+    seen = set(table["job"]) if len(table) else set()
+    rows = [{"job": name, "status": "failed", "error": "no status recorded (its folder "
+             "could not be written)"} for name in planned if name not in seen]
+    stuck = (table["job"].isin(planned) & (table["status"] == "running")) if len(table) \
+        else None
+    if not rows and (stuck is None or not stuck.any()):
+        return table
+    table = table.copy()
+    if stuck is not None and stuck.any():  # the sweep is over: nothing of it still runs
+        table.loc[stuck, "error"] = "its end could not be recorded (its folder could not " \
+            "be written)"
+        table.loc[stuck, "status"] = "failed"
+    table = pd.concat([table, pd.DataFrame(rows)], ignore_index=True) if rows else table
+    write_parquet(path, table)
+    return table

@@ -84,7 +84,8 @@ def read_group(sweep_dir: Path, gid: str) -> list[list[str]]:
     return json.loads((Path(sweep_dir) / GROUPS / f"{gid}.json").read_text(encoding="utf-8"))
 
 
-def override_dirname(overrides: list[str], exclude: tuple[str, ...] = ("group",)) -> str:
+def override_dirname(overrides: list[str], exclude: tuple[str, ...] = ("group", "force")
+                     ) -> str:
     """Hydra's ``override_dirname`` of a job (its overrides sorted and joined by commas,
     without the excluded keys), as ``conf/affiliate_sim.yaml`` configures it."""
     return ",".join(sorted(o for o in overrides
@@ -116,9 +117,9 @@ def run_group(spec_of: Callable[[list[str]], Any], members: list[list[str]],
             continue
         status = {"status": "running", "overrides": overrides, "pid": os.getpid(),
                   "started": time.time()}
-        write_json(out_dir / STATUS, status)
         records.append(status)
-        try:
+        try:  # a folder that cannot be written (full, read-only) fails this job only
+            write_json(out_dir / STATUS, status)
             _injected_failure(overrides)
             todo.append((out_dir, status, spec_of(overrides), params_name(overrides)))
         except Exception as err:  # noqa: BLE001  (a failed job is recorded, not raised)
@@ -139,13 +140,19 @@ def run_group(spec_of: Callable[[list[str]], Any], members: list[list[str]],
 
 
 def _finish(out_dir: Path, status: dict[str, Any], err: BaseException | None = None) -> None:
+    """Record a job's end in its status file. If that cannot be written (a full or
+    read-only folder), the record says why (``unrecorded``) and the sweep goes on; its
+    table then counts the job as failed (unless its results were written)."""
     if err is None:
         status.update(status="done")
     else:
         status.update(status="failed", error=f"{type(err).__name__}: {err}",
                       traceback="".join(traceback.format_exception(err, limit=8)))
     status["finished"] = time.time()
-    write_json(out_dir / STATUS, status)
+    try:
+        write_json(out_dir / STATUS, status)
+    except OSError as werr:  # (a done job's results are written: it stays done)
+        status["unrecorded"] = f"{type(werr).__name__}: {werr}"
 
 
 def run_job(spec_of: Callable[[], Any], out_dir: Path, overrides: list[str]) -> dict[str, Any]:

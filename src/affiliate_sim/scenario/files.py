@@ -418,6 +418,14 @@ def parse_scenario(data: Any, path: Path, problems: list | None = None) -> Scena
     grid = c.mapping(data["grid"], "grid", {"height": True, "width": True})
     H = c.integer(grid["height"], "grid.height", lo=1, hi=4096)
     W = c.integer(grid["width"], "grid.width", lo=1, hi=4096)
+    start_date = str(data.get("start_date") or "")
+    if start_date:  # a calendar date (plots and reports count days from it)
+        import datetime
+
+        try:
+            datetime.date.fromisoformat(start_date)
+        except ValueError:
+            c.fail("start_date", f"must be a date YYYY-MM-DD, got {start_date!r}")
 
     background = c.mapping(data.get("background", {}), "background",
                            {k: False for k in LAYERS})
@@ -593,7 +601,7 @@ def parse_scenario(data: Any, path: Path, problems: list | None = None) -> Scena
         width=W, layers=layers, regions=regions, organizations=orgs, relations=relations,
         inputs=sorted(inputs, key=lambda x: x.day), observations=observations,
         sources=sources, description=str(data.get("description", "")),
-        start_date=str(data.get("start_date", "")),
+        start_date=start_date,
         cell_km=c.number(data.get("cell_km", DEFAULT_CELL_KM), "cell_km", lo=0.01,
                          hi=10_000),
         estimates=estimates,
