@@ -10,6 +10,7 @@ front-end packages in its proxy cache (`.venv/bin/python -m affiliate_sim.viz.ap
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -103,9 +104,10 @@ def need_chromium() -> None:
                     "(`apt-get install -y chromium`; .ci/run does it)")
 
 
-def test_page_loads_steps_and_shows_the_view(server, tmp_path):
+@contextlib.contextmanager
+def view_page(server):
+    """The view's page in headless Chromium (closed afterwards)."""
     need_chromium()
-    from PIL import Image
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -113,24 +115,31 @@ def test_page_loads_steps_and_shows_the_view(server, tmp_path):
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1100})
             page.goto(server, timeout=30_000)
-            label = page.get_by_text(DAY)
-            label.wait_for(timeout=30_000)
-            day, days = map(int, DAY.search(label.inner_text()).groups())
-            assert (day, days) == (0, 450)
-
-            page.get_by_role("button", name="Step").click()
-            page.get_by_text(f"Day {day + 1} of {days}").wait_for(timeout=30_000)
-            # the event log shows the day's events (the scripted pledge of day 0)
-            page.get_by_text("day 0: pledge", exact=False).wait_for(timeout=30_000)
-            # the two figures (map, time series) are loaded images
-            page.wait_for_function(
-                "() => [...document.images].filter(i => i.naturalWidth > 300).length >= 2",
-                timeout=30_000)
-            assert page.get_by_text("Event log").count() == 1
-            shot = tmp_path / "view.png"
-            page.screenshot(path=str(shot), full_page=True)
+            yield page
         finally:
             browser.close()
+
+
+def test_page_loads_steps_and_shows_the_view(server, tmp_path):
+    from PIL import Image
+
+    with view_page(server) as page:
+        label = page.get_by_text(DAY)
+        label.wait_for(timeout=30_000)
+        day, days = map(int, DAY.search(label.inner_text()).groups())
+        assert (day, days) == (0, 450)
+
+        page.get_by_role("button", name="Step").click()
+        page.get_by_text(f"Day {day + 1} of {days}").wait_for(timeout=30_000)
+        # the event log shows the day's events (the scripted pledge of day 0)
+        page.get_by_text("day 0: pledge", exact=False).wait_for(timeout=30_000)
+        # the two figures (map, time series) are loaded images
+        page.wait_for_function(
+            "() => [...document.images].filter(i => i.naturalWidth > 300).length >= 2",
+            timeout=30_000)
+        assert page.get_by_text("Event log").count() == 1
+        shot = tmp_path / "view.png"
+        page.screenshot(path=str(shot), full_page=True)
 
     pixels = np.asarray(Image.open(shot).convert("RGB"))
     assert pixels.shape[0] >= 1000 and pixels.shape[1] == 1600
@@ -140,26 +149,17 @@ def test_page_loads_steps_and_shows_the_view(server, tmp_path):
 
 
 def test_run_to_end_shows_the_last_day_in_time(server):
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1100})
-            page.goto(server, timeout=30_000)
-            page.get_by_text("Day 0 of 450").wait_for(timeout=30_000)
-            button = page.get_by_role("button", name="Run to end")
-            start = time.monotonic()
-            button.click()
-            page.get_by_text("Day 450 of 450 (2015-12-29)").wait_for(
-                timeout=RUN_TO_END_BOUND * 1000)
-            elapsed = time.monotonic() - start
-            assert elapsed < RUN_TO_END_BOUND
-            # the figures show the last day too, and nothing is left to run
-            page.get_by_text(re.compile(r"ran 450 days in")).wait_for(timeout=10_000)
-            assert button.is_disabled()
-            assert page.get_by_role("button", name="Step").is_disabled()
-            print(f"run to end: last day shown {elapsed:.1f} s after the click")
-        finally:
-            browser.close()
+    with view_page(server) as page:
+        page.get_by_text("Day 0 of 450").wait_for(timeout=30_000)
+        button = page.get_by_role("button", name="Run to end")
+        start = time.monotonic()
+        button.click()
+        page.get_by_text("Day 450 of 450 (2015-12-29)").wait_for(
+            timeout=RUN_TO_END_BOUND * 1000)
+        elapsed = time.monotonic() - start
+        assert elapsed < RUN_TO_END_BOUND
+        # the figures show the last day too, and nothing is left to run
+        page.get_by_text(re.compile(r"ran 450 days in")).wait_for(timeout=10_000)
+        assert button.is_disabled()
+        assert page.get_by_role("button", name="Step").is_disabled()
+        print(f"run to end: last day shown {elapsed:.1f} s after the click")
