@@ -223,7 +223,7 @@ def test_plot_a_run_folder(sweep_dir, tmp_path, capsys):
 
 
 def test_flows_rebuilt_from_files_equal_the_summary(sweep_dir):
-    from affiliate_sim.viz.folder import history_from_files
+    from affiliate_sim.experiments.figures import history_from_files
 
     wide = _read(sweep_dir, "sweep.parquet")
     job = wide[wide.status == "done"].job.iloc[0]
@@ -296,7 +296,7 @@ def test_command_line_sweep_writes_typed_tables_and_plots(tmp_path):
 
 
 def test_a_sweep_is_compared_by_the_override_it_varies():
-    from affiliate_sim.viz.folder import _compared_key
+    from affiliate_sim.experiments.figures import _compared_key
 
     t = pd.DataFrame({"job": ["a", "b", "c", "d"], "scenario": ["x", "x", "y", "y"],
                       "seed": [0, 1, 0, 1], "days": [5] * 4, "status": ["done"] * 4,

@@ -239,7 +239,7 @@ def outputs(args: list[str]) -> int:
 # ---------------------------------------------------------------------------- plot
 def plot(args: list[str]) -> int:
     """``affiliate-sim plot DIR [--out OUT]``: the standard figures of a run folder or a
-    sweep folder (:mod:`affiliate_sim.viz.folder`), into ``DIR/figures`` or ``OUT``; one line
+    sweep folder (:mod:`affiliate_sim.experiments.figures`), into ``DIR/figures`` or ``OUT``; one line
     per file written."""
     out = None
     rest = list(args)
@@ -257,7 +257,7 @@ def plot(args: list[str]) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from affiliate_sim.viz.folder import figures
+    from affiliate_sim.experiments.figures import figures
 
     try:
         written = figures(Path(rest[0]), Path(out) if out is not None else None)
