@@ -127,6 +127,8 @@ SCENARIO_CASES = {
     "region_share_negative": (swap("{countryside: 0.7, mountains: 0.3}",
                                    "{countryside: -0.7, mountains: 0.3}"),
                               ["organizations[1].regions"]),
+    "org_name_with_a_dot": (swap("name: AQ_branch", "name: AQ.branch"),
+                            ["organizations[2].name", "'AQ.branch'", "no dot"]),
     "duplicate_org_name": (swap("name: AQ_branch", "name: IS_affiliate"),
                            ["organizations", "IS_affiliate"]),
     "observation_unknown_org": (swap("org: IS_affiliate", "org: Nobody"),

@@ -73,6 +73,8 @@ def test_a_job_whose_folder_cannot_be_written_fails_alone(tmp_path):
         "days=3,scenario=derna_illustrative,seed=1": "failed",
         "days=3,scenario=derna_illustrative,seed=2": "done"}
     assert "1 of 3 jobs failed" in res.stderr
+    long = pd.read_parquet(tmp_path / "sweep_long.parquet")  # the long table says the same
+    assert long.groupby("job").status.first().to_dict() == table.status.to_dict()
     assert "seed=1 failed: OSError: [Errno 28] No space left on device" in res.stderr
 
 
@@ -94,6 +96,15 @@ def test_a_read_only_sweep_folder_stops_in_one_line_and_keeps_what_was_there(tmp
     after = files(tmp_path)
     assert {k: v for k, v in after.items() if k in before} == before
     assert not any(k.endswith(("summary.json", ".parquet")) for k in set(after) - set(before))
+    # rebuilding the tables there later: one line too, the folder as it was
+    agg = subprocess.run([str(BIN / "affiliate-aggregate"), str(tmp_path)],
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, FAIL_WRITES: f"EROFS:{tmp_path}"})
+    assert agg.returncode == 1 and "Traceback" not in agg.stderr, agg.stderr
+    [line] = agg.stderr.strip().splitlines()
+    assert line.startswith(f"affiliate-aggregate: error: {tmp_path}: cannot write the sweep's "
+                           "tables: Read-only file system"), line
+    assert files(tmp_path) == after
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
@@ -233,7 +244,7 @@ def test_a_replay_too_large_for_memory_is_refused(monkeypatch, capsys, tmp_path)
                      lambda: started.append(1), ["days=100000", f"out={tmp_path}"])
     assert exc.value.code == 2 and not started
     [line] = capsys.readouterr().err.strip().splitlines()
-    assert line.startswith("affiliate-replay: error: override: days: the replay of 9 cases")
+    assert line.startswith("affiliate-replay: error: override: cases: the replay of 9 cases")
     assert "4.0 GB available (force=true runs it anyway)" in line
     cli._guarded("affiliate-replay", "replay", appconfig.validate_replay,
                  lambda: started.append(1), ["days=100000", "force=true", f"out={tmp_path}"])

@@ -273,6 +273,14 @@ def test_plot_an_unreadable_run_folder_says_so_in_one_line(tmp_path, capsys):
     assert code == 2 and len(err.strip().splitlines()) == 1 and "cannot be read" in err
 
 
+def test_plot_into_an_unwritable_place_names_the_output(sweep_dir, tmp_path, capsys):
+    """--out under a file: one line naming the output folder, not the sweep."""
+    (tmp_path / "afile").write_text("")
+    code, out, err = _plot(capsys, sweep_dir, "--out", tmp_path / "afile" / "figs")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert f"{tmp_path / 'afile' / 'figs'}: --out: cannot be written" in err
+
+
 @pytest.mark.slow
 def test_command_line_sweep_writes_typed_tables_and_plots(tmp_path):
     """`affiliate-sim -m` then `affiliate-sim plot`, as an analyst would."""

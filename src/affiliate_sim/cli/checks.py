@@ -158,7 +158,7 @@ def budget(prog: str, specs: list, jobs: int, force: bool) -> None:
     sc = largest.scenario
     _judge(prog, est, f"{sc.name} ({sc.height}x{sc.width} cells, {len(sc.organizations)} "
            f"organizations, {largest.days} days{f', {jobs} jobs' if jobs > 1 else ''})",
-           force)
+           force, "scenario")
 
 
 def replay_budget(prog: str, spec, force: bool) -> None:
@@ -185,16 +185,17 @@ def replay_budget(prog: str, spec, force: bool) -> None:
     est = bud.Estimate(jobs=sum(e.jobs for e in ests), processes=max(e.processes for e in ests),
                        seconds=sum(e.seconds for e in ests), bytes=max(e.bytes for e in ests))
     _judge(prog, est, f"the replay of {len(spec.cases)} cases ({est.jobs} runs"
-           f"{f', {spec.days} days' if spec.days else ''})", force)
+           f"{f', {spec.days} days' if spec.days else ''})", force, "cases")
 
 
-def _judge(prog: str, est, what: str, force: bool) -> None:
-    """Refuse an estimate above the memory available unless forced; print a long one."""
+def _judge(prog: str, est, what: str, force: bool, key: str) -> None:
+    """Refuse an estimate above the memory available unless forced (naming ``key``, what
+    sets the size); print a long one."""
     from affiliate_sim.experiments import budget as bud
 
     available = bud.available_memory()
     if available is not None and est.bytes > available and not force:
-        raise InputError("override", "scenario" if "cells" in what else "days",
+        raise InputError("override", key,
                          f"{what} needs about {bud.gigabytes(est.bytes)} of memory, "
                          f"{bud.gigabytes(available)} available (force=true runs it anyway)")
     if est.seconds >= ANNOUNCE_SECONDS or est.bytes > (available or est.bytes + 1):

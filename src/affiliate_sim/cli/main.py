@@ -511,7 +511,12 @@ def aggregate_main(argv: list[str] | None = None) -> int:
     if not os.path.isdir(args[0]):
         print(f"affiliate-aggregate: error: {args[0]}: no such folder", file=sys.stderr)
         return EXIT_BAD_INPUT
-    table, long = aggregate(args[0])
+    try:
+        table, long = aggregate(args[0])
+    except OSError as exc:  # a full or read-only disk: the tables cannot be written
+        print(f"affiliate-aggregate: error: {args[0]}: cannot write the sweep's tables: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED_JOBS
     counts = table["status"].value_counts().to_dict() if len(table) else {}
     print(f"affiliate-aggregate: {len(table)} jobs ({counts}); wrote "
           f"{os.path.join(args[0], 'sweep.parquet')}, sweep_long.parquet and "

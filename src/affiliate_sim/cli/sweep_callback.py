@@ -137,8 +137,7 @@ class SweepCallback(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         table_path = sweep_dir / "sweep.parquet"
         try:
-            table, _ = aggregate(sweep_dir)
-            table = _unrecorded(table, PLANNED, table_path)
+            table, _ = aggregate(sweep_dir, PLANNED)
         except OSError as err:  # even the table cannot be written (a full or read-only disk)
             print(f"affiliate-sim: error: {table_path}: cannot write the sweep's table "
                   f"({err.strerror or err}); its jobs' results are in their folders",
@@ -155,27 +154,3 @@ class SweepCallback(Callback):
 #: The job folders (names) of the sweep this process launches, as the sweeper planned them
 #: (:class:`hydra_plugins.affiliate_sim_sweeper.CheckedSweeper`).
 PLANNED: list[str] = []
-
-
-def _unrecorded(table, planned: list[str], path: Path):
-    """The sweep's table with the planned jobs that left no record of their end (their
-    folder could not be written: full, read-only) as failed; rewritten if any."""
-    import pandas as pd
-
-    from affiliate_sim.experiments.output import write_parquet
-
-    seen = set(table["job"]) if len(table) else set()
-    rows = [{"job": name, "status": "failed", "error": "no status recorded (its folder "
-             "could not be written)"} for name in planned if name not in seen]
-    stuck = (table["job"].isin(planned) & (table["status"] == "running")) if len(table) \
-        else None
-    if not rows and (stuck is None or not stuck.any()):
-        return table
-    table = table.copy()
-    if stuck is not None and stuck.any():  # the sweep is over: nothing of it still runs
-        table.loc[stuck, "error"] = "its end could not be recorded (its folder could not " \
-            "be written)"
-        table.loc[stuck, "status"] = "failed"
-    table = pd.concat([table, pd.DataFrame(rows)], ignore_index=True) if rows else table
-    write_parquet(path, table)
-    return table

@@ -206,6 +206,11 @@ def figures(folder: Path, out: Path | None = None) -> list[Path]:
     what = kind(folder)
     out = Path(out) if out is not None else folder / "figures"
     try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(str(out), "--out", f"cannot be written: {err.strerror or err}") \
+            from err
+    try:
         return run_figures(folder, out) if what == "run" else sweep_figures(folder, out)
     except InputError:
         raise

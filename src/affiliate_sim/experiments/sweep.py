@@ -29,7 +29,7 @@ import os
 import re
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -247,10 +247,20 @@ def _long_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return typed("sweep_long.parquet", df)
 
 
-def aggregate(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+#: Errors of the jobs a sweep planned that left no record of their end (:func:`aggregate`).
+NO_STATUS = "no status recorded (its folder could not be written)"
+NO_END = "its end could not be recorded (its folder could not be written)"
+
+
+def aggregate(sweep_dir: Path, planned: Sequence[str] = ()) -> tuple[pd.DataFrame,
+                                                                      pd.DataFrame]:
     """Collect every job of a sweep folder into ``sweep.parquet`` (wide: one row per job),
     ``sweep_long.parquet`` (long: one row per job, organization or camp, and metric) and
     ``timeseries.parquet``, typed as :mod:`affiliate_sim.experiments.tables` describes.
+
+    ``planned``: the job folders (names) the sweep that just ended launched; those that left
+    no status, or a status still "running", are failed jobs (their folders could not be
+    written: a full or read-only disk), in both tables.
 
     Returns the wide table and the time series (all three are written, atomically, into
     the sweep folder).
@@ -298,6 +308,16 @@ def aggregate(sweep_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                           row if summary else {})
         longs += [{**base, **m} for m in metrics] or [base]
         rows.append(row)
+    planned = set(planned)
+    for row in rows:
+        if row["job"] in planned and row["status"] == "running":  # the sweep is over
+            row.update(status="failed", error=NO_END)
+    for lrow in longs:
+        if lrow["job"] in planned and lrow["status"] == "running":
+            lrow["status"] = "failed"
+    for name in sorted(planned - {r["job"] for r in rows}):
+        rows.append({"job": name, "status": "failed", "error": NO_STATUS})
+        longs.append(_long_base(name, "failed", [], None, {}))
     table = typed("sweep.parquet", pd.DataFrame(rows))
     long = (typed("timeseries.parquet", pd.concat(series, ignore_index=True)) if series
             else pd.DataFrame())

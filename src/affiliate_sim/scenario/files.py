@@ -463,6 +463,10 @@ def parse_scenario(data: Any, path: Path, problems: list | None = None) -> Scena
             key = f"organizations[{i}]"
             c.mapping(od, key, ORG_KEYS)
             oname = c.string(od["name"], f"{key}.name")
+            if "." in oname or not oname.strip():
+                # tables name columns ORG.metric and estimates CASE.ORG.FIELD
+                c.fail(f"{key}.name", f"{oname!r}: an organization's name has no dot and "
+                       "is not blank")
             if oname in names:
                 c.fail(f"{key}.name", f"duplicate organization name {oname!r}")
             names.add(oname)

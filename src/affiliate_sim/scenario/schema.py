@@ -51,7 +51,7 @@ LAYER_DOCS = {
 
 #: What each organization field means (units in brackets).
 ORG_DOCS = {
-    "name": "identifier, unique in the file",
+    "name": "identifier, unique in the file, without a dot",
     "camp": "allegiance at day 0",
     "kind": "kind of organization (the case book's actor kinds)",
     "fighters": "strength at day 0 [fighters]",
@@ -149,7 +149,7 @@ def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a scenario file."""
     layers = {k: {"type": "number", "minimum": 0,
                   **({"maximum": 1} if k in F.UNIT_LAYERS else {})} for k in F.LAYERS}
-    org_props = {"name": _STR, "camp": {"type": "string", "enum": list(CAMPS)},
+    org_props = {"name": {"type": "string", "pattern": r"^[^.]*\S[^.]*$"}, "camp": {"type": "string", "enum": list(CAMPS)},
                  "kind": {"type": "string", "enum": list(KINDS)},
                  "fighters": {"type": "number", "minimum": 0, "maximum": 1e7},
                  "region": _STR,
